@@ -1,0 +1,65 @@
+package dev.switchboard;
+
+import dev.switchboard.config.Config;
+import dev.switchboard.config.ConfigException;
+import dev.switchboard.config.ConfigLoader;
+import dev.switchboard.registry.LocalRedis;
+import java.io.IOException;
+import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@code java -jar switchboard.jar [--setting value ...]}: runs one node until SIGTERM. */
+public final class Main {
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
+    System.setProperty("hazelcast.logging.type", "slf4j");
+    Logger log = LoggerFactory.getLogger(Main.class);
+    Config config;
+    try {
+      config = ConfigLoader.load(Arrays.asList(args), System.getenv());
+    } catch (ConfigException e) {
+      System.err.println("switchboard: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    LocalRedis localRedis = null;
+    if (config.embeddedRedis()) {
+      try {
+        localRedis = LocalRedis.start();
+      } catch (IOException e) {
+        System.err.println("switchboard: no redis.url is configured and a local Redis could not start: "
+            + e.getMessage());
+        System.exit(1);
+        return;
+      }
+      config = config.withRedisUrl(localRedis.url());
+    }
+    Node node;
+    try {
+      node = Node.start(config).await();
+    } catch (Exception e) {
+      log.atError().addKeyValue("error", String.valueOf(e.getMessage())).setCause(e).log("node failed to start");
+      if (localRedis != null) {
+        localRedis.close();
+      }
+      System.exit(1);
+      return;
+    }
+    LocalRedis redisToStop = localRedis;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        node.stop().await();
+      } catch (Exception e) {
+        log.atWarn().addKeyValue("error", String.valueOf(e.getMessage())).log("unclean stop");
+      }
+      if (redisToStop != null) {
+        redisToStop.close();
+      }
+    }, "switchboard-shutdown"));
+  }
+}

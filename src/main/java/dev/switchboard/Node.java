@@ -1,0 +1,124 @@
+package dev.switchboard;
+
+import dev.switchboard.cluster.ClusterBoot;
+import dev.switchboard.cluster.NodeChannel;
+import dev.switchboard.config.Config;
+import dev.switchboard.registry.Keys;
+import dev.switchboard.registry.NodeLoad;
+import dev.switchboard.registry.RoomStore;
+import dev.switchboard.room.Rooms;
+import dev.switchboard.transport.SignalingVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Switchboard node: a clustered Vert.x, its Redis client, its clustered node address, and
+ * the signaling verticles. Start order matters: the node address is registered before any
+ * socket is taken, so every peer of this node is reachable from the moment it joins.
+ */
+public final class Node {
+
+  private static final Logger log = LoggerFactory.getLogger(Node.class);
+
+  private final Config config;
+  private final Vertx vertx;
+  private final Redis redis;
+  private final NodeChannel channel;
+  private final NodeLoad load;
+  private final Rooms rooms;
+  private final int port;
+
+  private Node(Config config, Vertx vertx, Redis redis, NodeChannel channel, NodeLoad load, Rooms rooms, int port) {
+    this.config = config;
+    this.vertx = vertx;
+    this.redis = redis;
+    this.channel = channel;
+    this.load = load;
+    this.rooms = rooms;
+    this.port = port;
+  }
+
+  /** Starts a node; {@code config.redisUrl()} must name a Redis (see {@link Main} for the local one). */
+  public static Future<Node> start(Config config) {
+    return ClusterBoot.start(config).compose(vertx -> {
+      Redis redis = Redis.createClient(vertx, new RedisOptions()
+          .setConnectionString(config.redisUrl())
+          .setMaxPoolSize(8)
+          .setMaxPoolWaiting(4096)
+          .setMaxWaitingHandlers(4096));
+      Keys keys = new Keys(config.redisPrefix());
+      NodeChannel channel = new NodeChannel(vertx, config.nodeId());
+      NodeLoad load = new NodeLoad(vertx, redis, keys, config.nodeId());
+      Rooms rooms = new Rooms(vertx, config.nodeId(), new RoomStore(redis, keys, config.redisTimeout()), channel,
+          config.limits(), config.iceServers());
+      List<SignalingVerticle> verticles = new CopyOnWriteArrayList<>();
+      return channel.start(rooms::route)
+          .compose(v -> load.publish().recover(err -> {
+            log.atWarn().addKeyValue("error", err.getMessage()).log("Redis not reachable at start; continuing");
+            return Future.succeededFuture();
+          }))
+          .compose(v -> vertx.deployVerticle(() -> {
+            SignalingVerticle verticle = new SignalingVerticle(config, rooms, load);
+            verticles.add(verticle);
+            return verticle;
+          }, new DeploymentOptions().setInstances(config.verticles())))
+          .map(id -> {
+            int port = verticles.get(0).actualPort();
+            return new Node(config.withHttpPort(port), vertx, redis, channel, load, rooms, port);
+          })
+          .onSuccess(node -> log.atInfo()
+              .addKeyValue("node", config.nodeId())
+              .addKeyValue("port", node.port)
+              .addKeyValue("url", node.config.publicUrl())
+              .addKeyValue("verticles", config.verticles())
+              .addKeyValue("cluster", config.cluster().name())
+              .log("node started"))
+          .onFailure(err -> vertx.close());
+    });
+  }
+
+  public Config config() {
+    return config;
+  }
+
+  public String nodeId() {
+    return config.nodeId();
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public Rooms rooms() {
+    return rooms;
+  }
+
+  public NodeLoad load() {
+    return load;
+  }
+
+  /** Stops taking sockets, closes the open ones (1001), leaves the cluster. */
+  public Future<Void> stop() {
+    log.atInfo().addKeyValue("node", config.nodeId()).log("node stopping");
+    return Future.all(vertx.deploymentIDs().stream().map(vertx::undeploy).toList())
+        .<Void>mapEmpty()
+        .recover(err -> Future.succeededFuture())
+        .compose(v -> load.withdraw().recover(err -> Future.succeededFuture()))
+        .compose(v -> channel.stop().recover(err -> Future.succeededFuture()))
+        .eventually(() -> {
+          redis.close();
+          return vertx.close();
+        });
+  }
+}

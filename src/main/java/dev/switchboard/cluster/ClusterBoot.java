@@ -1,0 +1,61 @@
+package dev.switchboard.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.XmlConfigBuilder;
+import dev.switchboard.config.ConfigException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Starts a clustered Vert.x: Hazelcast membership on TCP-IP, the event bus on TCP. */
+public final class ClusterBoot {
+
+  private ClusterBoot() {
+  }
+
+  public static Future<Vertx> start(dev.switchboard.config.Config config) {
+    Config hz = hazelcastConfig(config.cluster());
+    VertxOptions options = new VertxOptions()
+        .setEventBusOptions(new EventBusOptions()
+            .setHost(config.cluster().host())
+            .setClusterPublicHost(config.cluster().host())
+            .setPort(config.cluster().busPort()));
+    return Vertx.builder()
+        .with(options)
+        .withClusterManager(new HazelcastClusterManager(hz))
+        .buildClustered()
+        .onSuccess(NodeChannel::registerCodec);
+  }
+
+  /** Loads the Hazelcast XML and applies the node's network settings over it. */
+  static Config hazelcastConfig(dev.switchboard.config.Config.Cluster cluster) {
+    Config hz;
+    Path file = Path.of(cluster.configFile());
+    try (InputStream in = Files.exists(file) ? Files.newInputStream(file)
+        : ClusterBoot.class.getResourceAsStream("/cluster.xml")) {
+      if (in == null) {
+        throw new ConfigException("invalid cluster.config: " + file + " does not exist");
+      }
+      hz = new XmlConfigBuilder(in).build();
+    } catch (IOException e) {
+      throw new ConfigException("invalid cluster.config: cannot read " + file + ": " + e.getMessage());
+    }
+    hz.setClusterName(cluster.name());
+    hz.getNetworkConfig().setPort(cluster.port()).setPortAutoIncrement(true).setPortCount(20);
+    hz.getNetworkConfig().setPublicAddress(cluster.host());
+    hz.getNetworkConfig().getInterfaces().setEnabled(true).setInterfaces(java.util.List.of(cluster.host()));
+    hz.setProperty("hazelcast.local.localAddress", cluster.host());
+    JoinConfig join = hz.getNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(cluster.members());
+    return hz;
+  }
+}

@@ -1,0 +1,118 @@
+package dev.switchboard.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The node's configuration: loaded once, immutable, passed to whatever needs it. Nothing else
+ * reads the environment or the command line.
+ */
+public record Config(
+    String httpHost,
+    int httpPort,
+    String nodeId,
+    String publicUrl,
+    int verticles,
+    String redisUrl,
+    String redisPrefix,
+    Duration redisTimeout,
+    Cluster cluster,
+    Limits limits,
+    JsonArray iceServers,
+    String clientDir) {
+
+  /** Where the node meets the other nodes. */
+  public record Cluster(String name, String host, int port, List<String> members, int busPort,
+                        String configFile) {
+  }
+
+  /** Protocol and abuse limits; see {@link Settings} for what each one means. */
+  public record Limits(
+      int frameBytes,
+      int metaBytes,
+      int stateBytes,
+      int maxPeers,
+      int rate,
+      int rateBurst,
+      Duration rateCloseAfter,
+      Duration joinTimeout,
+      Duration ackTimeout,
+      int writeQueueBytes,
+      Duration slowConsumerTimeout) {
+
+    /** The limits a client is told about in {@code welcome.limits}. */
+    public JsonObject toClientJson() {
+      return new JsonObject()
+          .put("frameBytes", frameBytes)
+          .put("metaBytes", metaBytes)
+          .put("stateBytes", stateBytes)
+          .put("maxPeers", maxPeers)
+          .put("rate", rate)
+          .put("rateBurst", rateBurst);
+    }
+  }
+
+  /** True when no Redis is configured and the node starts one itself. */
+  public boolean embeddedRedis() {
+    return redisUrl.isEmpty();
+  }
+
+  /** A copy with another Redis URL (used once the local Redis has a port). */
+  public Config withRedisUrl(String url) {
+    return new Config(httpHost, httpPort, nodeId, publicUrl, verticles, url, redisPrefix,
+        redisTimeout, cluster, limits, iceServers, clientDir);
+  }
+
+  /** A copy with another HTTP port (used once an ephemeral port is bound). */
+  public Config withHttpPort(int port) {
+    String url = publicUrl.equals("http://127.0.0.1:" + httpPort) ? "http://127.0.0.1:" + port : publicUrl;
+    return new Config(httpHost, port, nodeId, url, verticles, redisUrl, redisPrefix, redisTimeout,
+        cluster, limits, iceServers, clientDir);
+  }
+
+  /** Builds the typed configuration from parsed setting values, filling derived defaults. */
+  static Config from(Map<String, Object> v) {
+    int port = (Integer) v.get("http.port");
+    String nodeId = (String) v.get("node.id");
+    if (nodeId.isEmpty()) {
+      nodeId = "node-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+    String publicUrl = (String) v.get("node.public-url");
+    if (publicUrl.isEmpty()) {
+      publicUrl = "http://127.0.0.1:" + port;
+    }
+    int verticles = (Integer) v.get("node.verticles");
+    if (verticles == 0) {
+      verticles = Runtime.getRuntime().availableProcessors();
+    }
+    @SuppressWarnings("unchecked")
+    List<String> members = (List<String>) v.get("cluster.members");
+    Limits limits = new Limits(
+        (Integer) v.get("limits.frame-bytes"),
+        (Integer) v.get("limits.meta-bytes"),
+        (Integer) v.get("limits.state-bytes"),
+        (Integer) v.get("limits.max-peers"),
+        (Integer) v.get("limits.rate"),
+        (Integer) v.get("limits.rate-burst"),
+        (Duration) v.get("limits.rate-close-after"),
+        (Duration) v.get("limits.join-timeout"),
+        (Duration) v.get("limits.ack-timeout"),
+        (Integer) v.get("limits.write-queue-bytes"),
+        (Duration) v.get("limits.slow-consumer-timeout"));
+    Cluster cluster = new Cluster(
+        (String) v.get("cluster.name"),
+        (String) v.get("cluster.host"),
+        (Integer) v.get("cluster.port"),
+        members,
+        (Integer) v.get("cluster.bus-port"),
+        (String) v.get("cluster.config"));
+    return new Config(
+        (String) v.get("http.host"), port, nodeId, publicUrl, verticles,
+        (String) v.get("redis.url"), (String) v.get("redis.prefix"), (Duration) v.get("redis.timeout"),
+        cluster, limits, (JsonArray) v.get("ice.servers"), (String) v.get("client.dir"));
+  }
+}

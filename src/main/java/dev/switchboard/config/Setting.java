@@ -1,0 +1,153 @@
+package dev.switchboard.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+
+/**
+ * One configuration setting: its name, default, documentation and parser. The environment
+ * variable and command-line flag are derived from the name, so they cannot disagree:
+ * {@code limits.join-timeout} is {@code SWITCHBOARD_LIMITS_JOIN_TIMEOUT} and
+ * {@code --limits-join-timeout}.
+ */
+public record Setting(String name, String defaultValue, String doc, Function<String, Object> parser) {
+
+  public String envName() {
+    return "SWITCHBOARD_" + name.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  public String flag() {
+    return "--" + name.replace('.', '-');
+  }
+
+  /** Parses {@code raw}, or throws a {@link ConfigException} that names this setting. */
+  Object parse(String raw, String source) {
+    try {
+      return parser.apply(raw.trim());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("invalid " + name + " (" + source + "): " + e.getMessage()
+          + "; got '" + raw + "'");
+    }
+  }
+
+  // --- parsers ---
+
+  static Function<String, Object> string() {
+    return s -> s;
+  }
+
+  static Function<String, Object> idString(String pattern) {
+    return s -> {
+      if (!s.matches(pattern)) {
+        throw new IllegalArgumentException("must match " + pattern);
+      }
+      return s;
+    };
+  }
+
+  static Function<String, Object> integer(long min, long max) {
+    return s -> {
+      long v;
+      try {
+        v = Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("must be a whole number");
+      }
+      if (v < min || v > max) {
+        throw new IllegalArgumentException("must be between " + min + " and " + max);
+      }
+      return (int) v;
+    };
+  }
+
+  /** A duration: {@code 250ms}, {@code 10s}, {@code 2m}, or a plain number of milliseconds. */
+  static Function<String, Object> duration(Duration min, Duration max) {
+    return s -> {
+      Duration d = parseDuration(s);
+      if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+        throw new IllegalArgumentException("must be between " + min.toMillis() + "ms and "
+            + max.toMillis() + "ms");
+      }
+      return d;
+    };
+  }
+
+  static Duration parseDuration(String s) {
+    try {
+      if (s.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+      } else if (s.endsWith("s")) {
+        return Duration.ofMillis(Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 1000));
+      } else if (s.endsWith("m")) {
+        return Duration.ofMinutes(Long.parseLong(s.substring(0, s.length() - 1)));
+      } else if (s.endsWith("h")) {
+        return Duration.ofHours(Long.parseLong(s.substring(0, s.length() - 1)));
+      }
+      return Duration.ofMillis(Long.parseLong(s));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("must be a duration such as 500ms, 10s or 2m");
+    }
+  }
+
+  /** A comma-separated list of {@code host} or {@code host:port} entries. */
+  static Function<String, Object> memberList() {
+    return s -> {
+      List<String> out = new ArrayList<>();
+      for (String part : s.split(",")) {
+        String m = part.trim();
+        if (m.isEmpty()) {
+          continue;
+        }
+        if (!m.matches("[A-Za-z0-9.\\-\\[\\]:]+(:\\d{1,5}(-\\d{1,5})?)?")) {
+          throw new IllegalArgumentException("each member must be host or host:port");
+        }
+        out.add(m);
+      }
+      if (out.isEmpty()) {
+        throw new IllegalArgumentException("must name at least one member");
+      }
+      return List.copyOf(out);
+    };
+  }
+
+  /** A JSON array of RTCIceServer objects, each with {@code urls}. */
+  static Function<String, Object> iceServers() {
+    return s -> {
+      JsonArray a;
+      try {
+        a = new JsonArray(s);
+      } catch (DecodeException | ClassCastException e) {
+        throw new IllegalArgumentException("must be a JSON array of RTCIceServer objects");
+      }
+      for (Object o : a) {
+        if (!(o instanceof io.vertx.core.json.JsonObject entry) || entry.getValue("urls") == null) {
+          throw new IllegalArgumentException("every entry needs urls");
+        }
+      }
+      return a;
+    };
+  }
+
+  /** A URL such as {@code redis://host:6379/0}; empty means "start a local Redis". */
+  static Function<String, Object> redisUrl() {
+    return s -> {
+      if (!s.isEmpty() && !s.matches("rediss?://.+")) {
+        throw new IllegalArgumentException("must be empty or a redis:// or rediss:// URL");
+      }
+      return s;
+    };
+  }
+
+  static Function<String, Object> httpUrl() {
+    return s -> {
+      if (!s.isEmpty() && !s.matches("https?://[^\\s]+")) {
+        throw new IllegalArgumentException("must be empty or an http:// or https:// URL");
+      }
+      return s;
+    };
+  }
+}

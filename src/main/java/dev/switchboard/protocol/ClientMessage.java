@@ -1,0 +1,113 @@
+package dev.switchboard.protocol;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A message from a browser, parsed and validated by {@link Codec#decode}. Every message carries
+ * the client's optional {@code id} (a {@code String} or a {@code Long}), repeated in the
+ * {@code ack} or {@code error} it causes.
+ */
+public sealed interface ClientMessage {
+
+  /** The client's message id: {@code null}, a {@code String} or a {@code Long}. */
+  Object id();
+
+  /** The wire {@code type}. */
+  String type();
+
+  /** Enter a room. {@code peer} is {@code null} when the server should pick one. */
+  record Join(Object id, String room, String peer, String token, JsonObject meta, Role role,
+              String resume) implements ClientMessage {
+    public String type() {
+      return "join";
+    }
+  }
+
+  /**
+   * A message relayed to one peer: {@code offer}, {@code answer}, {@code candidate}, or a
+   * targeted {@code message}. {@code payload} is the value relayed ({@code sdp}, the
+   * {@code candidate} object or {@code null}, or the message {@code data}).
+   */
+  record Relay(Object id, RelayKind kind, String to, Object payload) implements ClientMessage {
+    public String type() {
+      return kind.wire();
+    }
+  }
+
+  /** An application message to every other peer of the room. */
+  record Broadcast(Object id, Object data) implements ClientMessage {
+    public String type() {
+      return "message";
+    }
+  }
+
+  /** A change of this peer's published state; absent fields ({@code null}) are left as they were. */
+  record State(Object id, Boolean audio, Boolean video, JsonObject data) implements ClientMessage {
+    public String type() {
+      return "state";
+    }
+  }
+
+  record Leave(Object id) implements ClientMessage {
+    public String type() {
+      return "leave";
+    }
+  }
+
+  record Ping(Object id) implements ClientMessage {
+    public String type() {
+      return "ping";
+    }
+  }
+
+  /** What a relayed message is; each kind names its payload field. */
+  enum RelayKind {
+    OFFER("offer", "sdp"),
+    ANSWER("answer", "sdp"),
+    CANDIDATE("candidate", "candidate"),
+    MESSAGE("message", "data");
+
+    private final String wire;
+    private final String field;
+
+    RelayKind(String wire, String field) {
+      this.wire = wire;
+      this.field = field;
+    }
+
+    public String wire() {
+      return wire;
+    }
+
+    /** The name of the payload field, on the way in and on the way out. */
+    public String field() {
+      return field;
+    }
+  }
+
+  /** A peer's role in its room. Mesh rooms know only {@link #PEER}. */
+  enum Role {
+    PEER("peer"),
+    PRESENTER("presenter"),
+    VIEWER("viewer");
+
+    private final String wire;
+
+    Role(String wire) {
+      this.wire = wire;
+    }
+
+    public String wire() {
+      return wire;
+    }
+
+    public static Role fromWire(String s) {
+      for (Role r : values()) {
+        if (r.wire.equals(s)) {
+          return r;
+        }
+      }
+      return null;
+    }
+  }
+}

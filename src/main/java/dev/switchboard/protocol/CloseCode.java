@@ -1,0 +1,34 @@
+package dev.switchboard.protocol;
+
+/**
+ * WebSocket close codes the server uses. Codes below 4000 are RFC 6455's; the 4xxx codes mirror
+ * HTTP statuses so they read at a glance. A client should reconnect after 1001 and 4503 (with
+ * backoff), and should not retry blindly after the others: they mean the request itself was wrong.
+ */
+public final class CloseCode {
+  /** After {@code leave}, or after {@code room-closed}. */
+  public static final short NORMAL = 1000;
+  /** The node is shutting down. */
+  public static final short GOING_AWAY = 1001;
+  /** A frame or message was larger than the frame limit. */
+  public static final short TOO_LARGE = 1009;
+  /** The server failed in a way the client could not cause; reconnect. */
+  public static final short INTERNAL = 1011;
+  /** The first message was not a valid {@code join}. */
+  public static final short BAD_JOIN = 4400;
+  /** Token missing, invalid or expired. */
+  public static final short UNAUTHORIZED = 4401;
+  /** The token does not grant this room or role. */
+  public static final short FORBIDDEN = 4403;
+  /** No {@code join} within the join timeout. */
+  public static final short JOIN_TIMEOUT = 4408;
+  /** The peer id is already in the room. */
+  public static final short PEER_ID_TAKEN = 4409;
+  /** The connection stayed over its rate limit for too long. */
+  public static final short RATE_LIMITED = 4429;
+  /** Room full, server full, or a backing service unavailable at join. */
+  public static final short UNAVAILABLE = 4503;
+
+  private CloseCode() {
+  }
+}

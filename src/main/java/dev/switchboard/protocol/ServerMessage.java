@@ -1,0 +1,86 @@
+package dev.switchboard.protocol;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Collection;
+
+/**
+ * Encodes server-to-client messages. Each method returns the frame text, encoded once: a
+ * relayed message is encoded by the sender's node and written unchanged by the target's node.
+ */
+public final class ServerMessage {
+
+  private ServerMessage() {
+  }
+
+  public static String welcome(String peer, String room, String node, Collection<PeerInfo> peers,
+                               JsonArray iceServers, JsonObject limits) {
+    JsonArray list = new JsonArray();
+    peers.forEach(p -> list.add(p.toJson()));
+    return new JsonObject()
+        .put("type", "welcome")
+        .put("peer", peer)
+        .put("room", room)
+        .put("node", node)
+        .put("peers", list)
+        .put("iceServers", iceServers)
+        .put("limits", limits)
+        .encode();
+  }
+
+  public static String peerJoined(PeerInfo info) {
+    return info.toJson().put("type", "peer-joined").encode();
+  }
+
+  public static String peerLeft(String peer, LeaveReason reason) {
+    return new JsonObject()
+        .put("type", "peer-left")
+        .put("peer", peer)
+        .put("reason", reason.wire())
+        .encode();
+  }
+
+  public static String peerState(String peer, JsonObject state) {
+    return new JsonObject().put("type", "peer-state").put("peer", peer).put("state", state).encode();
+  }
+
+  /** A relayed {@code offer}, {@code answer}, {@code candidate} or targeted {@code message}. */
+  public static String relayed(ClientMessage.Relay relay, String from) {
+    JsonObject out = new JsonObject()
+        .put("type", relay.kind().wire())
+        .put("from", from)
+        .put(relay.kind().field(), relay.payload());
+    if (relay.kind() == ClientMessage.RelayKind.MESSAGE) {
+      out.put("to", relay.to());
+    }
+    return out.encode();
+  }
+
+  /** A room-wide {@code message}. */
+  public static String broadcast(Object data, String from) {
+    return new JsonObject().put("type", "message").put("from", from).put("data", data).encode();
+  }
+
+  public static String ack(Object id) {
+    return new JsonObject().put("type", "ack").put("id", id).encode();
+  }
+
+  public static String error(ErrorCode code, String message, Object id) {
+    JsonObject out = new JsonObject()
+        .put("type", "error")
+        .put("code", code.wire())
+        .put("message", message);
+    if (id != null) {
+      out.put("id", id);
+    }
+    return out.encode();
+  }
+
+  public static String pong(Object id) {
+    JsonObject out = new JsonObject().put("type", "pong");
+    if (id != null) {
+      out.put("id", id);
+    }
+    return out.encode();
+  }
+}

@@ -1,0 +1,51 @@
+package dev.switchboard.registry;
+
+/**
+ * The Redis key layout, in one place. The keys of one room share the hash tag {@code {room}}.
+ *
+ * <pre>
+ * sb:nodes                ZSET  node id -> open connections (least-loaded placement reads it)
+ * sb:node:&lt;node&gt;:peers    SET   "room/peer" pairs the node holds, for clean-up after it dies
+ * sb:{&lt;room&gt;}:peers       HASH  peer id -> {seq, node, meta, state, role, joinedAt}
+ * sb:{&lt;room&gt;}:nodes       HASH  node id -> members of the room on that node
+ * sb:{&lt;room&gt;}:seq         STR   the room's event sequence; outlives the room by a day
+ * sb:{&lt;room&gt;}:config      HASH  mode, maxPeers (rooms created ahead of time)
+ * sb:rooms                ZSET  room -> member count
+ * </pre>
+ */
+public final class Keys {
+
+  private final String prefix;
+
+  public Keys(String prefix) {
+    this.prefix = prefix;
+  }
+
+  public String nodes() {
+    return prefix + "nodes";
+  }
+
+  public String nodePeers(String node) {
+    return prefix + "node:" + node + ":peers";
+  }
+
+  public String rooms() {
+    return prefix + "rooms";
+  }
+
+  public String roomPeers(String room) {
+    return prefix + "{" + room + "}:peers";
+  }
+
+  public String roomNodes(String room) {
+    return prefix + "{" + room + "}:nodes";
+  }
+
+  public String roomSeq(String room) {
+    return prefix + "{" + room + "}:seq";
+  }
+
+  public String roomConfig(String room) {
+    return prefix + "{" + room + "}:config";
+  }
+}

@@ -1,0 +1,103 @@
+package dev.switchboard.registry;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Response;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Rooms and their members in Redis. Join, leave and state change are each one Lua script:
+ * atomic, and each returns the room's new sequence number, which orders the events that the
+ * calling node then sends to the room's nodes.
+ */
+public final class RoomStore {
+
+  /** What a join found. */
+  public enum JoinStatus { OK, TAKEN, FULL }
+
+  /** A member as stored: its id and its record ({@code seq, node, meta, state, role, joinedAt}). */
+  public record StoredMember(String peer, JsonObject record) {
+  }
+
+  /** The outcome of a join: on success the room's sequence number and every member, the joiner too. */
+  public record JoinResult(JoinStatus status, long seq, List<StoredMember> members) {
+  }
+
+  /**
+   * The outcome of a leave or state change: {@code applied} is false when the peer was not (or
+   * no longer) held by this node; {@code nodes} are the nodes holding members afterwards.
+   */
+  public record Change(boolean applied, long seq, List<String> nodes) {
+  }
+
+  private static final LuaScript JOIN = LuaScript.load("join.lua");
+  private static final LuaScript LEAVE = LuaScript.load("leave.lua");
+  private static final LuaScript STATE = LuaScript.load("state.lua");
+
+  private final Redis redis;
+  private final Keys keys;
+  private final long timeoutMs;
+
+  public RoomStore(Redis redis, Keys keys, Duration timeout) {
+    this.redis = redis;
+    this.keys = keys;
+    this.timeoutMs = timeout.toMillis();
+  }
+
+  /**
+   * Adds {@code peer} to {@code room} on {@code node}. {@code record} is the member record
+   * without {@code seq}; the script adds it.
+   */
+  public Future<JoinResult> join(String room, String peer, String node, JsonObject record, int defaultMaxPeers) {
+    List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room),
+        keys.roomConfig(room), keys.rooms(), keys.nodePeers(node));
+    List<String> a = List.of(room, peer, node, record.encode(), Integer.toString(defaultMaxPeers));
+    return timed(JOIN.run(redis, k, a)).map(r -> {
+      String status = r.get(0).toString();
+      switch (status) {
+        case "taken":
+          return new JoinResult(JoinStatus.TAKEN, 0, List.of());
+        case "full":
+          return new JoinResult(JoinStatus.FULL, 0, List.of());
+        default:
+          List<StoredMember> members = new ArrayList<>();
+          for (int i = 2; i + 1 < r.size(); i += 2) {
+            members.add(new StoredMember(r.get(i).toString(), new JsonObject(r.get(i + 1).toString())));
+          }
+          return new JoinResult(JoinStatus.OK, r.get(1).toLong(), members);
+      }
+    });
+  }
+
+  /** Removes {@code peer} from {@code room} if {@code node} still holds it. */
+  public Future<Change> leave(String room, String peer, String node) {
+    List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room),
+        keys.rooms(), keys.nodePeers(node));
+    return timed(LEAVE.run(redis, k, List.of(room, peer, node))).map(RoomStore::change);
+  }
+
+  /** Replaces the record of {@code peer} (its state changed) if {@code node} still holds it. */
+  public Future<Change> updateMember(String room, String peer, String node, JsonObject record) {
+    List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room));
+    return timed(STATE.run(redis, k, List.of(peer, node, record.encode()))).map(RoomStore::change);
+  }
+
+  private static Change change(Response r) {
+    if (!"ok".equals(r.get(0).toString())) {
+      return new Change(false, 0, List.of());
+    }
+    List<String> nodes = new ArrayList<>();
+    for (int i = 2; i < r.size(); i++) {
+      nodes.add(r.get(i).toString());
+    }
+    return new Change(true, r.get(1).toLong(), nodes);
+  }
+
+  private <T> Future<T> timed(Future<T> f) {
+    return f.timeout(timeoutMs, TimeUnit.MILLISECONDS);
+  }
+}

@@ -1,0 +1,11 @@
+package dev.switchboard.room;
+
+/** What the room logic needs of a peer's socket. Called on the socket's event loop only. */
+public interface PeerLink {
+
+  /** Writes one text frame, already encoded. */
+  void send(String frame);
+
+  /** Closes the socket with a WebSocket close code. */
+  void close(short code, String reason);
+}

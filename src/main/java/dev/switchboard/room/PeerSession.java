@@ -1,0 +1,406 @@
+package dev.switchboard.room;
+
+import dev.switchboard.cluster.Addresses;
+import dev.switchboard.cluster.Envelope;
+import dev.switchboard.protocol.ClientMessage;
+import dev.switchboard.protocol.CloseCode;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.LeaveReason;
+import dev.switchboard.protocol.PeerInfo;
+import dev.switchboard.protocol.ServerMessage;
+import dev.switchboard.registry.RoomStore;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One peer in one room, on the node holding its socket: join, relays, room messages, state and
+ * leave, and what the peer receives. Every method runs on the socket's event loop.
+ */
+public final class PeerSession {
+
+  private static final Logger log = LoggerFactory.getLogger(PeerSession.class);
+  /** Envelopes held while the join's Redis step is in flight; a room has at most maxPeers members. */
+  private static final int MAX_BUFFERED = 1024;
+  /** Relays with an id that may await their ack at once; more get rate-limited. */
+  private static final int MAX_PENDING_ACKS = 256;
+  /** State changes queued behind the one in flight. */
+  private static final int MAX_QUEUED_STATES = 8;
+  /**
+   * A peer's local addresses stay registered this long after it left, so an envelope already
+   * on its way is answered (peer-not-found) rather than dropped by an unregistered consumer.
+   */
+  private static final long UNREGISTER_GRACE_MS = 1000;
+
+  private enum Phase { NEW, JOINING, JOINED, GONE }
+
+  private record Pending(Object id, long deadline) {
+  }
+
+  private final Rooms rooms;
+  private final PeerLink link;
+  private final Context context;
+  private Phase phase = Phase.NEW;
+  private String room;
+  private String peer;
+  private ClientMessage.Role role;
+  private JsonObject meta;
+  private JsonObject state = new JsonObject();
+  private long joinedAt;
+  private long welcomeSeq;
+  private LeaveReason leaveAfterJoin;
+  private MessageConsumer<Envelope> peerConsumer;
+  private MessageConsumer<Envelope> roomConsumer;
+  private final ArrayDeque<Envelope> buffered = new ArrayDeque<>();
+  private final LinkedHashMap<Long, Pending> pendingAcks = new LinkedHashMap<>();
+  private long nextRef = 1;
+  private long ackTimer = -1;
+  private Future<Void> stateTail = Future.succeededFuture();
+  private int queuedStates;
+
+  PeerSession(Rooms rooms, PeerLink link, Context context) {
+    this.rooms = rooms;
+    this.link = link;
+    this.context = context;
+  }
+
+  public String room() {
+    return room;
+  }
+
+  public String peer() {
+    return peer;
+  }
+
+  public boolean isJoined() {
+    return phase == Phase.JOINED;
+  }
+
+  /** Joins the room: answers with {@code welcome}, or with an error and a close. */
+  public Future<Void> join(ClientMessage.Join j) {
+    phase = Phase.JOINING;
+    room = j.room();
+    peer = j.peer() != null ? j.peer() : UUID.randomUUID().toString();
+    role = j.role();
+    meta = j.meta();
+    joinedAt = System.currentTimeMillis();
+    if (role != ClientMessage.Role.PEER) {
+      return refuse(ErrorCode.BAD_REQUEST, "role " + role.wire() + " needs a broadcast room; this room is mesh",
+          j.id(), CloseCode.BAD_JOIN);
+    }
+    if (!rooms.claim(room, peer, this)) {
+      return refuse(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room " + room, j.id(),
+          CloseCode.PEER_ID_TAKEN);
+    }
+    rooms.directory().hold(room);
+    peerConsumer = rooms.vertx().eventBus().localConsumer(Addresses.peer(room, peer), m -> onEnvelope(m.body()));
+    roomConsumer = rooms.vertx().eventBus().localConsumer(Addresses.room(room), m -> onEnvelope(m.body()));
+    int maxPeers = rooms.limits().maxPeers();
+    return onContext(rooms.store().join(room, peer, rooms.nodeId(), record(), maxPeers))
+        .transform(ar -> {
+          if (ar.failed()) {
+            log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer)
+                .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("join failed: Redis unavailable");
+            // The script may have run before the failure: undo it, best effort.
+            rooms.store().leave(room, peer, rooms.nodeId());
+            release();
+            return refuse(ErrorCode.UNAVAILABLE, "rooms are unavailable right now; retry later", j.id(),
+                CloseCode.UNAVAILABLE);
+          }
+          RoomStore.JoinResult r = ar.result();
+          return switch (r.status()) {
+            case TAKEN -> {
+              release();
+              yield refuse(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room " + room, j.id(),
+                  CloseCode.PEER_ID_TAKEN);
+            }
+            case FULL -> {
+              release();
+              yield refuse(ErrorCode.ROOM_FULL, "room " + room + " is full", j.id(), CloseCode.UNAVAILABLE);
+            }
+            case OK -> welcome(r);
+          };
+        });
+  }
+
+  private Future<Void> welcome(RoomStore.JoinResult r) {
+    welcomeSeq = r.seq();
+    List<RoomView.Member> members = new ArrayList<>();
+    List<PeerInfo> others = new ArrayList<>();
+    Set<String> nodes = new LinkedHashSet<>();
+    for (RoomStore.StoredMember m : r.members()) {
+      JsonObject rec = m.record();
+      String node = rec.getString("node");
+      members.add(new RoomView.Member(m.peer(), node, rec.getLong("seq", 0L)));
+      nodes.add(node);
+      if (!m.peer().equals(peer)) {
+        others.add(new PeerInfo(m.peer(), rec.getJsonObject("meta", new JsonObject()),
+            rec.getJsonObject("state", new JsonObject()),
+            ClientMessage.Role.fromWire(rec.getString("role", "peer"))));
+      }
+    }
+    rooms.directory().get(room).applySnapshot(r.seq(), members);
+    // Every node of the room learns of the join before this peer can send anything.
+    String joined = ServerMessage.peerJoined(new PeerInfo(peer, meta, state, role));
+    Envelope event = Envelope.membership(Envelope.Kind.JOINED, room, peer, rooms.nodeId(), r.seq(),
+        rooms.nodeId(), joined);
+    nodes.forEach(node -> rooms.channel().send(node, event));
+    phase = Phase.JOINED;
+    log.atDebug().addKeyValue("room", room).addKeyValue("peer", peer).addKeyValue("seq", r.seq()).log("joined");
+    if (leaveAfterJoin != null) {
+      return leave(leaveAfterJoin);
+    }
+    link.send(ServerMessage.welcome(peer, room, rooms.nodeId(), others, rooms.iceServers(),
+        rooms.limits().toClientJson()));
+    while (!buffered.isEmpty()) {
+      deliver(buffered.poll());
+    }
+    return Future.succeededFuture();
+  }
+
+  /** Relays an offer, answer, candidate or targeted message to one peer of the room. */
+  public void relay(ClientMessage.Relay r) {
+    String node = rooms.directory().get(room).nodeOf(r.to());
+    if (node == null) {
+      link.send(ServerMessage.error(ErrorCode.PEER_NOT_FOUND, "peer " + r.to() + " is not in room " + room, r.id()));
+      return;
+    }
+    long ref = 0;
+    if (r.id() != null) {
+      if (pendingAcks.size() >= MAX_PENDING_ACKS) {
+        link.send(ServerMessage.error(ErrorCode.RATE_LIMITED, "too many messages awaiting their ack", r.id()));
+        return;
+      }
+      ref = nextRef++;
+      pendingAcks.put(ref, new Pending(r.id(), System.currentTimeMillis() + rooms.limits().ackTimeout().toMillis()));
+      armAckTimer();
+    }
+    rooms.channel().send(node, Envelope.relay(room, r.to(), peer, rooms.nodeId(), ref, ServerMessage.relayed(r, peer)));
+  }
+
+  /** Sends an application message to every other peer of the room. */
+  public void broadcast(ClientMessage.Broadcast b) {
+    Envelope e = Envelope.room(room, peer, rooms.nodeId(), ServerMessage.broadcast(b.data(), peer));
+    for (String node : rooms.directory().get(room).nodes()) {
+      rooms.channel().send(node, e);
+    }
+    if (b.id() != null) {
+      link.send(ServerMessage.ack(b.id()));
+    }
+  }
+
+  /** Updates this peer's published state; changes are written to Redis one at a time, in order. */
+  public void state(ClientMessage.State s) {
+    if (queuedStates >= MAX_QUEUED_STATES) {
+      link.send(ServerMessage.error(ErrorCode.RATE_LIMITED, "too many state changes in flight", s.id()));
+      return;
+    }
+    queuedStates++;
+    stateTail = stateTail.transform(ignored -> applyState(s)).onComplete(ar -> queuedStates--);
+  }
+
+  private Future<Void> applyState(ClientMessage.State s) {
+    if (phase != Phase.JOINED) {
+      return Future.succeededFuture();
+    }
+    JsonObject next = state.copy();
+    if (s.audio() != null) {
+      next.put("audio", s.audio());
+    }
+    if (s.video() != null) {
+      next.put("video", s.video());
+    }
+    if (s.data() != null) {
+      next.put("data", s.data());
+    }
+    JsonObject record = record().put("state", next);
+    return onContext(rooms.store().updateMember(room, peer, rooms.nodeId(), record)).transform(ar -> {
+      if (ar.failed() || !ar.result().applied()) {
+        link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, "state could not be saved; retry later", s.id()));
+        return Future.succeededFuture();
+      }
+      state = next;
+      if (phase == Phase.JOINED) {
+        Envelope event = Envelope.membership(Envelope.Kind.STATE, room, peer, rooms.nodeId(), ar.result().seq(),
+            rooms.nodeId(), ServerMessage.peerState(peer, next));
+        ar.result().nodes().forEach(node -> rooms.channel().send(node, event));
+        if (s.id() != null) {
+          link.send(ServerMessage.ack(s.id()));
+        }
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  /**
+   * Leaves the room for good: the others get {@code peer-left} with {@code reason}. Safe to call
+   * in any phase and more than once.
+   */
+  public Future<Void> leave(LeaveReason reason) {
+    if (phase == Phase.JOINING) {
+      leaveAfterJoin = reason;
+      return Future.succeededFuture();
+    }
+    if (phase != Phase.JOINED) {
+      return Future.succeededFuture();
+    }
+    phase = Phase.GONE;
+    rooms.unclaim(room, peer, this);
+    cancelAcks();
+    RoomView view = rooms.directory().get(room);
+    String left = ServerMessage.peerLeft(peer, reason);
+    return onContext(rooms.store().leave(room, peer, rooms.nodeId())).transform(ar -> {
+      if (ar.succeeded() && ar.result().applied()) {
+        Envelope event = Envelope.membership(Envelope.Kind.LEFT, room, peer, rooms.nodeId(), ar.result().seq(),
+            rooms.nodeId(), left);
+        ar.result().nodes().forEach(node -> rooms.channel().send(node, event));
+      } else if (ar.failed()) {
+        // Redis is unreachable: tell the nodes this one knows of, so no one waits on a ghost.
+        // Sequenced just after the peer's last known change; Redis is reconciled when it returns.
+        log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer)
+            .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("leave not written to Redis");
+        long seq = Math.max(welcomeSeq, 0) + 1;
+        Envelope event = Envelope.membership(Envelope.Kind.LEFT, room, peer, rooms.nodeId(), seq, rooms.nodeId(), left);
+        for (String node : view.nodes()) {
+          rooms.channel().send(node, event);
+        }
+      }
+      release();
+      log.atDebug().addKeyValue("room", room).addKeyValue("peer", peer).addKeyValue("reason", reason.wire()).log("left");
+      return Future.succeededFuture();
+    });
+  }
+
+  /** An envelope from this peer's or room's local address. */
+  private void onEnvelope(Envelope e) {
+    switch (phase) {
+      case JOINING -> {
+        if (buffered.size() >= MAX_BUFFERED) {
+          log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer).log("join backlog overflow; closing");
+          link.close(CloseCode.INTERNAL, "join backlog overflow");
+          return;
+        }
+        buffered.add(e);
+      }
+      case JOINED -> deliver(e);
+      default -> {
+        if (e.kind() == Envelope.Kind.RELAY) {
+          rooms.channel().send(e.origin(), Envelope.nack(room, e.from(), e.ref(), rooms.nodeId(),
+              ErrorCode.PEER_NOT_FOUND.wire()));
+        }
+      }
+    }
+  }
+
+  private void deliver(Envelope e) {
+    switch (e.kind()) {
+      case RELAY -> {
+        link.send(e.payload());
+        if (e.ref() != 0) {
+          rooms.channel().send(e.origin(), Envelope.ack(room, e.from(), e.ref(), rooms.nodeId()));
+        }
+      }
+      case ROOM -> {
+        if (!peer.equals(e.from())) {
+          link.send(e.payload());
+        }
+      }
+      case JOINED, LEFT, STATE -> {
+        if (!peer.equals(e.peer()) && e.seq() > welcomeSeq) {
+          link.send(e.payload());
+        }
+      }
+      case ACK -> {
+        Pending p = pendingAcks.remove(e.ref());
+        if (p != null) {
+          link.send(ServerMessage.ack(p.id()));
+        }
+      }
+      case NACK -> {
+        Pending p = e.ref() == 0 ? null : pendingAcks.remove(e.ref());
+        if (e.ref() == 0 || p != null) {
+          ErrorCode code = ErrorCode.fromWire(e.payload());
+          link.send(ServerMessage.error(code == null ? ErrorCode.UNAVAILABLE : code,
+              "the target peer is not in room " + room, p == null ? null : p.id()));
+        }
+      }
+      default -> throw new IllegalStateException("unknown envelope kind " + e.kind());
+    }
+  }
+
+  private Future<Void> refuse(ErrorCode code, String message, Object id, short closeCode) {
+    phase = Phase.GONE;
+    link.send(ServerMessage.error(code, message, id));
+    link.close(closeCode, code.wire());
+    return Future.succeededFuture();
+  }
+
+  /** Undoes what join set up on this node; the local addresses go after a grace period. */
+  private void release() {
+    phase = Phase.GONE;
+    rooms.unclaim(room, peer, this);
+    rooms.directory().release(room);
+    MessageConsumer<Envelope> pc = peerConsumer;
+    MessageConsumer<Envelope> rc = roomConsumer;
+    rooms.vertx().setTimer(UNREGISTER_GRACE_MS, id -> {
+      pc.unregister();
+      rc.unregister();
+    });
+  }
+
+  private JsonObject record() {
+    return new JsonObject()
+        .put("node", rooms.nodeId())
+        .put("meta", meta)
+        .put("state", state)
+        .put("role", role.wire())
+        .put("joinedAt", joinedAt);
+  }
+
+  private void armAckTimer() {
+    if (ackTimer >= 0 || pendingAcks.isEmpty()) {
+      return;
+    }
+    long first = pendingAcks.values().iterator().next().deadline();
+    ackTimer = rooms.vertx().setTimer(Math.max(1, first - System.currentTimeMillis()), id -> {
+      ackTimer = -1;
+      long now = System.currentTimeMillis();
+      for (Iterator<Map.Entry<Long, Pending>> it = pendingAcks.entrySet().iterator(); it.hasNext(); ) {
+        Pending p = it.next().getValue();
+        if (p.deadline() > now) {
+          break;
+        }
+        it.remove();
+        link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, "the target's node did not answer in time", p.id()));
+      }
+      armAckTimer();
+    });
+  }
+
+  private void cancelAcks() {
+    pendingAcks.clear();
+    if (ackTimer >= 0) {
+      rooms.vertx().cancelTimer(ackTimer);
+      ackTimer = -1;
+    }
+  }
+
+  /** Completes on this session's event loop, whatever thread completed {@code f}. */
+  private <T> Future<T> onContext(Future<T> f) {
+    io.vertx.core.Promise<T> p = io.vertx.core.Promise.promise();
+    f.onComplete(ar -> context.runOnContext(v -> p.handle(ar)));
+    return p.future();
+  }
+}

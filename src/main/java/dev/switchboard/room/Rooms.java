@@ -1,0 +1,130 @@
+package dev.switchboard.room;
+
+import dev.switchboard.cluster.Envelope;
+import dev.switchboard.cluster.NodeChannel;
+import dev.switchboard.config.Config;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.registry.RoomStore;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The room rules of one node: the rooms it holds, its local peers, and the router of every
+ * envelope that reaches the node. Shared by all signaling verticles of the node; thread-safe.
+ */
+public final class Rooms {
+
+  private final Vertx vertx;
+  private final String nodeId;
+  private final RoomStore store;
+  private final NodeChannel channel;
+  private final Config.Limits limits;
+  private final JsonArray iceServers;
+  private final RoomDirectory directory = new RoomDirectory();
+  /** Local peers by {@code room/peer}: the exact answer to "is this peer here". */
+  private final ConcurrentHashMap<String, PeerSession> local = new ConcurrentHashMap<>();
+
+  public Rooms(Vertx vertx, String nodeId, RoomStore store, NodeChannel channel, Config.Limits limits,
+               JsonArray iceServers) {
+    this.vertx = vertx;
+    this.nodeId = nodeId;
+    this.store = store;
+    this.channel = channel;
+    this.limits = limits;
+    this.iceServers = iceServers;
+  }
+
+  /** A new, not yet joined session for a socket whose handlers run on {@code context}. */
+  public PeerSession newSession(PeerLink link, Context context) {
+    return new PeerSession(this, link, context);
+  }
+
+  /**
+   * Routes an envelope that reached this node: to a local peer, to the local members of a room,
+   * or into a room's view. Runs on the node channel's event loop, or on the sender's for an
+   * envelope between two peers of this node; never blocks.
+   */
+  public void route(Envelope e) {
+    switch (e.kind()) {
+      case RELAY -> {
+        if (local.containsKey(key(e.room(), e.peer()))) {
+          channel.toPeer(e.room(), e.peer(), e);
+        } else {
+          channel.send(e.origin(), Envelope.nack(e.room(), e.from(), e.ref(), nodeId,
+              ErrorCode.PEER_NOT_FOUND.wire()));
+        }
+      }
+      case ACK, NACK -> {
+        if (local.containsKey(key(e.room(), e.peer()))) {
+          channel.toPeer(e.room(), e.peer(), e);
+        }
+      }
+      case ROOM -> {
+        if (directory.get(e.room()) != null) {
+          channel.toRoom(e.room(), e);
+        }
+      }
+      case JOINED, LEFT, STATE -> {
+        RoomView view = directory.get(e.room());
+        if (view != null && view.apply(RoomView.EventKind.valueOf(e.kind().name()), e.peer(), e.node(), e.seq())) {
+          channel.toRoom(e.room(), e);
+        }
+      }
+      default -> throw new IllegalStateException("unknown envelope kind " + e.kind());
+    }
+  }
+
+  /** Peers with a socket on this node that are in (or entering) a room. */
+  public int localPeers() {
+    return local.size();
+  }
+
+  /** Rooms with at least one local peer. */
+  public int localRooms() {
+    return directory.size();
+  }
+
+  // --- for PeerSession ---
+
+  boolean claim(String room, String peer, PeerSession session) {
+    return local.putIfAbsent(key(room, peer), session) == null;
+  }
+
+  void unclaim(String room, String peer, PeerSession session) {
+    local.remove(key(room, peer), session);
+  }
+
+  Vertx vertx() {
+    return vertx;
+  }
+
+  String nodeId() {
+    return nodeId;
+  }
+
+  RoomStore store() {
+    return store;
+  }
+
+  NodeChannel channel() {
+    return channel;
+  }
+
+  RoomDirectory directory() {
+    return directory;
+  }
+
+  Config.Limits limits() {
+    return limits;
+  }
+
+  JsonArray iceServers() {
+    return iceServers;
+  }
+
+  private static String key(String room, String peer) {
+    return room + "/" + peer;
+  }
+}

@@ -1,0 +1,98 @@
+package dev.switchboard.transport;
+
+import dev.switchboard.config.Config;
+import dev.switchboard.protocol.Codec;
+import dev.switchboard.registry.NodeLoad;
+import dev.switchboard.room.Rooms;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.ServerWebSocketHandshake;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.FileSystemAccess;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves WebSockets at {@code /ws} and the node's HTTP routes. One instance per event loop; all
+ * instances listen on the same port and Vert.x spreads new connections among them.
+ */
+public final class SignalingVerticle extends VerticleBase {
+
+  public static final String WS_PATH = "/ws";
+
+  private final Config config;
+  private final Rooms rooms;
+  private final NodeLoad load;
+  private HttpServer server;
+
+  public SignalingVerticle(Config config, Rooms rooms, NodeLoad load) {
+    this.config = config;
+    this.rooms = rooms;
+    this.load = load;
+  }
+
+  @Override
+  public Future<?> start() {
+    Config.Limits limits = config.limits();
+    Codec codec = new Codec(limits.metaBytes(), limits.stateBytes());
+    HttpServerOptions options = new HttpServerOptions()
+        .setHost(config.httpHost())
+        .setPort(config.httpPort())
+        .setMaxWebSocketFrameSize(limits.frameBytes())
+        .setMaxWebSocketMessageSize(limits.frameBytes());
+    server = vertx.createHttpServer(options)
+        .requestHandler(router())
+        .webSocketHandshakeHandler(this::handshake)
+        .webSocketHandler(ws -> new Connection(vertx, ws, rooms, codec, load, limits));
+    return server.listen();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server.shutdown(1, TimeUnit.SECONDS);
+  }
+
+  /** The bound port (useful when {@code http.port} is 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private void handshake(ServerWebSocketHandshake h) {
+    if (WS_PATH.equals(h.path())) {
+      h.accept();
+    } else {
+      h.reject(404);
+    }
+  }
+
+  private Router router() {
+    Router router = Router.router(vertx);
+    router.get("/health").handler(this::health);
+    Path client = Path.of(config.clientDir()).toAbsolutePath();
+    if (Files.isDirectory(client)) {
+      router.route("/*").handler(StaticHandler.create(FileSystemAccess.ROOT, client.toString()));
+    }
+    router.route().last().handler(ctx -> json(ctx, 404, new JsonObject().put("error", "not-found")
+        .put("message", "no such path: " + ctx.request().path())));
+    return router;
+  }
+
+  private void health(RoutingContext ctx) {
+    json(ctx, 200, new JsonObject()
+        .put("status", "up")
+        .put("node", config.nodeId())
+        .put("connections", load.connections())
+        .put("peers", rooms.localPeers())
+        .put("rooms", rooms.localRooms()));
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
+  }
+}

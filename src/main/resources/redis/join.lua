@@ -1,0 +1,25 @@
+-- Adds a peer to a room, atomically, and returns the room as it now is.
+-- KEYS: 1 room peers (HASH), 2 room nodes (HASH), 3 room seq (STRING), 4 room config (HASH),
+--       5 rooms (ZSET), 6 node peers (SET)
+-- ARGV: 1 room, 2 peer, 3 node, 4 member JSON without "seq", 5 default max peers
+-- Returns {'taken'} | {'full'} | {'ok', seq, peer1, member1, peer2, member2, ...}
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then
+  return {'taken'}
+end
+local max = tonumber(redis.call('HGET', KEYS[4], 'maxPeers') or ARGV[5])
+local count = redis.call('HLEN', KEYS[1])
+if count >= max then
+  return {'full'}
+end
+local seq = redis.call('INCR', KEYS[3])
+redis.call('PERSIST', KEYS[3])
+redis.call('HSET', KEYS[1], ARGV[2], '{"seq":' .. seq .. ',' .. string.sub(ARGV[4], 2))
+redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+redis.call('ZADD', KEYS[5], count + 1, ARGV[1])
+redis.call('SADD', KEYS[6], ARGV[1] .. '/' .. ARGV[2])
+local out = {'ok', seq}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all do
+  out[#out + 1] = all[i]
+end
+return out

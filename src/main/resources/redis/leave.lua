@@ -1,0 +1,30 @@
+-- Removes a peer from a room, atomically, if the given node still holds it.
+-- KEYS: 1 room peers, 2 room nodes, 3 room seq, 4 rooms (ZSET), 5 node peers (SET)
+-- ARGV: 1 room, 2 peer, 3 node
+-- Returns {'absent'} | {'ok', seq, node1, node2, ...}: the nodes still holding members.
+-- The seq key outlives an empty room by a day, so a room that comes back keeps counting up
+-- and late events from its previous life are recognised as old.
+local v = redis.call('HGET', KEYS[1], ARGV[2])
+if not v or cjson.decode(v).node ~= ARGV[3] then
+  return {'absent'}
+end
+redis.call('HDEL', KEYS[1], ARGV[2])
+if redis.call('HINCRBY', KEYS[2], ARGV[3], -1) <= 0 then
+  redis.call('HDEL', KEYS[2], ARGV[3])
+end
+redis.call('SREM', KEYS[5], ARGV[1] .. '/' .. ARGV[2])
+local seq = redis.call('INCR', KEYS[3])
+local count = redis.call('HLEN', KEYS[1])
+if count == 0 then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  redis.call('PEXPIRE', KEYS[3], 86400000)
+else
+  redis.call('ZADD', KEYS[4], count, ARGV[1])
+end
+local out = {'ok', seq}
+local nodes = redis.call('HKEYS', KEYS[2])
+for i = 1, #nodes do
+  out[#out + 1] = nodes[i]
+end
+return out
