@@ -15,6 +15,7 @@ import dev.switchboard.room.Rooms;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.http.ServerWebSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,8 +54,7 @@ final class Connection implements PeerLink {
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(this::onBinary);
     ws.closeHandler(v -> onClosed());
-    ws.exceptionHandler(err -> log.atDebug().addKeyValue("remote", String.valueOf(ws.remoteAddress()))
-        .addKeyValue("error", String.valueOf(err.getMessage())).log("socket error"));
+    ws.exceptionHandler(this::onError);
     ws.drainHandler(v -> cancelSlowTimer());
     joinTimer = vertx.setTimer(limits.joinTimeout().toMillis(), id -> {
       if (session == null) {
@@ -77,6 +77,20 @@ final class Connection implements PeerLink {
         close(CloseCode.RATE_LIMITED, "rate limit exceeded");
       }
       default -> throw new IllegalStateException();
+    }
+  }
+
+  /**
+   * A frame the WebSocket layer refused: too large (1009), invalid UTF-8 (1007), or another
+   * protocol violation. The socket is closed with the code the violation calls for.
+   */
+  private void onError(Throwable err) {
+    log.atDebug().addKeyValue("remote", String.valueOf(ws.remoteAddress()))
+        .addKeyValue("error", String.valueOf(err.getMessage())).log("socket error");
+    if (err instanceof CorruptedWebSocketFrameException c) {
+      close((short) c.closeStatus().code(), c.closeStatus().reasonText());
+    } else if (err instanceof IllegalStateException && String.valueOf(err.getMessage()).contains("max message size")) {
+      close(CloseCode.TOO_LARGE, "message larger than " + limits.frameBytes() + " bytes");
     }
   }
 

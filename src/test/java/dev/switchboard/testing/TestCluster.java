@@ -1,0 +1,145 @@
+package dev.switchboard.testing;
+
+import dev.switchboard.Node;
+import dev.switchboard.config.Config;
+import dev.switchboard.config.ConfigLoader;
+import dev.switchboard.registry.LocalRedis;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A real cluster for tests: a real Redis process and N clustered nodes (Hazelcast on 127.0.0.1)
+ * in this JVM, under a cluster name of their own so parallel or leftover nodes never mix in.
+ */
+public final class TestCluster implements AutoCloseable {
+
+  private final LocalRedis redisServer;
+  private final List<Node> nodes = new ArrayList<>();
+  private final Vertx clientVertx = Vertx.vertx();
+  private final WebSocketClient client = TestPeer.client(clientVertx);
+  private final Redis redis;
+  private final String clusterName = "test-" + UUID.randomUUID().toString().substring(0, 8);
+  private final int clusterPort = 20000 + ThreadLocalRandom.current().nextInt(2000) * 20;
+
+  private TestCluster(LocalRedis redisServer) {
+    this.redisServer = redisServer;
+    this.redis = Redis.createClient(clientVertx, redisServer.url());
+  }
+
+  /** Starts Redis and {@code size} nodes, each with these extra settings ({@code --name value}). */
+  public static TestCluster start(int size, Map<String, String> settings) {
+    LocalRedis redis;
+    try {
+      redis = LocalRedis.start();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    TestCluster cluster = new TestCluster(redis);
+    try {
+      for (int i = 0; i < size; i++) {
+        cluster.addNode(settings);
+      }
+    } catch (RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+    return cluster;
+  }
+
+  /** Starts one more node in the cluster and returns it. */
+  public Node addNode(Map<String, String> settings) {
+    List<String> args = new ArrayList<>(List.of(
+        "--http-host", "127.0.0.1",
+        "--http-port", Integer.toString(freePort()),
+        "--node-id", "n" + (nodes.size() + 1) + "-" + clusterName,
+        "--node-verticles", "2",
+        "--redis-url", redisServer.url(),
+        "--cluster-name", clusterName,
+        "--cluster-port", Integer.toString(clusterPort),
+        "--cluster-members", "127.0.0.1:" + clusterPort));
+    settings.forEach((k, v) -> {
+      args.add("--" + k);
+      args.add(v);
+    });
+    Config config = ConfigLoader.load(args, Map.of());
+    Node node = Node.start(config).await();
+    nodes.add(node);
+    return node;
+  }
+
+  public Node node(int i) {
+    return nodes.get(i);
+  }
+
+  public int port(int i) {
+    return nodes.get(i).port();
+  }
+
+  public List<Node> nodes() {
+    return nodes;
+  }
+
+  public LocalRedis redisServer() {
+    return redisServer;
+  }
+
+  /** Connects a peer to node {@code i} and joins {@code room} as {@code peer}. */
+  public TestPeer join(int i, String room, String peer) {
+    return TestPeer.join(client, port(i), room, peer);
+  }
+
+  /** Connects a peer to node {@code i} without joining. */
+  public TestPeer connect(int i) {
+    return TestPeer.connect(client, port(i));
+  }
+
+  /** Runs one Redis command from the test. */
+  public Response redis(Command cmd, Object... args) {
+    Request req = Request.cmd(cmd);
+    for (Object a : args) {
+      req.arg(String.valueOf(a));
+    }
+    return redis.send(req).await();
+  }
+
+  public Vertx clientVertx() {
+    return clientVertx;
+  }
+
+  @Override
+  public void close() {
+    List<Future<Void>> stops = new ArrayList<>();
+    for (Node n : nodes) {
+      stops.add(n.stop());
+    }
+    try {
+      Future.join(stops).await();
+    } catch (Exception ignored) {
+      // a node that failed to stop cleanly does not fail the next test
+    }
+    redis.close();
+    clientVertx.close().await();
+    redisServer.close();
+  }
+
+  public static int freePort() {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,128 @@
+package dev.switchboard.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real WebSocket client for tests, used from the test thread: it records every frame the
+ * server sends, in order, and how the socket closed.
+ */
+public final class TestPeer implements AutoCloseable {
+
+  public static final Duration WAIT = Duration.ofSeconds(10);
+
+  private final WebSocket ws;
+  private final LinkedBlockingQueue<JsonObject> inbox = new LinkedBlockingQueue<>(100_000);
+  private final CompletableFuture<Short> closed = new CompletableFuture<>();
+
+  private TestPeer(WebSocket ws) {
+    this.ws = ws;
+    ws.textMessageHandler(text -> inbox.add(new JsonObject(text)));
+    ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
+  }
+
+  /** A client able to send frames larger than the server accepts (to test the limit). */
+  public static WebSocketClient client(Vertx vertx) {
+    return vertx.createWebSocketClient(new WebSocketClientOptions()
+        .setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 20).setConnectTimeout(5000));
+  }
+
+  public static TestPeer connect(WebSocketClient client, int port) {
+    return new TestPeer(client.connect(port, "127.0.0.1", "/ws").await());
+  }
+
+  /** Connects and joins; returns once {@code welcome} arrived. */
+  public static TestPeer join(WebSocketClient client, int port, String room, String peer) {
+    TestPeer p = connect(client, port);
+    p.send(new JsonObject().put("type", "join").put("room", room).put("peer", peer)
+        .put("meta", new JsonObject().put("name", peer)));
+    p.welcome = p.expect("welcome");
+    return p;
+  }
+
+  /** The {@code welcome} this peer got, when joined through {@link #join}. */
+  public JsonObject welcome;
+
+  public void send(JsonObject message) {
+    ws.writeTextMessage(message.encode()).await();
+  }
+
+  public void sendRaw(String text) {
+    ws.writeTextMessage(text).await();
+  }
+
+  public void sendBinary(Buffer data) {
+    ws.writeBinaryMessage(data).await();
+  }
+
+  /** The next message, failing the test if none comes in time. */
+  public JsonObject next() {
+    return next(WAIT);
+  }
+
+  public JsonObject next(Duration timeout) {
+    try {
+      JsonObject m = inbox.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      assertNotNull(m, "no message within " + timeout.toMillis() + "ms");
+      return m;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The next message, which must be of {@code type}. */
+  public JsonObject expect(String type) {
+    JsonObject m = next();
+    assertEquals(type, m.getString("type"), () -> "expected " + type + " but got " + m.encode());
+    return m;
+  }
+
+  /** Asserts that nothing arrives for {@code ms}. */
+  public void expectNothing(long ms) {
+    try {
+      JsonObject m = inbox.poll(ms, TimeUnit.MILLISECONDS);
+      assertNull(m, () -> "expected nothing but got " + m.encode());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Waits for the server to close the socket and returns the close code. */
+  public short awaitClose() {
+    try {
+      return closed.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("socket was not closed within " + WAIT.toMillis() + "ms", e);
+    }
+  }
+
+  public boolean isClosed() {
+    return closed.isDone();
+  }
+
+  /** Closes the socket without sending {@code leave}, as a browser tab that goes away does. */
+  public void disconnect() {
+    ws.close().await();
+  }
+
+  @Override
+  public void close() {
+    if (!closed.isDone()) {
+      ws.close().await();
+    }
+  }
+}
