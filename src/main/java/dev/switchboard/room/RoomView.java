@@ -93,7 +93,9 @@ public final class RoomView {
       if (e.present && !listed.contains(en.getKey()) && e.seq < seq) {
         // Gone before the snapshot. Keep its seq, so that the leave event, if one is on its
         // way, is still newer and reaches the members that saw the peer join.
-        put(en.getKey(), new Entry(e.node, e.seq, false, false));
+        // An entry a snapshot taught us keeps that mark: its join event may still be on its
+        // way, and members that saw neither snapshot must get the join before the leave.
+        put(en.getKey(), new Entry(e.node, e.seq, false, e.fromSnapshot));
       }
     }
   }
@@ -132,9 +134,9 @@ public final class RoomView {
   private void pruneTombstones() {
     long cutoff = entries.values().stream().filter(e -> !e.present).mapToLong(Entry::seq)
         .sorted().skip(MAX_TOMBSTONES / 2).findFirst().orElse(Long.MIN_VALUE);
+    // A late event for a pruned peer is applied again: a stale ghost only costs a NACK on a
+    // relay, while refusing a live peer's late join would make it unreachable.
     entries.values().removeIf(e -> !e.present && e.seq < cutoff);
-    // Events older than what was pruned are stale: treat them as covered by the base.
-    baseSeq = Math.max(baseSeq, cutoff - 1);
     tombstones = (int) entries.values().stream().filter(e -> !e.present).count();
   }
 

@@ -230,6 +230,21 @@ class RoomViewTest {
     assertTrue(view.apply(JOINED, "erin", "E", 15));
   }
 
+  @Test
+  @DisplayName("a member learned from one snapshot and dropped by a later one still gets its join and its leave handed on")
+  void snapshotLearnedThenDroppedBySecondSnapshot() {
+    // Snapshot 1 (a local newcomer's join) lists bob, whose join event (seq 9, from node B) is
+    // still on its way. Snapshot 2 (another newcomer) no longer lists bob: he left at seq 15.
+    view.applySnapshot(10, List.of(m("bob", "B", 9)));
+    view.applySnapshot(20, List.of());
+    assertNull(view.nodeOf("bob"));
+    // B's events arrive in order. The local members that joined before seq 9 saw neither
+    // snapshot: they must get bob's join, and then his leave, not a leave alone.
+    assertTrue(view.apply(JOINED, "bob", "B", 9), "the join of a snapshot-learned entry must be handed on once");
+    assertTrue(view.apply(LEFT, "bob", "B", 15), "the newcomer of snapshot 1 saw bob and must see him leave");
+    assertNull(view.nodeOf("bob"));
+  }
+
   // --- nodes() ---
 
   @Test
@@ -320,6 +335,24 @@ class RoomViewTest {
     assertTrue(view.apply(JOINED, "newcomer", "X", seq++));
     assertTrue(view.apply(JOINED, "p0", "Y", seq++));
     assertEquals(Set.of("X", "Y"), nodes());
+  }
+
+  @Test
+  @DisplayName("pruning tombstones does not refuse a late join of a peer the view never saw")
+  void pruningKeepsLateJoinOfUnseenPeer() {
+    // No snapshot, or one at seq 0: nothing covers seq 1 yet.
+    view.applySnapshot(0, List.of());
+    // xavier joins on node B at seq 1; B's event is delayed. Meanwhile node A's room sees 300
+    // short visits (seq 2..601), enough departures to prune tombstones.
+    long seq = 2;
+    for (int i = 0; i < 300; i++) {
+      view.apply(JOINED, "p" + i, "A", seq++);
+      view.apply(LEFT, "p" + i, "A", seq++);
+    }
+    // xavier is still in the room: his join is new to this view, not stale.
+    assertTrue(view.apply(JOINED, "xavier", "B", 1), "a present peer's join was refused after pruning");
+    assertEquals("B", view.nodeOf("xavier"));
+    assertEquals(Set.of("B"), nodes());
   }
 
   // --- holders ---
