@@ -71,6 +71,11 @@ public final class LocalRedis implements AutoCloseable {
     return redis;
   }
 
+  /** A handle on a server this process did not start (for probing it); close() is a no-op. */
+  static LocalRedis attach(int port) {
+    return new LocalRedis(null, port, "external");
+  }
+
   public int port() {
     return port;
   }
@@ -84,7 +89,7 @@ public final class LocalRedis implements AutoCloseable {
   }
 
   public long pid() {
-    return process.pid();
+    return process == null ? -1 : process.pid();
   }
 
   /** True if the server answers PING. */
@@ -106,6 +111,9 @@ public final class LocalRedis implements AutoCloseable {
 
   @Override
   public void close() {
+    if (process == null) {
+      return;
+    }
     process.destroy();
     try {
       if (!process.waitFor(5, TimeUnit.SECONDS)) {
@@ -118,6 +126,9 @@ public final class LocalRedis implements AutoCloseable {
 
   /** Kills the server at once, as a crash would (tests of Redis outages). */
   public void kill() {
+    if (process == null) {
+      return;
+    }
     process.destroyForcibly();
     try {
       process.waitFor(5, TimeUnit.SECONDS);

@@ -1,0 +1,86 @@
+package dev.switchboard.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.switchboard.config.Config;
+import dev.switchboard.config.ConfigLoader;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.Checkpoint;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The node channel between two real clustered Vert.x instances (Hazelcast on 127.0.0.1). */
+@ExtendWith(VertxExtension.class)
+class NodeChannelTest {
+
+  private final List<Vertx> nodes = new ArrayList<>();
+
+  @BeforeEach
+  void startCluster() throws Exception {
+    String name = "chan-" + UUID.randomUUID().toString().substring(0, 8);
+    int port = 30000 + ThreadLocalRandom.current().nextInt(1000) * 20;
+    for (int i = 0; i < 2; i++) {
+      Config config = ConfigLoader.load(List.of("--cluster-name", name, "--cluster-port", Integer.toString(port),
+          "--cluster-members", "127.0.0.1:" + port, "--node-id", "c" + i), Map.of());
+      nodes.add(ClusterBoot.start(config).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS));
+    }
+  }
+
+  @AfterEach
+  void stopCluster() throws Exception {
+    Future.join(nodes.stream().map(Vertx::close).toList()).toCompletionStage().toCompletableFuture()
+        .get(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @DisplayName("10,000 envelopes from one sender reach the other node intact and in order")
+  void orderedAcrossNodes(VertxTestContext ctx) {
+    int count = 10_000;
+    NodeChannel sender = new NodeChannel(nodes.get(0), "c0");
+    NodeChannel receiver = new NodeChannel(nodes.get(1), "c1");
+    Checkpoint done = ctx.checkpoint();
+    int[] next = {0};
+    receiver.start(e -> ctx.verify(() -> {
+      assertEquals(Envelope.Kind.RELAY, e.kind());
+      assertEquals("room-1", e.room());
+      assertEquals("bob", e.peer());
+      assertEquals("c0", e.origin());
+      assertEquals(next[0], e.ref(), "envelope out of order");
+      assertEquals("{\"n\":" + next[0] + ",\"é\":\"ü\"}", e.payload());
+      if (++next[0] == count) {
+        done.flag();
+      }
+    }))
+        .compose(v -> sender.start(e -> ctx.failNow("sender got " + e)))
+        .onComplete(ctx.succeeding(v -> nodes.get(0).runOnContext(x -> {
+          for (int i = 0; i < count; i++) {
+            sender.send("c1", Envelope.relay("room-1", "bob", "alice", "c0", i, "{\"n\":" + i + ",\"é\":\"ü\"}"));
+          }
+        })));
+  }
+
+  @Test
+  @DisplayName("an envelope for this node itself is routed at once, on the caller's thread")
+  void selfIsRoutedInline(VertxTestContext ctx) {
+    NodeChannel channel = new NodeChannel(nodes.get(0), "c0");
+    List<Envelope> got = new ArrayList<>();
+    channel.start(got::add).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+      Envelope e = Envelope.room("r", "alice", "c0", "{}");
+      channel.send("c0", e);
+      assertEquals(List.of(e), got, "delivered before send returned");
+      ctx.completeNow();
+    })));
+  }
+}

@@ -1,0 +1,176 @@
+package dev.switchboard.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The join, leave and state scripts against a real Redis process. */
+@ExtendWith(VertxExtension.class)
+class RoomStoreTest {
+
+  static LocalRedis server;
+  Redis redis;
+  RoomStore store;
+  Keys keys = new Keys("sb:");
+  String room;
+
+  @BeforeAll
+  static void startRedis() throws Exception {
+    server = LocalRedis.start();
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    server.close();
+  }
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    redis = Redis.createClient(vertx, server.url());
+    store = new RoomStore(redis, keys, Duration.ofSeconds(2));
+    room = "r-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  private static JsonObject record(String node) {
+    return new JsonObject().put("node", node).put("meta", new JsonObject().put("name", "x"))
+        .put("state", new JsonObject()).put("role", "peer").put("joinedAt", 1L);
+  }
+
+  @Test
+  @DisplayName("joins return rising sequence numbers and every member with its node, the joiner included")
+  void joinReturnsMembers(VertxTestContext ctx) {
+    store.join(room, "a", "n1", record("n1"), 25)
+        .compose(first -> store.join(room, "b", "n2", record("n2"), 25).map(second -> List.of(first, second)))
+        .onComplete(ctx.succeeding(results -> ctx.verify(() -> {
+          RoomStore.JoinResult first = results.get(0);
+          RoomStore.JoinResult second = results.get(1);
+          assertEquals(RoomStore.JoinStatus.OK, first.status());
+          assertEquals(1, first.members().size());
+          assertEquals(first.seq() + 1, second.seq());
+          assertEquals(2, second.members().size());
+          JsonObject a = second.members().stream().filter(m -> m.peer().equals("a")).findFirst().orElseThrow().record();
+          assertEquals("n1", a.getString("node"));
+          assertEquals(first.seq(), a.getLong("seq"));
+          assertEquals("x", a.getJsonObject("meta").getString("name"));
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("a taken peer id and a full room are refused without changing anything")
+  void takenAndFull(VertxTestContext ctx) {
+    store.join(room, "a", "n1", record("n1"), 2)
+        .compose(r -> store.join(room, "a", "n2", record("n2"), 2))
+        .compose(taken -> {
+          ctx.verify(() -> assertEquals(RoomStore.JoinStatus.TAKEN, taken.status()));
+          return store.join(room, "b", "n2", record("n2"), 2);
+        })
+        .compose(r -> store.join(room, "c", "n2", record("n2"), 2))
+        .compose(full -> {
+          ctx.verify(() -> assertEquals(RoomStore.JoinStatus.FULL, full.status()));
+          return redis.send(Request.cmd(Command.HLEN).arg(keys.roomPeers(room)));
+        })
+        .onComplete(ctx.succeeding(len -> ctx.verify(() -> {
+          assertEquals(2, len.toInteger());
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("leave by another node than the holder is refused; the last leave removes the room's keys")
+  void leaveCleansUp(VertxTestContext ctx) {
+    store.join(room, "a", "n1", record("n1"), 25)
+        .compose(r -> store.join(room, "b", "n2", record("n2"), 25))
+        .compose(r -> store.leave(room, "a", "n2"))
+        .compose(wrongNode -> {
+          ctx.verify(() -> assertFalse(wrongNode.applied()));
+          return store.leave(room, "a", "n1");
+        })
+        .compose(left -> {
+          ctx.verify(() -> {
+            assertTrue(left.applied());
+            assertEquals(List.of("n2"), left.nodes());
+          });
+          return store.leave(room, "b", "n2");
+        })
+        .compose(last -> {
+          ctx.verify(() -> assertEquals(List.of(), last.nodes()));
+          return redis.send(Request.cmd(Command.EXISTS).arg(keys.roomPeers(room)).arg(keys.roomNodes(room)));
+        })
+        .compose(exists -> {
+          ctx.verify(() -> assertEquals(0, exists.toInteger()));
+          return redis.send(Request.cmd(Command.ZSCORE).arg(keys.rooms()).arg(room));
+        })
+        .compose(score -> {
+          ctx.verify(() -> assertEquals(null, score));
+          return redis.send(Request.cmd(Command.PTTL).arg(keys.roomSeq(room)));
+        })
+        .onComplete(ctx.succeeding(ttl -> ctx.verify(() -> {
+          assertTrue(ttl.toLong() > 0, "the sequence outlives the room, with a TTL: " + ttl);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("a state change is sequenced like a join and stored for later welcomes")
+  void stateIsSequenced(VertxTestContext ctx) {
+    store.join(room, "a", "n1", record("n1"), 25)
+        .compose(joined -> store.updateMember(room, "a", "n1",
+                record("n1").put("state", new JsonObject().put("audio", false)))
+            .map(change -> {
+              ctx.verify(() -> {
+                assertTrue(change.applied());
+                assertEquals(joined.seq() + 1, change.seq());
+                assertEquals(List.of("n1"), change.nodes());
+              });
+              return change;
+            }))
+        .compose(c -> store.join(room, "b", "n2", record("n2"), 25))
+        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+          JsonObject a = r.members().stream().filter(m -> m.peer().equals("a")).findFirst().orElseThrow().record();
+          assertEquals(false, a.getJsonObject("state").getBoolean("audio"));
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("a node's connection count is written as an absolute value and withdrawn on stop")
+  void nodeLoad(Vertx vertx, VertxTestContext ctx) {
+    String node = "load-" + room;
+    NodeLoad load = new NodeLoad(vertx, redis, keys, node);
+    for (int i = 0; i < 50; i++) {
+      load.connected();
+    }
+    for (int i = 0; i < 20; i++) {
+      load.disconnected();
+    }
+    vertx.setPeriodic(20, id -> redis.send(Request.cmd(Command.ZSCORE).arg(keys.nodes()).arg(node)).onSuccess(s -> {
+      if (s != null && s.toInteger() == 30) {
+        vertx.cancelTimer(id);
+        load.withdraw()
+            .compose(v -> redis.send(Request.cmd(Command.ZSCORE).arg(keys.nodes()).arg(node)))
+            .onComplete(ctx.succeeding(gone -> ctx.verify(() -> {
+              assertEquals(null, gone);
+              ctx.completeNow();
+            })));
+      }
+    }));
+  }
+}
