@@ -27,6 +27,9 @@ public final class Node {
 
   private static final Logger log = LoggerFactory.getLogger(Node.class);
 
+  /** How long a stopping node waits for its peers' leaves to be written and announced. */
+  private static final long STOP_LEAVE_TIMEOUT_MS = 3000;
+
   private final Config config;
   private final Vertx vertx;
   private final Redis redis;
@@ -80,6 +83,8 @@ public final class Node {
               .addKeyValue("verticles", config.verticles())
               .addKeyValue("cluster", config.cluster().name())
               .log("node started"))
+          .onSuccess(node -> log.atWarn().addKeyValue("node", config.nodeId())
+              .log("no room tokens are configured: any client may join any room (development mode)"))
           .onFailure(err -> vertx.close());
     });
   }
@@ -108,12 +113,16 @@ public final class Node {
     return load;
   }
 
-  /** Stops taking sockets, closes the open ones (1001), leaves the cluster. */
+  /**
+   * Stops taking sockets, closes the open ones (1001), waits until their peers have left their
+   * rooms (in Redis and for the other nodes), then leaves the cluster.
+   */
   public Future<Void> stop() {
     log.atInfo().addKeyValue("node", config.nodeId()).log("node stopping");
     return Future.all(vertx.deploymentIDs().stream().map(vertx::undeploy).toList())
         .<Void>mapEmpty()
         .recover(err -> Future.succeededFuture())
+        .compose(v -> rooms.whenIdle(STOP_LEAVE_TIMEOUT_MS))
         .compose(v -> load.withdraw().recover(err -> Future.succeededFuture()))
         .compose(v -> channel.stop().recover(err -> Future.succeededFuture()))
         .eventually(() -> {

@@ -38,7 +38,7 @@ class RateLimitIntegrationTest {
       int delivered = 0;
       long start = System.currentTimeMillis();
       while (!flood.isClosed() && System.currentTimeMillis() - start < 5000) {
-        flood.send(new JsonObject().put("type", "message").put("to", "other").put("data", "x"));
+        flood.send(new JsonObject().put("type", "message").put("to", "other").put("data", "x").put("id", "f"));
         Thread.sleep(20);
       }
       assertTrue(flood.isClosed(), "the flooding socket was closed");
@@ -47,6 +47,7 @@ class RateLimitIntegrationTest {
       while ((m = pollQuiet(flood)) != null) {
         if ("error".equals(m.getString("type"))) {
           assertEquals("rate-limited", m.getString("code"));
+          assertEquals("f", m.getString("id"), "the refusal repeats the message's id");
           limited++;
         }
       }

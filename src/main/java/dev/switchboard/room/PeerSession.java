@@ -257,6 +257,7 @@ public final class PeerSession {
       return Future.succeededFuture();
     }
     phase = Phase.GONE;
+    rooms.leaving().incrementAndGet();
     rooms.unclaim(room, peer, this);
     cancelAcks();
     RoomView view = rooms.directory().get(room);
@@ -278,6 +279,7 @@ public final class PeerSession {
         }
       }
       release();
+      rooms.leaving().decrementAndGet();
       log.atDebug().addKeyValue("room", room).addKeyValue("peer", peer).addKeyValue("reason", reason.wire()).log("left");
       return Future.succeededFuture();
     });

@@ -6,9 +6,12 @@ import dev.switchboard.config.Config;
 import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.registry.RoomStore;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The room rules of one node: the rooms it holds, its local peers, and the router of every
@@ -25,6 +28,9 @@ public final class Rooms {
   private final RoomDirectory directory = new RoomDirectory();
   /** Local peers by {@code room/peer}: the exact answer to "is this peer here". */
   private final ConcurrentHashMap<String, PeerSession> local = new ConcurrentHashMap<>();
+  /** Leaves whose Redis step or announcement is still in flight. */
+  private final AtomicInteger leaving = new AtomicInteger();
+  private static final long IDLE_POLL_MS = 20;
 
   public Rooms(Vertx vertx, String nodeId, RoomStore store, NodeChannel channel, Config.Limits limits,
                JsonArray iceServers) {
@@ -76,6 +82,22 @@ public final class Rooms {
     }
   }
 
+  /**
+   * Completes once no local peer is left and no leave is still being written and announced,
+   * or after {@code timeoutMs}: a stopping node waits for it before it leaves the cluster.
+   */
+  public Future<Void> whenIdle(long timeoutMs) {
+    Promise<Void> done = Promise.promise();
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    vertx.setPeriodic(IDLE_POLL_MS, id -> {
+      if ((local.isEmpty() && leaving.get() == 0) || System.currentTimeMillis() > deadline) {
+        done.tryComplete();
+        vertx.cancelTimer(id);
+      }
+    });
+    return done.future();
+  }
+
   /** Peers with a socket on this node that are in (or entering) a room. */
   public int localPeers() {
     return local.size();
@@ -94,6 +116,10 @@ public final class Rooms {
 
   void unclaim(String room, String peer, PeerSession session) {
     local.remove(key(room, peer), session);
+  }
+
+  AtomicInteger leaving() {
+    return leaving;
   }
 
   Vertx vertx() {

@@ -17,6 +17,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.http.ServerWebSocket;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,7 +42,11 @@ final class Connection implements PeerLink {
   private boolean closed;
   private long slowTimer = -1;
 
-  Connection(Vertx vertx, ServerWebSocket ws, Rooms rooms, Codec codec, NodeLoad load, Config.Limits limits) {
+  private final Consumer<Connection> onGone;
+
+  Connection(Vertx vertx, ServerWebSocket ws, Rooms rooms, Codec codec, NodeLoad load, Config.Limits limits,
+             Consumer<Connection> onGone) {
+    this.onGone = onGone;
     this.vertx = vertx;
     this.ws = ws;
     this.context = vertx.getOrCreateContext();
@@ -64,20 +69,30 @@ final class Connection implements PeerLink {
     load.connected();
   }
 
+  /**
+   * A text frame. It is parsed before the rate limit applies, so that a refused message's error
+   * still repeats its {@code id} (frames are bounded by the frame limit, and a sender that
+   * stays over the rate is closed).
+   */
   private void onText(String text) {
     if (closed) {
       return;
     }
+    Decoded decoded = codec.decode(text);
     switch (rate.take(now())) {
-      case ACCEPT -> handle(codec.decode(text));
+      case ACCEPT -> handle(decoded);
       case REFUSE -> send(ServerMessage.error(ErrorCode.RATE_LIMITED,
-          "over " + limits.rate() + " messages/s; this message was dropped", null));
+          "over " + limits.rate() + " messages/s; this message was dropped", idOf(decoded)));
       case CLOSE -> {
-        send(ServerMessage.error(ErrorCode.RATE_LIMITED, "over the rate limit for too long", null));
+        send(ServerMessage.error(ErrorCode.RATE_LIMITED, "over the rate limit for too long", idOf(decoded)));
         close(CloseCode.RATE_LIMITED, "rate limit exceeded");
       }
       default -> throw new IllegalStateException();
     }
+  }
+
+  private static Object idOf(Decoded decoded) {
+    return decoded instanceof Decoded.Ok ok ? ok.message().id() : ((Decoded.Rejected) decoded).id();
   }
 
   /**
@@ -150,7 +165,7 @@ final class Connection implements PeerLink {
 
   @Override
   public void send(String frame) {
-    if (closed) {
+    if (closed || ws.isClosed()) {
       return;
     }
     ws.writeTextMessage(frame);
@@ -177,6 +192,7 @@ final class Connection implements PeerLink {
 
   private void onClosed() {
     closed = true;
+    onGone.accept(this);
     vertx.cancelTimer(joinTimer);
     cancelSlowTimer();
     load.disconnected();

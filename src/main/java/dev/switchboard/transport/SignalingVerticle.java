@@ -1,6 +1,7 @@
 package dev.switchboard.transport;
 
 import dev.switchboard.config.Config;
+import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.registry.NodeLoad;
 import dev.switchboard.room.Rooms;
@@ -16,6 +17,9 @@ import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +34,8 @@ public final class SignalingVerticle extends VerticleBase {
   private final Rooms rooms;
   private final NodeLoad load;
   private HttpServer server;
+  /** The sockets of this verticle; touched only on its event loop. */
+  private final Set<Connection> open = new HashSet<>();
 
   public SignalingVerticle(Config config, Rooms rooms, NodeLoad load) {
     this.config = config;
@@ -49,12 +55,16 @@ public final class SignalingVerticle extends VerticleBase {
     server = vertx.createHttpServer(options)
         .requestHandler(router())
         .webSocketHandshakeHandler(this::handshake)
-        .webSocketHandler(ws -> new Connection(vertx, ws, rooms, codec, load, limits));
+        .webSocketHandler(ws -> open.add(new Connection(vertx, ws, rooms, codec, load, limits, open::remove)));
     return server.listen();
   }
 
+  /** Closes this verticle's sockets with 1001 (their peers leave their rooms), then the server. */
   @Override
   public Future<?> stop() {
+    for (Connection c : List.copyOf(open)) {
+      c.close(CloseCode.GOING_AWAY, "node shutting down");
+    }
     return server.shutdown(1, TimeUnit.SECONDS);
   }
 
