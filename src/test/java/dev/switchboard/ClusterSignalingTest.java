@@ -335,6 +335,25 @@ class ClusterSignalingTest {
     }
   }
 
+  @Test
+  @DisplayName("HTTP: /health answers JSON with the node's counts; unknown paths get a JSON 404")
+  void httpRoutes() throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    var health = http.send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + cluster.port(0) + "/health")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, health.statusCode());
+    JsonObject h = new JsonObject(health.body());
+    assertEquals("up", h.getString("status"));
+    assertEquals(cluster.node(0).nodeId(), h.getString("node"));
+    assertTrue(h.containsKey("connections"));
+    var missing = http.send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + cluster.port(0) + "/nope")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(404, missing.statusCode());
+    assertEquals("not-found", new JsonObject(missing.body()).getString("error"));
+  }
+
   private static JsonObject nextNot(TestPeer p, String skipType) {
     JsonObject m = p.next(Duration.ofSeconds(2));
     return m.getString("type").equals(skipType) ? p.next(Duration.ofSeconds(2)) : m;

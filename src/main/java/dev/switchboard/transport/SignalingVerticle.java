@@ -21,6 +21,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves WebSockets at {@code /ws} and the node's HTTP routes. One instance per event loop; all
@@ -29,6 +31,8 @@ import java.util.concurrent.TimeUnit;
 public final class SignalingVerticle extends VerticleBase {
 
   public static final String WS_PATH = "/ws";
+
+  private static final Logger log = LoggerFactory.getLogger(SignalingVerticle.class);
 
   private final Config config;
   private final Rooms rooms;
@@ -90,6 +94,15 @@ public final class SignalingVerticle extends VerticleBase {
     }
     router.route().last().handler(ctx -> json(ctx, 404, new JsonObject().put("error", "not-found")
         .put("message", "no such path: " + ctx.request().path())));
+    // Never a stack trace to a client: failures become a JSON status, the cause goes to the log.
+    router.route().failureHandler(ctx -> {
+      int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+      if (status >= 500) {
+        log.atError().addKeyValue("path", ctx.request().path()).setCause(ctx.failure()).log("HTTP request failed");
+      }
+      json(ctx, status, new JsonObject().put("error", status >= 500 ? "internal" : "bad-request")
+          .put("message", status >= 500 ? "the node failed to answer; retry" : "the request was not understood"));
+    });
     return router;
   }
 
