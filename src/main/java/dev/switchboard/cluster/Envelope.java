@@ -13,10 +13,12 @@ package dev.switchboard.cluster;
  * @param node    the subject peer's node (membership events); else null
  * @param seq     the room's Redis sequence number of a membership event; else 0
  * @param ref     the sender's reference for an ack or nack; 0 when no ack is wanted
+ * @param session the sending session (relays), or the session an ack or nack is for: a peer
+ *                that left and joined again under the same id is another session
  * @param payload the frame text to write to the client, or the error code of a nack
  */
 public record Envelope(Kind kind, String room, String peer, String from, String origin,
-                       String node, long seq, long ref, String payload) {
+                       String node, long seq, long ref, long session, String payload) {
 
   /** The kinds of envelope. The byte is the wire tag: never reuse one. */
   public enum Kind {
@@ -56,25 +58,29 @@ public record Envelope(Kind kind, String room, String peer, String from, String 
     }
   }
 
-  public static Envelope relay(String room, String target, String from, String origin, long ref,
-                               String payload) {
-    return new Envelope(Kind.RELAY, room, target, from, origin, null, 0, ref, payload);
+  public static Envelope relay(String room, String target, String from, long session, String origin,
+                               long ref, String payload) {
+    return new Envelope(Kind.RELAY, room, target, from, origin, null, 0, ref, session, payload);
   }
 
   public static Envelope room(String room, String from, String origin, String payload) {
-    return new Envelope(Kind.ROOM, room, null, from, origin, null, 0, 0, payload);
+    return new Envelope(Kind.ROOM, room, null, from, origin, null, 0, 0, 0, payload);
   }
 
   public static Envelope membership(Kind kind, String room, String peer, String node, long seq,
                                     String origin, String payload) {
-    return new Envelope(kind, room, peer, null, origin, node, seq, 0, payload);
+    return new Envelope(kind, room, peer, null, origin, node, seq, 0, 0, payload);
   }
 
-  public static Envelope ack(String room, String sender, long ref, String origin) {
-    return new Envelope(Kind.ACK, room, sender, null, origin, null, 0, ref, null);
+  /** The answer to {@code relay}: delivered. */
+  public static Envelope ack(Envelope relay, String origin) {
+    return new Envelope(Kind.ACK, relay.room(), relay.from(), null, origin, null, 0, relay.ref(),
+        relay.session(), null);
   }
 
-  public static Envelope nack(String room, String sender, long ref, String origin, String code) {
-    return new Envelope(Kind.NACK, room, sender, null, origin, null, 0, ref, code);
+  /** The answer to {@code relay}: not delivered, for the reason {@code code}. */
+  public static Envelope nack(Envelope relay, String origin, String code) {
+    return new Envelope(Kind.NACK, relay.room(), relay.from(), null, origin, null, 0, relay.ref(),
+        relay.session(), code);
   }
 }

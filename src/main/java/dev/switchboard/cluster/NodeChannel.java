@@ -60,9 +60,9 @@ public final class NodeChannel {
     }
   }
 
-  /** Hands an envelope to a local peer address. */
-  public void toPeer(String room, String peer, Envelope envelope) {
-    bus().send(Addresses.peer(room, peer), envelope, local);
+  /** Hands an envelope to a local peer's address. */
+  public void toPeer(String address, Envelope envelope) {
+    bus().send(address, envelope, local);
   }
 
   /** Hands an envelope to every local member of a room. */

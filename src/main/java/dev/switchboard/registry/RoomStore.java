@@ -75,9 +75,15 @@ public final class RoomStore {
 
   /** Removes {@code peer} from {@code room} if {@code node} still holds it. */
   public Future<Change> leave(String room, String peer, String node) {
+    return leave(room, peer, node, timeoutMs);
+  }
+
+  /** {@link #leave(String, String, String)} with its own time limit. */
+  public Future<Change> leave(String room, String peer, String node, long timeoutMs) {
     List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room),
         keys.rooms(), keys.nodePeers(node));
-    return timed(LEAVE.run(redis, k, List.of(room, peer, node))).map(RoomStore::change);
+    return LEAVE.run(redis, k, List.of(room, peer, node)).timeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .map(RoomStore::change);
   }
 
   /** Replaces the record of {@code peer} (its state changed) if {@code node} still holds it. */

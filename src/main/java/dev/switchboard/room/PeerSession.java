@@ -11,15 +11,14 @@ import dev.switchboard.protocol.ServerMessage;
 import dev.switchboard.registry.RoomStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -34,46 +33,57 @@ public final class PeerSession {
   private static final Logger log = LoggerFactory.getLogger(PeerSession.class);
   /** Envelopes held while the join's Redis step is in flight; a room has at most maxPeers members. */
   private static final int MAX_BUFFERED = 1024;
-  /** Relays with an id that may await their ack at once; more get rate-limited. */
-  private static final int MAX_PENDING_ACKS = 256;
   /** State changes queued behind the one in flight. */
   private static final int MAX_QUEUED_STATES = 8;
+  /** A state change whose outcome is unknown (Redis timed out) is written again this often. */
+  private static final int STATE_ATTEMPTS = 3;
+  private static final long STATE_RETRY_MS = 500;
   /**
-   * A peer's local addresses stay registered this long after it left, so an envelope already
-   * on its way is answered (peer-not-found) rather than dropped by an unregistered consumer.
+   * A session's address stays registered this long after it left, so an envelope already on
+   * its way is answered (peer-not-found) rather than dropped by an unregistered consumer.
    */
   private static final long UNREGISTER_GRACE_MS = 1000;
+  /**
+   * How long the undo of a join whose answer did not come may take: it queues behind that
+   * join in a Redis that is slow, so it gets more time than an ordinary command.
+   */
+  private static final long UNDO_TIMEOUT_MS = 30_000;
 
-  private enum Phase { NEW, JOINING, JOINED, GONE }
-
-  private record Pending(Object id, long deadline) {
-  }
+  private enum Phase { NEW, JOINING, JOINED, LEAVING, GONE }
 
   private final Rooms rooms;
   private final PeerLink link;
   private final Context context;
+  private final long id;
+  private final PendingAcks acks;
   private Phase phase = Phase.NEW;
   private String room;
   private String peer;
+  private volatile String address;
   private ClientMessage.Role role;
   private JsonObject meta;
   private JsonObject state = new JsonObject();
   private long joinedAt;
+  /** The room's sequence number this peer's welcome showed; older events are already known. */
   private long welcomeSeq;
+  /** The room's sequence number of this peer's last change in Redis. */
+  private long lastSeq;
   private LeaveReason leaveAfterJoin;
   private MessageConsumer<Envelope> peerConsumer;
   private MessageConsumer<Envelope> roomConsumer;
   private final ArrayDeque<Envelope> buffered = new ArrayDeque<>();
-  private final LinkedHashMap<Long, Pending> pendingAcks = new LinkedHashMap<>();
-  private long nextRef = 1;
-  private long ackTimer = -1;
+  /** The peers this client knows are in the room: its welcome, then peer-joined and peer-left. */
+  private final Set<String> known = new HashSet<>();
   private Future<Void> stateTail = Future.succeededFuture();
   private int queuedStates;
 
-  PeerSession(Rooms rooms, PeerLink link, Context context) {
+  PeerSession(Rooms rooms, PeerLink link, Context context, long id) {
     this.rooms = rooms;
     this.link = link;
     this.context = context;
+    this.id = id;
+    this.acks = new PendingAcks(rooms.vertx(), rooms.limits().ackTimeout().toMillis(), clientId ->
+        link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, "the target's node did not answer in time", clientId)));
   }
 
   public String room() {
@@ -84,8 +94,18 @@ public final class PeerSession {
     return peer;
   }
 
+  /** True once welcome was sent and until the peer asked to leave. */
   public boolean isJoined() {
     return phase == Phase.JOINED;
+  }
+
+  long id() {
+    return id;
+  }
+
+  /** The local address of this session (set before it is reachable). */
+  String address() {
+    return address;
   }
 
   /** Joins the room: answers with {@code welcome}, or with an error and a close. */
@@ -96,6 +116,7 @@ public final class PeerSession {
     role = j.role();
     meta = j.meta();
     joinedAt = System.currentTimeMillis();
+    address = Addresses.peer(room, peer, id);
     if (role != ClientMessage.Role.PEER) {
       return refuse(ErrorCode.BAD_REQUEST, "role " + role.wire() + " needs a broadcast room; this room is mesh",
           j.id(), CloseCode.BAD_JOIN);
@@ -105,16 +126,14 @@ public final class PeerSession {
           CloseCode.PEER_ID_TAKEN);
     }
     rooms.directory().hold(room);
-    peerConsumer = rooms.vertx().eventBus().localConsumer(Addresses.peer(room, peer), m -> onEnvelope(m.body()));
+    peerConsumer = rooms.vertx().eventBus().localConsumer(address, m -> onEnvelope(m.body()));
     roomConsumer = rooms.vertx().eventBus().localConsumer(Addresses.room(room), m -> onEnvelope(m.body()));
-    int maxPeers = rooms.limits().maxPeers();
-    return onContext(rooms.store().join(room, peer, rooms.nodeId(), record(), maxPeers))
+    return onContext(rooms.store().join(room, peer, rooms.nodeId(), record(), rooms.limits().maxPeers()))
         .transform(ar -> {
           if (ar.failed()) {
             log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer)
                 .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("join failed: Redis unavailable");
-            // The script may have run before the failure: undo it, best effort.
-            rooms.store().leave(room, peer, rooms.nodeId());
+            undoJoin();
             release();
             return refuse(ErrorCode.UNAVAILABLE, "rooms are unavailable right now; retry later", j.id(),
                 CloseCode.UNAVAILABLE);
@@ -135,8 +154,25 @@ public final class PeerSession {
         });
   }
 
+  /**
+   * A join whose answer did not come may still have run in Redis, and others may have seen the
+   * peer in their welcome: remove it, and if it was there, say so to the room.
+   */
+  private void undoJoin() {
+    String left = ServerMessage.peerLeft(peer, LeaveReason.DISCONNECTED);
+    String r = room;
+    String p = peer;
+    rooms.store().leave(r, p, rooms.nodeId(), UNDO_TIMEOUT_MS).onSuccess(c -> {
+      if (c.applied()) {
+        Envelope event = Envelope.membership(Envelope.Kind.LEFT, r, p, rooms.nodeId(), c.seq(), rooms.nodeId(), left);
+        c.nodes().forEach(node -> rooms.channel().send(node, event));
+      }
+    });
+  }
+
   private Future<Void> welcome(RoomStore.JoinResult r) {
     welcomeSeq = r.seq();
+    lastSeq = r.seq();
     List<RoomView.Member> members = new ArrayList<>();
     List<PeerInfo> others = new ArrayList<>();
     Set<String> nodes = new LinkedHashSet<>();
@@ -146,6 +182,7 @@ public final class PeerSession {
       members.add(new RoomView.Member(m.peer(), node, rec.getLong("seq", 0L)));
       nodes.add(node);
       if (!m.peer().equals(peer)) {
+        known.add(m.peer());
         others.add(new PeerInfo(m.peer(), rec.getJsonObject("meta", new JsonObject()),
             rec.getJsonObject("state", new JsonObject()),
             ClientMessage.Role.fromWire(rec.getString("role", "peer"))));
@@ -179,15 +216,14 @@ public final class PeerSession {
     }
     long ref = 0;
     if (r.id() != null) {
-      if (pendingAcks.size() >= MAX_PENDING_ACKS) {
+      if (acks.isFull()) {
         link.send(ServerMessage.error(ErrorCode.RATE_LIMITED, "too many messages awaiting their ack", r.id()));
         return;
       }
-      ref = nextRef++;
-      pendingAcks.put(ref, new Pending(r.id(), System.currentTimeMillis() + rooms.limits().ackTimeout().toMillis()));
-      armAckTimer();
+      ref = acks.add(r.id());
     }
-    rooms.channel().send(node, Envelope.relay(room, r.to(), peer, rooms.nodeId(), ref, ServerMessage.relayed(r, peer)));
+    rooms.channel().send(node, Envelope.relay(room, r.to(), peer, id, rooms.nodeId(), ref,
+        ServerMessage.relayed(r, peer)));
   }
 
   /** Sends an application message to every other peer of the room. */
@@ -208,10 +244,10 @@ public final class PeerSession {
       return;
     }
     queuedStates++;
-    stateTail = stateTail.transform(ignored -> applyState(s)).onComplete(ar -> queuedStates--);
+    stateTail = stateTail.transform(ignored -> applyState(s, 1)).onComplete(ar -> queuedStates--);
   }
 
-  private Future<Void> applyState(ClientMessage.State s) {
+  private Future<Void> applyState(ClientMessage.State s, int attempt) {
     if (phase != Phase.JOINED) {
       return Future.succeededFuture();
     }
@@ -227,39 +263,65 @@ public final class PeerSession {
     }
     JsonObject record = record().put("state", next);
     return onContext(rooms.store().updateMember(room, peer, rooms.nodeId(), record)).transform(ar -> {
+      if (ar.failed() && attempt < STATE_ATTEMPTS) {
+        // The write may or may not have happened; writing the same record again is safe, and
+        // announcing what Redis holds keeps the room and later welcomes in agreement.
+        Promise<Void> retried = Promise.promise();
+        rooms.vertx().setTimer(STATE_RETRY_MS, t -> applyState(s, attempt + 1).onComplete(retried));
+        return retried.future();
+      }
       if (ar.failed() || !ar.result().applied()) {
         link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, "state could not be saved; retry later", s.id()));
         return Future.succeededFuture();
       }
       state = next;
-      if (phase == Phase.JOINED) {
-        Envelope event = Envelope.membership(Envelope.Kind.STATE, room, peer, rooms.nodeId(), ar.result().seq(),
-            rooms.nodeId(), ServerMessage.peerState(peer, next));
-        ar.result().nodes().forEach(node -> rooms.channel().send(node, event));
-        if (s.id() != null) {
-          link.send(ServerMessage.ack(s.id()));
-        }
+      lastSeq = Math.max(lastSeq, ar.result().seq());
+      Envelope event = Envelope.membership(Envelope.Kind.STATE, room, peer, rooms.nodeId(), ar.result().seq(),
+          rooms.nodeId(), ServerMessage.peerState(peer, next));
+      ar.result().nodes().forEach(node -> rooms.channel().send(node, event));
+      if (s.id() != null && phase == Phase.JOINED) {
+        link.send(ServerMessage.ack(s.id()));
       }
       return Future.succeededFuture();
     });
   }
 
   /**
-   * Leaves the room for good: the others get {@code peer-left} with {@code reason}. Safe to call
+   * Leaves the room for good: the others get {@code peer-left} with {@code reason}. A peer that
+   * asked to leave first gets the answers to the relays it is still waiting for. Safe to call
    * in any phase and more than once.
    */
   public Future<Void> leave(LeaveReason reason) {
-    if (phase == Phase.JOINING) {
-      leaveAfterJoin = reason;
-      return Future.succeededFuture();
+    switch (phase) {
+      case JOINING -> {
+        leaveAfterJoin = reason;
+        return Future.succeededFuture();
+      }
+      case JOINED -> {
+        if (reason == LeaveReason.LEFT) {
+          phase = Phase.LEAVING;
+          return acks.drained().compose(v -> depart(reason));
+        }
+        return depart(reason);
+      }
+      case LEAVING -> {
+        acks.clear();
+        return Future.succeededFuture();
+      }
+      default -> {
+        return Future.succeededFuture();
+      }
     }
-    if (phase != Phase.JOINED) {
+  }
+
+  private Future<Void> depart(LeaveReason reason) {
+    if (phase == Phase.GONE) {
       return Future.succeededFuture();
     }
     phase = Phase.GONE;
     rooms.leaving().incrementAndGet();
     rooms.unclaim(room, peer, this);
-    cancelAcks();
+    acks.clear();
     RoomView view = rooms.directory().get(room);
     String left = ServerMessage.peerLeft(peer, reason);
     return onContext(rooms.store().leave(room, peer, rooms.nodeId())).transform(ar -> {
@@ -269,11 +331,11 @@ public final class PeerSession {
         ar.result().nodes().forEach(node -> rooms.channel().send(node, event));
       } else if (ar.failed()) {
         // Redis is unreachable: tell the nodes this one knows of, so no one waits on a ghost.
-        // Sequenced just after the peer's last known change; Redis is reconciled when it returns.
+        // Sequenced just after the peer's last change; Redis itself still lists the peer.
         log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer)
             .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("leave not written to Redis");
-        long seq = Math.max(welcomeSeq, 0) + 1;
-        Envelope event = Envelope.membership(Envelope.Kind.LEFT, room, peer, rooms.nodeId(), seq, rooms.nodeId(), left);
+        Envelope event = Envelope.membership(Envelope.Kind.LEFT, room, peer, rooms.nodeId(), lastSeq + 1,
+            rooms.nodeId(), left);
         for (String node : view.nodes()) {
           rooms.channel().send(node, event);
         }
@@ -285,66 +347,89 @@ public final class PeerSession {
     });
   }
 
-  /** An envelope from this peer's or room's local address. */
+  /** An envelope from this session's or room's local address. */
   private void onEnvelope(Envelope e) {
     switch (phase) {
       case JOINING -> {
         if (buffered.size() >= MAX_BUFFERED) {
           log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer).log("join backlog overflow; closing");
+          nack(e);
           link.close(CloseCode.INTERNAL, "join backlog overflow");
           return;
         }
         buffered.add(e);
       }
-      case JOINED -> deliver(e);
-      default -> {
-        if (e.kind() == Envelope.Kind.RELAY) {
-          rooms.channel().send(e.origin(), Envelope.nack(room, e.from(), e.ref(), rooms.nodeId(),
-              ErrorCode.PEER_NOT_FOUND.wire()));
-        }
-      }
+      case JOINED, LEAVING -> deliver(e);
+      default -> nack(e);
     }
   }
 
   private void deliver(Envelope e) {
     switch (e.kind()) {
       case RELAY -> {
+        if (!known.contains(e.from())) {
+          nack(e); // a sender this client never saw join: it left before this peer's welcome
+          return;
+        }
         link.send(e.payload());
         if (e.ref() != 0) {
-          rooms.channel().send(e.origin(), Envelope.ack(room, e.from(), e.ref(), rooms.nodeId()));
+          rooms.channel().send(e.origin(), Envelope.ack(e, rooms.nodeId()));
         }
       }
       case ROOM -> {
-        if (!peer.equals(e.from())) {
+        if (known.contains(e.from())) {
           link.send(e.payload());
         }
       }
-      case JOINED, LEFT, STATE -> {
-        if (!peer.equals(e.peer()) && e.seq() > welcomeSeq) {
+      case JOINED -> {
+        if (isNewAbout(e)) {
+          known.add(e.peer());
+          link.send(e.payload());
+        }
+      }
+      case LEFT -> {
+        if (isNewAbout(e) && known.remove(e.peer())) {
+          link.send(e.payload());
+        }
+      }
+      case STATE -> {
+        if (isNewAbout(e) && known.contains(e.peer())) {
           link.send(e.payload());
         }
       }
       case ACK -> {
-        Pending p = pendingAcks.remove(e.ref());
-        if (p != null) {
-          link.send(ServerMessage.ack(p.id()));
+        Object clientId = acks.take(e.ref());
+        if (clientId != null) {
+          link.send(ServerMessage.ack(clientId));
         }
       }
       case NACK -> {
-        Pending p = e.ref() == 0 ? null : pendingAcks.remove(e.ref());
-        if (e.ref() == 0 || p != null) {
+        Object clientId = e.ref() == 0 ? null : acks.take(e.ref());
+        if (e.ref() == 0 || clientId != null) {
           ErrorCode code = ErrorCode.fromWire(e.payload());
           link.send(ServerMessage.error(code == null ? ErrorCode.UNAVAILABLE : code,
-              "the target peer is not in room " + room, p == null ? null : p.id()));
+              "the target peer is not in room " + room, clientId));
         }
       }
       default -> throw new IllegalStateException("unknown envelope kind " + e.kind());
     }
   }
 
-  private Future<Void> refuse(ErrorCode code, String message, Object id, short closeCode) {
+  /** A membership event about another peer, newer than this peer's welcome. */
+  private boolean isNewAbout(Envelope e) {
+    return !peer.equals(e.peer()) && e.seq() > welcomeSeq;
+  }
+
+  /** Answers a relay that will not be delivered here with peer-not-found; drops anything else. */
+  private void nack(Envelope e) {
+    if (e.kind() == Envelope.Kind.RELAY) {
+      rooms.channel().send(e.origin(), Envelope.nack(e, rooms.nodeId(), ErrorCode.PEER_NOT_FOUND.wire()));
+    }
+  }
+
+  private Future<Void> refuse(ErrorCode code, String message, Object clientId, short closeCode) {
     phase = Phase.GONE;
-    link.send(ServerMessage.error(code, message, id));
+    link.send(ServerMessage.error(code, message, clientId));
     link.close(closeCode, code.wire());
     return Future.succeededFuture();
   }
@@ -354,9 +439,12 @@ public final class PeerSession {
     phase = Phase.GONE;
     rooms.unclaim(room, peer, this);
     rooms.directory().release(room);
+    while (!buffered.isEmpty()) {
+      nack(buffered.poll());
+    }
     MessageConsumer<Envelope> pc = peerConsumer;
     MessageConsumer<Envelope> rc = roomConsumer;
-    rooms.vertx().setTimer(UNREGISTER_GRACE_MS, id -> {
+    rooms.vertx().setTimer(UNREGISTER_GRACE_MS, t -> {
       pc.unregister();
       rc.unregister();
     });
@@ -371,37 +459,9 @@ public final class PeerSession {
         .put("joinedAt", joinedAt);
   }
 
-  private void armAckTimer() {
-    if (ackTimer >= 0 || pendingAcks.isEmpty()) {
-      return;
-    }
-    long first = pendingAcks.values().iterator().next().deadline();
-    ackTimer = rooms.vertx().setTimer(Math.max(1, first - System.currentTimeMillis()), id -> {
-      ackTimer = -1;
-      long now = System.currentTimeMillis();
-      for (Iterator<Map.Entry<Long, Pending>> it = pendingAcks.entrySet().iterator(); it.hasNext(); ) {
-        Pending p = it.next().getValue();
-        if (p.deadline() > now) {
-          break;
-        }
-        it.remove();
-        link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, "the target's node did not answer in time", p.id()));
-      }
-      armAckTimer();
-    });
-  }
-
-  private void cancelAcks() {
-    pendingAcks.clear();
-    if (ackTimer >= 0) {
-      rooms.vertx().cancelTimer(ackTimer);
-      ackTimer = -1;
-    }
-  }
-
   /** Completes on this session's event loop, whatever thread completed {@code f}. */
   private <T> Future<T> onContext(Future<T> f) {
-    io.vertx.core.Promise<T> p = io.vertx.core.Promise.promise();
+    Promise<T> p = Promise.promise();
     f.onComplete(ar -> context.runOnContext(v -> p.handle(ar)));
     return p.future();
   }

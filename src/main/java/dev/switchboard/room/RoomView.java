@@ -1,7 +1,7 @@
 package dev.switchboard.room;
 
-import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -11,27 +11,49 @@ import java.util.Set;
  * One node's view of a room it holds members of: which node each member is on. Relays and
  * room-wide messages are routed with it, so they never touch Redis.
  *
- * <p>It is kept exact by two inputs. Membership events (join, leave, state), each stamped with the
- * room's Redis sequence number, arrive from the nodes of the room; one node's events arrive in
- * order, events of different nodes in any order. Snapshots arrive with the answer to a local
- * join: the whole room as Redis had it at sequence {@code S}. An event is applied, and handed to
- * the local members, only if it is newer than what the view knows of that peer, so a late event
- * from a peer's previous node cannot undo a newer one. Entries a snapshot learned of first are
- * marked, so that the event for the same change is still handed, once, to the local members
- * that did not see that snapshot; each newcomer drops the events its own snapshot covered.
+ * <p>Two inputs keep it exact. Membership events (join, leave, state), each stamped with the
+ * room's Redis sequence number, arrive from the nodes of the room: one node's events in order,
+ * different nodes' events in any order. Snapshots arrive with the answer to a local join: the
+ * room as Redis had it at some sequence number; two local joins may apply theirs in either
+ * order.
  *
- * <p>Thread-safe: members of one room sit on several event loops.
+ * <p>Each member's entry keeps two numbers. {@code seq} is the newest change the view knows of,
+ * from an event or a snapshot, and decides routing: an input older than it does not move the
+ * peer. {@code handed} is the newest event handed to the local members, and decides the
+ * hand-off: an event is handed on once, and only if it is newer than the last one handed on
+ * for that peer, so members see each peer's events in order and a late event from a peer's
+ * previous node cannot undo a newer one. Snapshots never change {@code handed}: the members
+ * that were here before a snapshot did not see it, and still get the events it covered; each
+ * newcomer drops the events its own snapshot covered ({@code seq <= welcome seq}).
+ *
+ * <p>Thread-safe. {@link #apply(EventKind, String, String, long, Runnable)} runs the hand-off
+ * under the view's lock, so two events about one peer, applied on two threads, reach the
+ * members in the order the view applied them.
  */
 public final class RoomView {
 
-  /** Tombstones kept per room, so late events for departed peers are recognised as stale. */
+  /** Departed peers remembered per room, so late events for them are recognised as old. */
   static final int MAX_TOMBSTONES = 256;
 
-  private record Entry(String node, long seq, boolean present, boolean fromSnapshot) {
+  private static final class Entry {
+    String node;
+    boolean present;
+    long seq;
+    long handed = -1;
+
+    Entry(String node, boolean present, long seq) {
+      this.node = node;
+      this.present = present;
+      this.seq = seq;
+    }
   }
 
   private final Map<String, Entry> entries = new HashMap<>();
-  private long baseSeq = -1;
+  /**
+   * The newest snapshot applied. A peer a snapshot did not list was not in the room at that
+   * point, so an event about an unknown peer at or below it cannot make the peer present.
+   */
+  private long coveredSeq = -1;
   private int tombstones;
   private int holders;
   private volatile String[] nodes = new String[0];
@@ -51,53 +73,68 @@ public final class RoomView {
     return nodes;
   }
 
+  /** {@link #apply(EventKind, String, String, long, Runnable)} without a hand-off action. */
+  public boolean apply(EventKind kind, String peer, String node, long seq) {
+    return apply(kind, peer, node, seq, null);
+  }
+
   /**
-   * Applies a join, leave or state event. Returns true if it is new, so it must be handed to
-   * the local members; false if the view already knows something newer.
+   * Applies a join, leave or state event. Returns true, after running {@code handOn} under the
+   * view's lock, if the event must be handed to the local members; false if it is not newer
+   * than what they were already given.
    */
-  public synchronized boolean apply(EventKind kind, String peer, String node, long seq) {
+  public synchronized boolean apply(EventKind kind, String peer, String node, long seq, Runnable handOn) {
     Entry e = entries.get(peer);
-    boolean newer = e == null ? seq > baseSeq : seq > e.seq || (seq == e.seq && e.fromSnapshot);
-    if (!newer) {
-      return false;
+    if (e == null) {
+      e = new Entry(node, false, coveredSeq);
+      entries.put(peer, e);
+      tombstones++;
     }
-    switch (kind) {
-      case JOINED -> put(peer, new Entry(node, seq, true, false));
-      case LEFT -> put(peer, new Entry(node, seq, false, false));
-      case STATE -> {
-        if (e == null || !e.present) {
-          return false;
-        }
-        put(peer, new Entry(e.node, seq, true, false));
+    if (seq > e.seq) {
+      switch (kind) {
+        case JOINED -> setRoute(e, node, true, seq);
+        case LEFT -> setRoute(e, e.node, false, seq);
+        case STATE -> e.seq = e.present ? seq : e.seq;
+        default -> throw new IllegalArgumentException(kind.name());
       }
-      default -> throw new IllegalArgumentException(kind.name());
     }
-    return true;
+    boolean newer = seq > e.handed && (kind != EventKind.STATE || e.present);
+    if (newer) {
+      e.handed = seq;
+      if (handOn != null) {
+        handOn.run();
+      }
+    }
+    pruneIfNeeded();
+    return newer;
   }
 
   /** Merges the room as Redis had it at {@code seq}. */
   public synchronized void applySnapshot(long seq, List<Member> members) {
-    if (baseSeq < 0) {
-      baseSeq = seq;
-    }
-    Set<String> listed = new LinkedHashSet<>();
+    Set<String> listed = new HashSet<>();
+    // An older snapshot than one already applied cannot bring back a peer the newer one left out.
+    long unknownSeq = seq >= coveredSeq ? -1 : coveredSeq;
     for (Member m : members) {
       listed.add(m.peer());
       Entry e = entries.get(m.peer());
-      if (e == null || m.seq() > e.seq) {
-        put(m.peer(), new Entry(m.node(), m.seq(), true, true));
+      if (e == null) {
+        e = new Entry(m.node(), false, unknownSeq);
+        entries.put(m.peer(), e);
+        tombstones++;
+      }
+      if (m.seq() > e.seq) {
+        setRoute(e, m.node(), true, m.seq());
       }
     }
-    for (Map.Entry<String, Entry> en : new ArrayList<>(entries.entrySet())) {
+    for (Map.Entry<String, Entry> en : entries.entrySet()) {
       Entry e = en.getValue();
-      if (e.present && !listed.contains(en.getKey()) && e.seq < seq) {
-        // Gone before the snapshot. Keep its seq, so that the leave event, if one is on its
-        // way, is still newer and reaches the members that saw the peer join.
-        // An entry a snapshot taught us keeps that mark: its join event may still be on its
-        // way, and members that saw neither snapshot must get the join before the leave.
-        put(en.getKey(), new Entry(e.node, e.seq, false, e.fromSnapshot));
+      if (e.present && e.seq < seq && !listed.contains(en.getKey())) {
+        // Gone before the snapshot; its leave event, if one is on its way, is still handed on.
+        setRoute(e, e.node, false, seq);
       }
     }
+    coveredSeq = Math.max(coveredSeq, seq);
+    pruneIfNeeded();
   }
 
   /** A local peer starts joining: the view must live while it does. */
@@ -115,28 +152,31 @@ public final class RoomView {
     return holders > 0;
   }
 
-  private void put(String peer, Entry next) {
-    Entry prev = entries.put(peer, next);
-    if (prev != null && !prev.present) {
-      tombstones--;
+  private void setRoute(Entry e, String node, boolean present, long seq) {
+    boolean moved = e.present != present || !e.node.equals(node);
+    if (e.present != present) {
+      tombstones += present ? -1 : 1;
     }
-    if (!next.present) {
-      tombstones++;
-      if (tombstones > MAX_TOMBSTONES) {
-        pruneTombstones();
-      }
-    }
-    if (prev == null || prev.present != next.present || !prev.node.equals(next.node)) {
+    e.node = node;
+    e.present = present;
+    e.seq = seq;
+    if (moved) {
       recomputeNodes();
     }
   }
 
-  private void pruneTombstones() {
-    long cutoff = entries.values().stream().filter(e -> !e.present).mapToLong(Entry::seq)
+  /**
+   * Forgets the oldest half of the departed peers once there are too many. A late event for a
+   * forgotten peer is taken as new: a ghost entry costs a NACK on a relay, while refusing a
+   * live peer's late join would make it unreachable.
+   */
+  private void pruneIfNeeded() {
+    if (tombstones <= MAX_TOMBSTONES) {
+      return;
+    }
+    long cutoff = entries.values().stream().filter(e -> !e.present).mapToLong(e -> Math.max(e.seq, e.handed))
         .sorted().skip(MAX_TOMBSTONES / 2).findFirst().orElse(Long.MIN_VALUE);
-    // A late event for a pruned peer is applied again: a stale ghost only costs a NACK on a
-    // relay, while refusing a live peer's late join would make it unreachable.
-    entries.values().removeIf(e -> !e.present && e.seq < cutoff);
+    entries.values().removeIf(e -> !e.present && Math.max(e.seq, e.handed) < cutoff);
     tombstones = (int) entries.values().stream().filter(e -> !e.present).count();
   }
 

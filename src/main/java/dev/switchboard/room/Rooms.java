@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The room rules of one node: the rooms it holds, its local peers, and the router of every
@@ -30,6 +31,8 @@ public final class Rooms {
   private final ConcurrentHashMap<String, PeerSession> local = new ConcurrentHashMap<>();
   /** Leaves whose Redis step or announcement is still in flight. */
   private final AtomicInteger leaving = new AtomicInteger();
+  /** Session ids, unique on this node: a peer that joins again is a new session. */
+  private final AtomicLong sessions = new AtomicLong();
   private static final long IDLE_POLL_MS = 20;
 
   public Rooms(Vertx vertx, String nodeId, RoomStore store, NodeChannel channel, Config.Limits limits,
@@ -44,7 +47,7 @@ public final class Rooms {
 
   /** A new, not yet joined session for a socket whose handlers run on {@code context}. */
   public PeerSession newSession(PeerLink link, Context context) {
-    return new PeerSession(this, link, context);
+    return new PeerSession(this, link, context, sessions.incrementAndGet());
   }
 
   /**
@@ -55,16 +58,18 @@ public final class Rooms {
   public void route(Envelope e) {
     switch (e.kind()) {
       case RELAY -> {
-        if (local.containsKey(key(e.room(), e.peer()))) {
-          channel.toPeer(e.room(), e.peer(), e);
+        PeerSession target = local.get(key(e.room(), e.peer()));
+        if (target != null) {
+          channel.toPeer(target.address(), e);
         } else {
-          channel.send(e.origin(), Envelope.nack(e.room(), e.from(), e.ref(), nodeId,
-              ErrorCode.PEER_NOT_FOUND.wire()));
+          channel.send(e.origin(), Envelope.nack(e, nodeId, ErrorCode.PEER_NOT_FOUND.wire()));
         }
       }
       case ACK, NACK -> {
-        if (local.containsKey(key(e.room(), e.peer()))) {
-          channel.toPeer(e.room(), e.peer(), e);
+        // For the session that sent the relay only: a peer that joined again is another one.
+        PeerSession sender = local.get(key(e.room(), e.peer()));
+        if (sender != null && sender.id() == e.session()) {
+          channel.toPeer(sender.address(), e);
         }
       }
       case ROOM -> {
@@ -74,8 +79,11 @@ public final class Rooms {
       }
       case JOINED, LEFT, STATE -> {
         RoomView view = directory.get(e.room());
-        if (view != null && view.apply(RoomView.EventKind.valueOf(e.kind().name()), e.peer(), e.node(), e.seq())) {
-          channel.toRoom(e.room(), e);
+        if (view != null) {
+          // Handed on under the view's lock: two events about one peer, routed on two
+          // threads, reach the members in the order the view applied them.
+          view.apply(RoomView.EventKind.valueOf(e.kind().name()), e.peer(), e.node(), e.seq(),
+              () -> channel.toRoom(e.room(), e));
         }
       }
       default -> throw new IllegalStateException("unknown envelope kind " + e.kind());

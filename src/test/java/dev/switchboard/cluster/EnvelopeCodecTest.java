@@ -30,10 +30,13 @@ class EnvelopeCodecTest {
     return codec.decodeFromWire(prefix.length, buffer);
   }
 
+  private static final Envelope RELAY = Envelope.relay("room-1", "bob", "alice", 7L, "node-a", 42,
+      "{\"type\":\"offer\",\"from\":\"alice\",\"sdp\":\"v=0\"}");
+
   /** One envelope of each kind, built by the factory methods where there is one. */
   private static List<Envelope> oneOfEachKind() {
     return List.of(
-        Envelope.relay("room-1", "bob", "alice", "node-a", 42, "{\"type\":\"offer\",\"from\":\"alice\",\"sdp\":\"v=0\"}"),
+        RELAY,
         Envelope.room("room-1", "alice", "node-a", "{\"type\":\"message\",\"from\":\"alice\",\"data\":1}"),
         Envelope.membership(Envelope.Kind.JOINED, "room-1", "carol", "node-c", 17, "node-c",
             "{\"type\":\"peer-joined\",\"peer\":\"carol\"}"),
@@ -41,8 +44,8 @@ class EnvelopeCodecTest {
             "{\"type\":\"peer-left\",\"peer\":\"carol\",\"reason\":\"left\"}"),
         Envelope.membership(Envelope.Kind.STATE, "room-1", "carol", "node-c", 19, "node-c",
             "{\"type\":\"peer-state\",\"peer\":\"carol\",\"state\":{}}"),
-        Envelope.ack("room-1", "alice", 42, "node-b"),
-        Envelope.nack("room-1", "alice", 43, "node-b", "peer-not-found"));
+        Envelope.ack(RELAY, "node-b"),
+        Envelope.nack(RELAY, "node-b", "peer-not-found"));
   }
 
   @Test
@@ -73,7 +76,7 @@ class EnvelopeCodecTest {
   @Test
   @DisplayName("null fields come back as null, not as empty strings")
   void nullFields() {
-    Envelope e = new Envelope(Envelope.Kind.ACK, "r", null, null, null, null, 0, 0, null);
+    Envelope e = new Envelope(Envelope.Kind.ACK, "r", null, null, null, null, 0, 0, 0, null);
     Envelope back = roundTripAt(new byte[] {1, 2, 3}, e);
     assertEquals(e, back);
     assertNull(back.peer());
@@ -86,14 +89,14 @@ class EnvelopeCodecTest {
   @Test
   @DisplayName("all fields null, including the room, round-trip")
   void allNull() {
-    Envelope e = new Envelope(Envelope.Kind.ROOM, null, null, null, null, null, 0, 0, null);
+    Envelope e = new Envelope(Envelope.Kind.ROOM, null, null, null, null, null, 0, 0, 0, null);
     assertEquals(e, roundTrip(e));
   }
 
   @Test
   @DisplayName("empty strings stay empty strings, distinct from null")
   void emptyStrings() {
-    Envelope e = new Envelope(Envelope.Kind.RELAY, "", "", "", "", "", 0, 0, "");
+    Envelope e = new Envelope(Envelope.Kind.RELAY, "", "", "", "", "", 0, 0, 0, "");
     Envelope back = roundTrip(e);
     assertEquals(e, back);
     assertEquals("", back.payload());
@@ -104,7 +107,7 @@ class EnvelopeCodecTest {
   @DisplayName("non-ASCII payloads and ids round-trip byte for byte")
   void nonAscii() {
     String payload = "{\"type\":\"message\",\"data\":\"h\u00e9llo \u4e16\u754c \uD83D\uDE80 \u0000 \u00ff\"}";
-    Envelope e = Envelope.relay("caf\u00e9", "\u00fcber", "\uD83D\uDC31", "n\u00f6de", 5, payload);
+    Envelope e = Envelope.relay("caf\u00e9", "\u00fcber", "\uD83D\uDC31", 3L, "n\u00f6de", 5, payload);
     Envelope back = roundTripAt(new byte[] {9}, e);
     assertEquals(e, back);
     assertEquals(payload, back.payload());
@@ -114,7 +117,7 @@ class EnvelopeCodecTest {
   @DisplayName("strings are length-prefixed by UTF-8 bytes, so multi-byte text does not shift later fields")
   void multiByteDoesNotShiftFields() {
     Envelope e = new Envelope(Envelope.Kind.STATE, "\u4e16\u754c\u4e16\u754c", "\uD83D\uDE80\uD83D\uDE80",
-        "a", "b", "c", 3, 4, "\u00e9");
+        "a", "b", "c", 3, 4, 5, "\u00e9");
     Envelope back = roundTrip(e);
     assertEquals("a", back.from());
     assertEquals("b", back.origin());
@@ -126,10 +129,11 @@ class EnvelopeCodecTest {
   @DisplayName("extreme seq and ref values round-trip")
   void extremeLongs() {
     for (long v : new long[] {Long.MAX_VALUE, Long.MIN_VALUE, -1, 0, 1L << 40}) {
-      Envelope e = new Envelope(Envelope.Kind.JOINED, "r", "p", null, "o", "n", v, -v, "x");
+      Envelope e = new Envelope(Envelope.Kind.JOINED, "r", "p", null, "o", "n", v, -v, v ^ 5, "x");
       Envelope back = roundTrip(e);
       assertEquals(v, back.seq());
       assertEquals(-v, back.ref());
+      assertEquals(v ^ 5, back.session());
     }
   }
 
@@ -142,12 +146,12 @@ class EnvelopeCodecTest {
   }
 
   @Test
-  @DisplayName("the encoding is a tag byte, two longs and six length-prefixed strings")
+  @DisplayName("the encoding is a tag byte, three longs and six length-prefixed strings")
   void wireLayout() {
-    Envelope e = new Envelope(Envelope.Kind.NACK, "r", null, null, null, null, 0, 0, "\u00e9");
+    Envelope e = new Envelope(Envelope.Kind.NACK, "r", null, null, null, null, 0, 0, 0, "\u00e9");
     Buffer buffer = Buffer.buffer();
     codec.encodeToWire(buffer, e);
-    int expected = 1 + 8 + 8 + (4 + 1) + 4 * 4 + (4 + "\u00e9".getBytes(StandardCharsets.UTF_8).length);
+    int expected = 1 + 8 + 8 + 8 + (4 + 1) + 4 * 4 + (4 + "\u00e9".getBytes(StandardCharsets.UTF_8).length);
     assertEquals(expected, buffer.length());
     assertEquals(7, buffer.getByte(0));
   }
@@ -155,7 +159,7 @@ class EnvelopeCodecTest {
   @Test
   @DisplayName("bytes after the envelope do not disturb decoding")
   void trailingBytes() {
-    Envelope e = Envelope.ack("r", "alice", 9, "node-b");
+    Envelope e = Envelope.ack(RELAY, "node-b");
     Buffer buffer = Buffer.buffer();
     codec.encodeToWire(buffer, e);
     buffer.appendBytes(new byte[] {1, 2, 3, 4, 5});
@@ -166,7 +170,7 @@ class EnvelopeCodecTest {
   @DisplayName("two envelopes written back to back both decode at their positions")
   void backToBack() {
     Envelope first = Envelope.room("r1", "a", "o", "one");
-    Envelope second = Envelope.nack("r2", "b", 2, "o2", "unavailable");
+    Envelope second = Envelope.nack(Envelope.relay("r2", "x", "b", 4L, "o1", 2, "{}"), "o2", "unavailable");
     Buffer buffer = Buffer.buffer();
     codec.encodeToWire(buffer, first);
     int at = buffer.length();
@@ -179,7 +183,7 @@ class EnvelopeCodecTest {
   @DisplayName("an unknown kind tag is refused with IllegalArgumentException")
   void unknownTag() {
     Buffer buffer = Buffer.buffer();
-    codec.encodeToWire(buffer, Envelope.ack("r", "a", 1, "o"));
+    codec.encodeToWire(buffer, Envelope.ack(RELAY, "o"));
     buffer.setByte(0, (byte) 99);
     assertThrows(IllegalArgumentException.class, () -> codec.decodeFromWire(0, buffer));
   }
@@ -187,7 +191,7 @@ class EnvelopeCodecTest {
   @Test
   @DisplayName("transform() passes the same instance for local delivery")
   void transformIsIdentity() {
-    Envelope e = Envelope.ack("r", "a", 1, "o");
+    Envelope e = Envelope.ack(RELAY, "o");
     assertSame(e, codec.transform(e));
   }
 

@@ -66,7 +66,7 @@ class NodeChannelTest {
         .compose(v -> sender.start(e -> ctx.failNow("sender got " + e)))
         .onComplete(ctx.succeeding(v -> nodes.get(0).runOnContext(x -> {
           for (int i = 0; i < count; i++) {
-            sender.send("c1", Envelope.relay("room-1", "bob", "alice", "c0", i, "{\"n\":" + i + ",\"é\":\"ü\"}"));
+            sender.send("c1", Envelope.relay("room-1", "bob", "alice", 1L, "c0", i, "{\"n\":" + i + ",\"é\":\"ü\"}"));
           }
         })));
   }

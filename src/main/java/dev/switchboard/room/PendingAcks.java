@@ -1,0 +1,107 @@
+package dev.switchboard.room;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The relays of one session that carried an {@code id} and await the target node's answer.
+ * Each gets exactly one answer: the ACK or NACK that comes back, or, after the timeout, the
+ * expiry callback. Bounded; one timer at a time. Used on the session's event loop only.
+ */
+final class PendingAcks {
+
+  /** Relays with an id that may await their answer at once. */
+  static final int MAX = 256;
+
+  private record Pending(Object id, long deadlineNanos) {
+  }
+
+  private final Vertx vertx;
+  private final long timeoutNanos;
+  private final Consumer<Object> onExpired;
+  private final LinkedHashMap<Long, Pending> pending = new LinkedHashMap<>();
+  private long nextRef = 1;
+  private long timer = -1;
+  private Promise<Void> drained;
+
+  PendingAcks(Vertx vertx, long timeoutMs, Consumer<Object> onExpired) {
+    this.vertx = vertx;
+    this.timeoutNanos = timeoutMs * 1_000_000;
+    this.onExpired = onExpired;
+  }
+
+  boolean isFull() {
+    return pending.size() >= MAX;
+  }
+
+  /** Registers a relay with the client's {@code id}; returns its reference (never 0). */
+  long add(Object id) {
+    long ref = nextRef++;
+    pending.put(ref, new Pending(id, System.nanoTime() + timeoutNanos));
+    arm();
+    return ref;
+  }
+
+  /** Takes the answer for {@code ref}: the client's id, or null if it expired or is unknown. */
+  Object take(long ref) {
+    Pending p = pending.remove(ref);
+    checkDrained();
+    return p == null ? null : p.id();
+  }
+
+  /** Completes when every pending relay has had its answer (or its expiry). */
+  Future<Void> drained() {
+    if (pending.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    if (drained == null) {
+      drained = Promise.promise();
+    }
+    return drained.future();
+  }
+
+  /** Forgets everything (the socket is gone: nobody to answer). */
+  void clear() {
+    pending.clear();
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+    }
+    checkDrained();
+  }
+
+  private void arm() {
+    if (timer >= 0 || pending.isEmpty()) {
+      return;
+    }
+    long first = pending.values().iterator().next().deadlineNanos();
+    long delayMs = Math.max(1, (first - System.nanoTime()) / 1_000_000 + 1);
+    timer = vertx.setTimer(delayMs, t -> {
+      timer = -1;
+      long now = System.nanoTime();
+      for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
+        Pending p = it.next().getValue();
+        if (p.deadlineNanos() > now) {
+          break;
+        }
+        it.remove();
+        onExpired.accept(p.id());
+      }
+      checkDrained();
+      arm();
+    });
+  }
+
+  private void checkDrained() {
+    if (pending.isEmpty() && drained != null) {
+      Promise<Void> d = drained;
+      drained = null;
+      d.complete();
+    }
+  }
+}
