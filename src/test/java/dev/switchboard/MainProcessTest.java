@@ -63,7 +63,7 @@ class MainProcessTest {
     }
     String redisPort = read(log).replaceAll("(?s).*started a local Redis.*?port=\"(\\d+)\".*", "$1");
     assertTrue(redisPort.matches("\\d+"), redisPort);
-    assertTrue(!new dev.switchboard.testing.RedisProbe(Integer.parseInt(redisPort)).ping(),
+    assertTrue(!dev.switchboard.registry.LocalRedis.answersPing(Integer.parseInt(redisPort)),
         "the local Redis is stopped with the node");
   }
 

@@ -71,11 +71,6 @@ public final class LocalRedis implements AutoCloseable {
     return redis;
   }
 
-  /** A handle on a server this process did not start (for probing it); close() is a no-op. */
-  static LocalRedis attach(int port) {
-    return new LocalRedis(null, port, "external");
-  }
-
   public int port() {
     return port;
   }
@@ -89,11 +84,16 @@ public final class LocalRedis implements AutoCloseable {
   }
 
   public long pid() {
-    return process == null ? -1 : process.pid();
+    return process.pid();
   }
 
   /** True if the server answers PING. */
   public boolean ping() {
+    return answersPing(port);
+  }
+
+  /** True if a Redis on 127.0.0.1:{@code port} answers PING (a plain socket, no client). */
+  public static boolean answersPing(int port) {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", port), 200);
       s.setSoTimeout(500);
@@ -101,9 +101,7 @@ public final class LocalRedis implements AutoCloseable {
       out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
       out.flush();
       InputStream in = s.getInputStream();
-      byte[] buf = new byte[7];
-      int n = in.readNBytes(buf, 0, 7);
-      return n == 7 && new String(buf, StandardCharsets.US_ASCII).equals("+PONG\r\n");
+      return new String(in.readNBytes(7), StandardCharsets.US_ASCII).equals("+PONG\r\n");
     } catch (IOException e) {
       return false;
     }
@@ -111,9 +109,6 @@ public final class LocalRedis implements AutoCloseable {
 
   @Override
   public void close() {
-    if (process == null) {
-      return;
-    }
     process.destroy();
     try {
       if (!process.waitFor(5, TimeUnit.SECONDS)) {
@@ -126,9 +121,6 @@ public final class LocalRedis implements AutoCloseable {
 
   /** Kills the server at once, as a crash would (tests of Redis outages). */
   public void kill() {
-    if (process == null) {
-      return;
-    }
     process.destroyForcibly();
     try {
       process.waitFor(5, TimeUnit.SECONDS);

@@ -64,16 +64,13 @@ public final class PeerSession {
   private JsonObject meta;
   private JsonObject state = new JsonObject();
   private long joinedAt;
-  /** The room's sequence number this peer's welcome showed; older events are already known. */
-  private long welcomeSeq;
   /** The room's sequence number of this peer's last change in Redis. */
   private long lastSeq;
   private LeaveReason leaveAfterJoin;
   private MessageConsumer<Envelope> peerConsumer;
   private MessageConsumer<Envelope> roomConsumer;
   private final ArrayDeque<Envelope> buffered = new ArrayDeque<>();
-  /** The peers this client knows are in the room: its welcome, then peer-joined and peer-left. */
-  private final Set<String> known = new HashSet<>();
+  private final PeerInbox inbox;
   private Future<Void> stateTail = Future.succeededFuture();
   private int queuedStates;
 
@@ -84,6 +81,7 @@ public final class PeerSession {
     this.id = id;
     this.acks = new PendingAcks(rooms.vertx(), rooms.limits().ackTimeout().toMillis(), clientId ->
         link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, "the target's node did not answer in time", clientId)));
+    this.inbox = new PeerInbox(rooms, link, acks);
   }
 
   public String room() {
@@ -171,8 +169,8 @@ public final class PeerSession {
   }
 
   private Future<Void> welcome(RoomStore.JoinResult r) {
-    welcomeSeq = r.seq();
     lastSeq = r.seq();
+    Set<String> othersIds = new HashSet<>();
     List<RoomView.Member> members = new ArrayList<>();
     List<PeerInfo> others = new ArrayList<>();
     Set<String> nodes = new LinkedHashSet<>();
@@ -182,13 +180,14 @@ public final class PeerSession {
       members.add(new RoomView.Member(m.peer(), node, rec.getLong("seq", 0L)));
       nodes.add(node);
       if (!m.peer().equals(peer)) {
-        known.add(m.peer());
+        othersIds.add(m.peer());
         others.add(new PeerInfo(m.peer(), rec.getJsonObject("meta", new JsonObject()),
             rec.getJsonObject("state", new JsonObject()),
             ClientMessage.Role.fromWire(rec.getString("role", "peer"))));
       }
     }
     rooms.directory().get(room).applySnapshot(r.seq(), members);
+    inbox.welcomed(room, peer, r.seq(), othersIds);
     // Every node of the room learns of the join before this peer can send anything.
     String joined = ServerMessage.peerJoined(new PeerInfo(peer, meta, state, role));
     Envelope event = Envelope.membership(Envelope.Kind.JOINED, room, peer, rooms.nodeId(), r.seq(),
@@ -202,7 +201,7 @@ public final class PeerSession {
     link.send(ServerMessage.welcome(peer, room, rooms.nodeId(), others, rooms.iceServers(),
         rooms.limits().toClientJson()));
     while (!buffered.isEmpty()) {
-      deliver(buffered.poll());
+      inbox.deliver(buffered.poll());
     }
     return Future.succeededFuture();
   }
@@ -353,77 +352,14 @@ public final class PeerSession {
       case JOINING -> {
         if (buffered.size() >= MAX_BUFFERED) {
           log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer).log("join backlog overflow; closing");
-          nack(e);
+          inbox.nack(e);
           link.close(CloseCode.INTERNAL, "join backlog overflow");
           return;
         }
         buffered.add(e);
       }
-      case JOINED, LEAVING -> deliver(e);
-      default -> nack(e);
-    }
-  }
-
-  private void deliver(Envelope e) {
-    switch (e.kind()) {
-      case RELAY -> {
-        if (!known.contains(e.from())) {
-          nack(e); // a sender this client never saw join: it left before this peer's welcome
-          return;
-        }
-        link.send(e.payload());
-        if (e.ref() != 0) {
-          rooms.channel().send(e.origin(), Envelope.ack(e, rooms.nodeId()));
-        }
-      }
-      case ROOM -> {
-        if (known.contains(e.from())) {
-          link.send(e.payload());
-        }
-      }
-      case JOINED -> {
-        if (isNewAbout(e)) {
-          known.add(e.peer());
-          link.send(e.payload());
-        }
-      }
-      case LEFT -> {
-        if (isNewAbout(e) && known.remove(e.peer())) {
-          link.send(e.payload());
-        }
-      }
-      case STATE -> {
-        if (isNewAbout(e) && known.contains(e.peer())) {
-          link.send(e.payload());
-        }
-      }
-      case ACK -> {
-        Object clientId = acks.take(e.ref());
-        if (clientId != null) {
-          link.send(ServerMessage.ack(clientId));
-        }
-      }
-      case NACK -> {
-        Object clientId = e.ref() == 0 ? null : acks.take(e.ref());
-        if (e.ref() == 0 || clientId != null) {
-          ErrorCode code = ErrorCode.fromWire(e.payload());
-          link.send(ServerMessage.error(code == null ? ErrorCode.UNAVAILABLE : code,
-              "the target peer is not in room " + room, clientId));
-        }
-      }
-      default -> throw new IllegalStateException("unknown envelope kind " + e.kind());
-    }
-  }
-
-  /** A membership event about another peer, newer than this peer's welcome. */
-  private boolean isNewAbout(Envelope e) {
-    return !peer.equals(e.peer()) && e.seq() > welcomeSeq;
-  }
-
-  /** Answers a relay that will not be delivered here with peer-not-found; drops anything else. */
-  private void nack(Envelope e) {
-    if (e.kind() == Envelope.Kind.RELAY) {
-      rooms.channel().send(e.origin(), Envelope.nack(e, rooms.nodeId(), ErrorCode.PEER_NOT_FOUND.wire()));
+      case JOINED, LEAVING -> inbox.deliver(e);
+      default -> inbox.nack(e);
     }
   }
 
@@ -440,7 +376,7 @@ public final class PeerSession {
     rooms.unclaim(room, peer, this);
     rooms.directory().release(room);
     while (!buffered.isEmpty()) {
-      nack(buffered.poll());
+      inbox.nack(buffered.poll());
     }
     MessageConsumer<Envelope> pc = peerConsumer;
     MessageConsumer<Envelope> rc = roomConsumer;
