@@ -58,21 +58,25 @@ public final class Node {
           .setMaxWaitingHandlers(4096));
       Keys keys = new Keys(config.redisPrefix());
       NodeChannel channel = new NodeChannel(vertx, config.nodeId());
-      NodeLoad load = new NodeLoad(vertx, redis, keys, config.nodeId());
       Rooms rooms = new Rooms(vertx, config.nodeId(), new RoomStore(redis, keys, config.redisTimeout()), channel,
           config.limits(), config.iceServers());
+      NodeLoad load = new NodeLoad(vertx, redis, keys,
+          new NodeLoad.Identity(config.nodeId(), config.publicUrl(), version(), System.currentTimeMillis()),
+          config.heartbeat(), config.heartbeatTtl(), rooms::localRooms);
       List<SignalingVerticle> verticles = new CopyOnWriteArrayList<>();
+      // The node address first (every peer must be reachable once it joins), then the sockets,
+      // then the record in Redis (placement sends clients only to a node that takes them).
       return channel.start(rooms::route)
-          .compose(v -> load.publish().recover(err -> {
-            log.atWarn().addKeyValue("error", err.getMessage()).log("Redis not reachable at start; continuing");
-            return Future.succeededFuture();
-          }))
           .compose(v -> vertx.deployVerticle(() -> {
             SignalingVerticle verticle = new SignalingVerticle(config, rooms, load);
             verticles.add(verticle);
             return verticle;
           }, new DeploymentOptions().setInstances(config.verticles())))
-          .map(id -> {
+          .compose(id -> load.start().recover(err -> {
+            log.atWarn().addKeyValue("error", err.getMessage()).log("Redis not reachable at start; continuing");
+            return Future.succeededFuture();
+          }))
+          .map(v -> {
             int port = verticles.get(0).actualPort();
             return new Node(config.withHttpPort(port), vertx, redis, channel, load, rooms, port);
           })
@@ -87,6 +91,12 @@ public final class Node {
               .log("no room tokens are configured: any client may join any room (development mode)"))
           .onFailure(err -> vertx.close());
     });
+  }
+
+  /** The version in the jar's manifest, or {@code dev} when run from classes. */
+  static String version() {
+    String v = Node.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
   }
 
   public Config config() {

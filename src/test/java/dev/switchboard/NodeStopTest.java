@@ -26,6 +26,8 @@ class NodeStopTest {
       assertEquals("goes", left.getString("peer"));
       assertEquals(1, cluster.redis(Command.HLEN, "sb:{stop-room}:peers").toInteger());
       assertEquals(null, cluster.redis(Command.ZSCORE, "sb:nodes", cluster.node(1).nodeId()));
+      assertEquals(0, cluster.redis(Command.EXISTS, "sb:node:" + cluster.node(1).nodeId()).toInteger());
+      assertEquals(1, cluster.redis(Command.EXISTS, "sb:node:" + cluster.node(0).nodeId()).toInteger());
       stays.send(new JsonObject().put("type", "offer").put("to", "goes").put("sdp", "x"));
       assertEquals("peer-not-found", stays.expect("error").getString("code"));
     }

@@ -29,6 +29,11 @@ public final class Settings {
       new Setting("node.public-url", "",
           "URL clients use to reach this node directly; empty means http://127.0.0.1:<http.port>",
           httpUrl()),
+      new Setting("node.heartbeat", "2s", "how often the node writes its record and load to Redis",
+          duration(Duration.ofMillis(100), Duration.ofMinutes(1))),
+      new Setting("node.heartbeat-ttl", "6s",
+          "how long the node's record outlives its last heartbeat; a node silent this long is dead",
+          duration(Duration.ofMillis(300), Duration.ofMinutes(5))),
       new Setting("node.verticles", "0", "signaling verticles (event loops serving sockets); 0 is one per core",
           integer(0, 256)),
       // Redis

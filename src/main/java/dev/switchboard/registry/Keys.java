@@ -5,6 +5,8 @@ package dev.switchboard.registry;
  *
  * <pre>
  * sb:nodes                ZSET  node id -> open connections (least-loaded placement reads it)
+ * sb:node:&lt;node&gt;          HASH  url, connections, rooms, state, startedAt, heartbeatAt, version;
+ *                               expires when the node stops heartbeating
  * sb:node:&lt;node&gt;:peers    SET   "room/peer" pairs the node holds, for clean-up after it dies
  * sb:{&lt;room&gt;}:peers       HASH  peer id -> {seq, node, meta, state, role, joinedAt}
  * sb:{&lt;room&gt;}:nodes       HASH  node id -> members of the room on that node
@@ -23,6 +25,10 @@ public final class Keys {
 
   public String nodes() {
     return prefix + "nodes";
+  }
+
+  public String node(String node) {
+    return prefix + "node:" + node;
   }
 
   public String nodePeers(String node) {

@@ -5,41 +5,75 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * This node's open connections, mirrored into {@code sb:nodes}. The count is written as an
- * absolute value from the node's own truth, one write at a time: a change made while a write
- * is in flight is written right after it, so Redis always ends at the latest value and a burst
- * of connects costs a few writes, not one each.
+ * This node's record and load in Redis: {@code sb:node:<node>} (a hash with a TTL of a few
+ * heartbeats) and its score in {@code sb:nodes}. Written every heartbeat and at once when a
+ * socket opens or closes, always as absolute values from the node's own truth, so they cannot
+ * drift; one write at a time, and a change made during a write is written right after it.
+ *
+ * <p>A heartbeat that finds the record gone means Redis forgot this node: it expired (the node
+ * hung past its TTL and may have been declared dead) or Redis lost its data. The node is told
+ * through {@link #onRecordLost}.
  */
 public final class NodeLoad {
 
   private static final Logger log = LoggerFactory.getLogger(NodeLoad.class);
+  private static final LuaScript HEARTBEAT = LuaScript.load("heartbeat.lua");
   /** After a failed write, try again after this long (Redis may be restarting). */
   private static final long RETRY_MS = 1000;
+  /** How long a clean shutdown waits for a write in flight before deleting the record. */
+  private static final long WITHDRAW_WAIT_MS = 2000;
+
+  /** What a node tells the world about itself, besides its load. */
+  public record Identity(String node, String url, String version, long startedAt) {
+  }
 
   private final Vertx vertx;
   private final Redis redis;
   private final Keys keys;
-  private final String node;
+  private final Identity identity;
+  private final long heartbeatMs;
+  private final long ttlMs;
+  private final IntSupplier rooms;
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicBoolean writing = new AtomicBoolean();
   private volatile boolean dirty;
   private volatile boolean stopped;
+  private volatile boolean written;
+  private volatile String state = "active";
+  private volatile Runnable onRecordLost = () -> { };
+  private long timer = -1;
 
-  public NodeLoad(Vertx vertx, Redis redis, Keys keys, String node) {
+  public NodeLoad(Vertx vertx, Redis redis, Keys keys, Identity identity, Duration heartbeat, Duration ttl,
+                  IntSupplier rooms) {
     this.vertx = vertx;
     this.redis = redis;
     this.keys = keys;
-    this.node = node;
+    this.identity = identity;
+    this.heartbeatMs = heartbeat.toMillis();
+    this.ttlMs = ttl.toMillis();
+    this.rooms = rooms;
   }
 
   public int connections() {
     return connections.get();
+  }
+
+  public String state() {
+    return state;
+  }
+
+  /** Called (on a Vert.x thread) when a heartbeat finds this node's record gone from Redis. */
+  public void onRecordLost(Runnable action) {
+    this.onRecordLost = action;
   }
 
   public void connected() {
@@ -52,16 +86,37 @@ public final class NodeLoad {
     flush();
   }
 
-  /** Writes the current count now (at start-up). */
-  public Future<Void> publish() {
-    return redis.send(Request.cmd(Command.ZADD).arg(keys.nodes()).arg(connections.get()).arg(node))
-        .mapEmpty();
+  /** Writes the record now and then every heartbeat. */
+  public Future<Void> start() {
+    timer = vertx.setPeriodic(heartbeatMs, id -> flush());
+    return write().mapEmpty();
   }
 
-  /** Removes this node from {@code sb:nodes} (clean shutdown). */
+  /** Marks the node draining (placement skips it) and writes that at once. */
+  public void drain() {
+    state = "draining";
+    flush();
+  }
+
+  /** Stops heartbeating and removes this node's record and score (clean shutdown). */
   public Future<Void> withdraw() {
     stopped = true;
-    return redis.send(Request.cmd(Command.ZREM).arg(keys.nodes()).arg(node)).mapEmpty();
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+    // A write still in flight would bring the record back after the delete: let it land first.
+    io.vertx.core.Promise<Void> idle = io.vertx.core.Promise.promise();
+    long deadline = System.currentTimeMillis() + WITHDRAW_WAIT_MS;
+    vertx.setPeriodic(1, 10, id -> {
+      if (!writing.get() || System.currentTimeMillis() > deadline) {
+        idle.tryComplete();
+        vertx.cancelTimer(id);
+      }
+    });
+    return idle.future().compose(v -> Future.all(
+            redis.send(Request.cmd(Command.DEL).arg(keys.node(identity.node()))),
+            redis.send(Request.cmd(Command.ZREM).arg(keys.nodes()).arg(identity.node())))
+        .mapEmpty());
   }
 
   private void flush() {
@@ -70,16 +125,34 @@ public final class NodeLoad {
       return;
     }
     dirty = false;
-    int n = connections.get();
-    redis.send(Request.cmd(Command.ZADD).arg(keys.nodes()).arg(n).arg(node)).onComplete(ar -> {
+    write().onComplete(ar -> {
       writing.set(false);
       if (ar.failed()) {
-        log.atWarn().addKeyValue("node", node).addKeyValue("connections", n)
-            .addKeyValue("error", ar.cause().getMessage()).log("could not write node load to Redis; retrying");
-        vertx.setTimer(RETRY_MS, id -> flush());
+        log.atWarn().addKeyValue("node", identity.node()).addKeyValue("error", ar.cause().getMessage())
+            .log("could not write the node record to Redis; retrying");
+        vertx.setTimer(RETRY_MS, t -> flush());
       } else if (dirty) {
         flush();
       }
     });
+  }
+
+  private Future<Boolean> write() {
+    long now = System.currentTimeMillis();
+    List<String> k = List.of(keys.node(identity.node()), keys.nodes());
+    List<String> a = List.of(identity.node(), Integer.toString(connections.get()),
+        Integer.toString(rooms.getAsInt()), state, identity.url(), Long.toString(identity.startedAt()),
+        Long.toString(now), identity.version(), Long.toString(ttlMs));
+    return HEARTBEAT.run(redis, k, a).timeout(Math.max(heartbeatMs, 1000), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .map(r -> {
+          boolean existed = r.toInteger() == 1;
+          if (!existed && written && !stopped) {
+            log.atWarn().addKeyValue("node", identity.node())
+                .log("this node's record was gone from Redis (expired, or Redis lost its data)");
+            onRecordLost.run();
+          }
+          written = true;
+          return existed;
+        });
   }
 }

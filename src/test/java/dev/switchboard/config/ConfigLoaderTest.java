@@ -384,4 +384,12 @@ class ConfigLoaderTest {
       assertEquals(expected, actual, s.name());
     }
   }
+
+  @Test
+  @DisplayName("a heartbeat TTL shorter than two heartbeats is refused, naming the setting")
+  void heartbeatTtlMustCoverTwoBeats() {
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> ConfigLoader.load(List.of("--node-heartbeat", "2s", "--node-heartbeat-ttl", "3s"), Map.of()));
+    assertTrue(e.getMessage().contains("node.heartbeat-ttl"), e.getMessage());
+  }
 }

@@ -149,28 +149,4 @@ class RoomStoreTest {
           ctx.completeNow();
         })));
   }
-
-  @Test
-  @DisplayName("a node's connection count is written as an absolute value and withdrawn on stop")
-  void nodeLoad(Vertx vertx, VertxTestContext ctx) {
-    String node = "load-" + room;
-    NodeLoad load = new NodeLoad(vertx, redis, keys, node);
-    for (int i = 0; i < 50; i++) {
-      load.connected();
-    }
-    for (int i = 0; i < 20; i++) {
-      load.disconnected();
-    }
-    vertx.setPeriodic(20, id -> redis.send(Request.cmd(Command.ZSCORE).arg(keys.nodes()).arg(node)).onSuccess(s -> {
-      if (s != null && s.toInteger() == 30) {
-        vertx.cancelTimer(id);
-        load.withdraw()
-            .compose(v -> redis.send(Request.cmd(Command.ZSCORE).arg(keys.nodes()).arg(node)))
-            .onComplete(ctx.succeeding(gone -> ctx.verify(() -> {
-              assertEquals(null, gone);
-              ctx.completeNow();
-            })));
-      }
-    }));
-  }
 }
