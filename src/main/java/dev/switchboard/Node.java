@@ -5,6 +5,7 @@ import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.config.Config;
 import dev.switchboard.registry.Keys;
 import dev.switchboard.registry.NodeLoad;
+import dev.switchboard.registry.Placement;
 import dev.switchboard.registry.RoomStore;
 import dev.switchboard.room.Rooms;
 import dev.switchboard.transport.SignalingVerticle;
@@ -63,12 +64,13 @@ public final class Node {
       NodeLoad load = new NodeLoad(vertx, redis, keys,
           new NodeLoad.Identity(config.nodeId(), config.publicUrl(), version(), System.currentTimeMillis()),
           config.heartbeat(), config.heartbeatTtl(), rooms::localRooms);
+      Placement placement = new Placement(redis, keys, config.softCapacity(), config.redisTimeout());
       List<SignalingVerticle> verticles = new CopyOnWriteArrayList<>();
       // The node address first (every peer must be reachable once it joins), then the sockets,
       // then the record in Redis (placement sends clients only to a node that takes them).
       return channel.start(rooms::route)
           .compose(v -> vertx.deployVerticle(() -> {
-            SignalingVerticle verticle = new SignalingVerticle(config, rooms, load);
+            SignalingVerticle verticle = new SignalingVerticle(config, rooms, load, placement);
             verticles.add(verticle);
             return verticle;
           }, new DeploymentOptions().setInstances(config.verticles())))

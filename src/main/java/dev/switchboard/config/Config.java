@@ -18,6 +18,8 @@ public record Config(
     String publicUrl,
     Duration heartbeat,
     Duration heartbeatTtl,
+    int softCapacity,
+    int hardCapacity,
     int verticles,
     String redisUrl,
     String redisPrefix,
@@ -65,15 +67,15 @@ public record Config(
 
   /** A copy with another Redis URL (used once the local Redis has a port). */
   public Config withRedisUrl(String url) {
-    return new Config(httpHost, httpPort, nodeId, publicUrl, heartbeat, heartbeatTtl, verticles, url,
-        redisPrefix, redisTimeout, cluster, limits, iceServers, clientDir);
+    return new Config(httpHost, httpPort, nodeId, publicUrl, heartbeat, heartbeatTtl, softCapacity, hardCapacity,
+        verticles, url, redisPrefix, redisTimeout, cluster, limits, iceServers, clientDir);
   }
 
   /** A copy with another HTTP port (used once an ephemeral port is bound). */
   public Config withHttpPort(int port) {
     String url = publicUrl.equals("http://127.0.0.1:" + httpPort) ? "http://127.0.0.1:" + port : publicUrl;
-    return new Config(httpHost, port, nodeId, url, heartbeat, heartbeatTtl, verticles, redisUrl,
-        redisPrefix, redisTimeout, cluster, limits, iceServers, clientDir);
+    return new Config(httpHost, port, nodeId, url, heartbeat, heartbeatTtl, softCapacity, hardCapacity,
+        verticles, redisUrl, redisPrefix, redisTimeout, cluster, limits, iceServers, clientDir);
   }
 
   /** Builds the typed configuration from parsed setting values, filling derived defaults. */
@@ -93,6 +95,12 @@ public record Config(
       throw new ConfigException("invalid node.heartbeat-ttl: must be at least twice node.heartbeat ("
           + heartbeat.toMillis() + "ms), so one late heartbeat does not declare the node dead; got "
           + heartbeatTtl.toMillis() + "ms");
+    }
+    int soft = (Integer) v.get("node.soft-capacity");
+    int hard = (Integer) v.get("node.hard-capacity");
+    if (soft > hard) {
+      throw new ConfigException("invalid node.soft-capacity: must not exceed node.hard-capacity (" + hard
+          + "); got " + soft);
     }
     int verticles = (Integer) v.get("node.verticles");
     if (verticles == 0) {
@@ -120,7 +128,7 @@ public record Config(
         (Integer) v.get("cluster.bus-port"),
         (String) v.get("cluster.config"));
     return new Config(
-        (String) v.get("http.host"), port, nodeId, publicUrl, heartbeat, heartbeatTtl, verticles,
+        (String) v.get("http.host"), port, nodeId, publicUrl, heartbeat, heartbeatTtl, soft, hard, verticles,
         (String) v.get("redis.url"), (String) v.get("redis.prefix"), (Duration) v.get("redis.timeout"),
         cluster, limits, (JsonArray) v.get("ice.servers"), (String) v.get("client.dir"));
   }

@@ -34,6 +34,12 @@ public final class Settings {
       new Setting("node.heartbeat-ttl", "6s",
           "how long the node's record outlives its last heartbeat; a node silent this long is dead",
           duration(Duration.ofMillis(300), Duration.ofMinutes(5))),
+      new Setting("node.soft-capacity", "5000",
+          "connections above which placement stops sending a room's newcomers to this node for affinity",
+          integer(1, 10_000_000)),
+      new Setting("node.hard-capacity", "10000",
+          "connections at which the node refuses new WebSocket upgrades with 503 and a better node",
+          integer(1, 10_000_000)),
       new Setting("node.verticles", "0", "signaling verticles (event loops serving sockets); 0 is one per core",
           integer(0, 256)),
       // Redis

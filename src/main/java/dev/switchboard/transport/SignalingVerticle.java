@@ -3,13 +3,14 @@ package dev.switchboard.transport;
 import dev.switchboard.config.Config;
 import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.protocol.Codec;
+import dev.switchboard.protocol.Ids;
 import dev.switchboard.registry.NodeLoad;
+import dev.switchboard.registry.Placement;
 import dev.switchboard.room.Rooms;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -31,6 +32,8 @@ import org.slf4j.LoggerFactory;
 public final class SignalingVerticle extends VerticleBase {
 
   public static final String WS_PATH = "/ws";
+  /** What a full node tells a client to wait before trying again. */
+  static final int RETRY_AFTER_SECONDS = 5;
 
   private static final Logger log = LoggerFactory.getLogger(SignalingVerticle.class);
 
@@ -41,25 +44,26 @@ public final class SignalingVerticle extends VerticleBase {
   /** The sockets of this verticle; touched only on its event loop. */
   private final Set<Connection> open = new HashSet<>();
 
-  public SignalingVerticle(Config config, Rooms rooms, NodeLoad load) {
+  private final Placement placement;
+  private Codec codec;
+
+  public SignalingVerticle(Config config, Rooms rooms, NodeLoad load, Placement placement) {
     this.config = config;
     this.rooms = rooms;
     this.load = load;
+    this.placement = placement;
   }
 
   @Override
   public Future<?> start() {
     Config.Limits limits = config.limits();
-    Codec codec = new Codec(limits.metaBytes(), limits.stateBytes());
+    codec = new Codec(limits.metaBytes(), limits.stateBytes());
     HttpServerOptions options = new HttpServerOptions()
         .setHost(config.httpHost())
         .setPort(config.httpPort())
         .setMaxWebSocketFrameSize(limits.frameBytes())
         .setMaxWebSocketMessageSize(limits.frameBytes());
-    server = vertx.createHttpServer(options)
-        .requestHandler(router())
-        .webSocketHandshakeHandler(this::handshake)
-        .webSocketHandler(ws -> open.add(new Connection(vertx, ws, rooms, codec, load, limits, open::remove)));
+    server = vertx.createHttpServer(options).requestHandler(router());
     return server.listen();
   }
 
@@ -77,17 +81,57 @@ public final class SignalingVerticle extends VerticleBase {
     return server.actualPort();
   }
 
-  private void handshake(ServerWebSocketHandshake h) {
-    if (WS_PATH.equals(h.path())) {
-      h.accept();
-    } else {
-      h.reject(404);
+  /**
+   * Upgrades {@code GET /ws} to a WebSocket, unless this node is at its hard capacity: then 503
+   * with {@code Retry-After} and, when there is one, a node that can take the connection.
+   */
+  private void upgrade(RoutingContext ctx) {
+    if (!ctx.request().canUpgradeToWebSocket()) {
+      json(ctx, 400, error("bad-request", "GET /ws must be a WebSocket upgrade"));
+      return;
     }
+    if (load.connections() >= config.hardCapacity()) {
+      ctx.request().pause();
+      placement.choose(null, config.nodeId()).onComplete(ar -> {
+        JsonObject body = error("full", "this node is at capacity; connect to the node named here, or retry");
+        ar.result().ifPresent(c -> body.put("node", c.node()).put("url", c.url()));
+        ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
+        json(ctx, 503, body);
+      });
+      return;
+    }
+    ctx.request().toWebSocket().onSuccess(ws ->
+        open.add(new Connection(vertx, ws, rooms, codec, load, config.limits(), open::remove)));
+  }
+
+  /** {@code GET /v1/placement?room=R}: the node a client should connect to. */
+  private void placement(RoutingContext ctx) {
+    String room = ctx.request().getParam("room");
+    if (room != null && !Ids.isValid(room)) {
+      json(ctx, 400, error("bad-request", "room must match [A-Za-z0-9._-]{1,64}"));
+      return;
+    }
+    placement.choose(room, null).onComplete(ar -> {
+      if (ar.failed()) {
+        json(ctx, 503, error("unavailable", "placement needs Redis, which did not answer; retry"));
+      } else if (ar.result().isEmpty()) {
+        json(ctx, 503, error("unavailable", "no active node can take a connection"));
+      } else {
+        Placement.Choice c = ar.result().get();
+        json(ctx, 200, new JsonObject().put("node", c.node()).put("url", c.url()).put("connections", c.connections()));
+      }
+    });
+  }
+
+  private static JsonObject error(String code, String message) {
+    return new JsonObject().put("error", code).put("message", message);
   }
 
   private Router router() {
     Router router = Router.router(vertx);
+    router.get(WS_PATH).handler(this::upgrade);
     router.get("/health").handler(this::health);
+    router.get("/v1/placement").handler(this::placement);
     Path client = Path.of(config.clientDir()).toAbsolutePath();
     if (Files.isDirectory(client)) {
       router.route("/*").handler(StaticHandler.create(FileSystemAccess.ROOT, client.toString()));

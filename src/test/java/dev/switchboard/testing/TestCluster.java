@@ -28,6 +28,7 @@ public final class TestCluster implements AutoCloseable {
 
   private final LocalRedis redisServer;
   private final List<Node> nodes = new ArrayList<>();
+  private final List<Node> crashed = new ArrayList<>();
   private final Vertx clientVertx = Vertx.vertx();
   private final WebSocketClient client = TestPeer.client(clientVertx);
   private final Redis redis;
@@ -80,6 +81,17 @@ public final class TestCluster implements AutoCloseable {
     return node;
   }
 
+  /**
+   * Stops node {@code i} the way a crash would, as far as Redis and its peers can tell: its
+   * Vert.x (sockets, heartbeat, cluster membership) goes away without withdrawing anything.
+   * The node keeps its index; {@link #close} skips it.
+   */
+  public void crash(int i) {
+    Node n = nodes.get(i);
+    crashed.add(n);
+    n.vertx().close().await();
+  }
+
   public Node node(int i) {
     return nodes.get(i);
   }
@@ -123,7 +135,9 @@ public final class TestCluster implements AutoCloseable {
   public void close() {
     List<Future<Void>> stops = new ArrayList<>();
     for (Node n : nodes) {
-      stops.add(n.stop());
+      if (!crashed.contains(n)) {
+        stops.add(n.stop());
+      }
     }
     try {
       Future.join(stops).await();
