@@ -3,9 +3,11 @@ package dev.switchboard;
 import dev.switchboard.cluster.ClusterBoot;
 import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.config.Config;
+import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.registry.Keys;
 import dev.switchboard.registry.NodeLoad;
 import dev.switchboard.registry.Placement;
+import dev.switchboard.registry.Reaper;
 import dev.switchboard.registry.RoomStore;
 import dev.switchboard.room.Rooms;
 import dev.switchboard.transport.SignalingVerticle;
@@ -36,10 +38,13 @@ public final class Node {
   private final Redis redis;
   private final NodeChannel channel;
   private final NodeLoad load;
+  private final Reaper reaper;
   private final Rooms rooms;
   private final int port;
 
-  private Node(Config config, Vertx vertx, Redis redis, NodeChannel channel, NodeLoad load, Rooms rooms, int port) {
+  private Node(Config config, Vertx vertx, Redis redis, NodeChannel channel, NodeLoad load, Reaper reaper,
+               Rooms rooms, int port) {
+    this.reaper = reaper;
     this.config = config;
     this.vertx = vertx;
     this.redis = redis;
@@ -59,12 +64,14 @@ public final class Node {
           .setMaxWaitingHandlers(4096));
       Keys keys = new Keys(config.redisPrefix());
       NodeChannel channel = new NodeChannel(vertx, config.nodeId());
-      Rooms rooms = new Rooms(vertx, config.nodeId(), new RoomStore(redis, keys, config.redisTimeout()), channel,
-          config.limits(), config.iceServers());
+      RoomStore store = new RoomStore(redis, keys, config.redisTimeout());
+      Rooms rooms = new Rooms(vertx, config.nodeId(), store, channel, config.limits(), config.iceServers());
       NodeLoad load = new NodeLoad(vertx, redis, keys,
           new NodeLoad.Identity(config.nodeId(), config.publicUrl(), version(), System.currentTimeMillis()),
           config.heartbeat(), config.heartbeatTtl(), rooms::localRooms);
       Placement placement = new Placement(redis, keys, config.softCapacity(), config.redisTimeout());
+      Reaper reaper = new Reaper(vertx, redis, keys, store, config.nodeId(), config.heartbeat(),
+          config.redisTimeout(), rooms::peerLost);
       List<SignalingVerticle> verticles = new CopyOnWriteArrayList<>();
       // The node address first (every peer must be reachable once it joins), then the sockets,
       // then the record in Redis (placement sends clients only to a node that takes them).
@@ -74,13 +81,25 @@ public final class Node {
             verticles.add(verticle);
             return verticle;
           }, new DeploymentOptions().setInstances(config.verticles())))
-          .compose(id -> load.start().recover(err -> {
+          .compose(id -> {
+            // A node that finds its record gone was silent for longer than its TTL (hung, or cut
+            // off) and may have been declared dead, its peers reaped: its room state is stale.
+            // It closes every socket so the clients reconnect and join afresh.
+            load.onRecordLost(() -> {
+              log.atWarn().addKeyValue("node", config.nodeId()).addKeyValue("sockets", load.connections())
+                  .log("closing every socket: this node's Redis record was lost, its room state is stale");
+              verticles.forEach(v -> v.closeAll(CloseCode.GOING_AWAY, "node state lost; reconnect"));
+            });
+            reaper.start();
+            return Future.succeededFuture();
+          })
+          .compose(v -> load.start().recover(err -> {
             log.atWarn().addKeyValue("error", err.getMessage()).log("Redis not reachable at start; continuing");
             return Future.succeededFuture();
           }))
           .map(v -> {
             int port = verticles.get(0).actualPort();
-            return new Node(config.withHttpPort(port), vertx, redis, channel, load, rooms, port);
+            return new Node(config.withHttpPort(port), vertx, redis, channel, load, reaper, rooms, port);
           })
           .onSuccess(node -> log.atInfo()
               .addKeyValue("node", config.nodeId())
@@ -131,6 +150,7 @@ public final class Node {
    */
   public Future<Void> stop() {
     log.atInfo().addKeyValue("node", config.nodeId()).log("node stopping");
+    reaper.stop();
     return Future.all(vertx.deploymentIDs().stream().map(vertx::undeploy).toList())
         .<Void>mapEmpty()
         .recover(err -> Future.succeededFuture())

@@ -8,6 +8,7 @@ package dev.switchboard.registry;
  * sb:node:&lt;node&gt;          HASH  url, connections, rooms, state, startedAt, heartbeatAt, version;
  *                               expires when the node stops heartbeating
  * sb:node:&lt;node&gt;:peers    SET   "room/peer" pairs the node holds, for clean-up after it dies
+ * sb:reap:&lt;node&gt;          STR   lock: the one node cleaning up after a dead node (expires)
  * sb:{&lt;room&gt;}:peers       HASH  peer id -> {seq, node, meta, state, role, joinedAt}
  * sb:{&lt;room&gt;}:nodes       HASH  node id -> members of the room on that node
  * sb:{&lt;room&gt;}:seq         STR   the room's event sequence; outlives the room by a day
@@ -33,6 +34,10 @@ public final class Keys {
 
   public String nodePeers(String node) {
     return prefix + "node:" + node + ":peers";
+  }
+
+  public String reapLock(String node) {
+    return prefix + "reap:" + node;
   }
 
   public String rooms() {

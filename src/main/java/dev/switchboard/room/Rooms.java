@@ -4,6 +4,8 @@ import dev.switchboard.cluster.Envelope;
 import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.config.Config;
 import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.LeaveReason;
+import dev.switchboard.protocol.ServerMessage;
 import dev.switchboard.registry.RoomStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -104,6 +106,16 @@ public final class Rooms {
       }
     });
     return done.future();
+  }
+
+  /**
+   * The reaper removed {@code peer}, held by the dead {@code deadNode}, from {@code room}: the
+   * room's remaining nodes tell their members {@code peer-left} with reason {@code node-lost}.
+   */
+  public void peerLost(String room, String peer, String deadNode, RoomStore.Change change) {
+    Envelope event = Envelope.membership(Envelope.Kind.LEFT, room, peer, deadNode, change.seq(), nodeId,
+        ServerMessage.peerLeft(peer, LeaveReason.NODE_LOST));
+    change.nodes().forEach(node -> channel.send(node, event));
   }
 
   /** Peers with a socket on this node that are in (or entering) a room. */

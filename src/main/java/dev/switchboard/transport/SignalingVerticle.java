@@ -76,6 +76,15 @@ public final class SignalingVerticle extends VerticleBase {
     return server.shutdown(1, TimeUnit.SECONDS);
   }
 
+  /** Closes every socket of this verticle (on its own event loop); their peers leave their rooms. */
+  public void closeAll(short code, String reason) {
+    context.runOnContext(v -> {
+      for (Connection c : List.copyOf(open)) {
+        c.close(code, reason);
+      }
+    });
+  }
+
   /** The bound port (useful when {@code http.port} is 0). */
   public int actualPort() {
     return server.actualPort();
