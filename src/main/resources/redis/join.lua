@@ -1,8 +1,14 @@
 -- Adds a peer to a room, atomically, and returns the room as it now is.
 -- KEYS: 1 room peers (HASH), 2 room nodes (HASH), 3 room seq (STRING), 4 room config (HASH),
---       5 rooms (ZSET), 6 node peers (SET)
--- ARGV: 1 room, 2 peer, 3 node, 4 member JSON without "seq", 5 default max peers
--- Returns {'taken'} | {'full'} | {'ok', seq, peer1, member1, peer2, member2, ...}
+--       5 rooms (ZSET), 6 node peers (SET), 7 epoch (STRING)
+-- ARGV: 1 room, 2 peer, 3 node, 4 member JSON without "seq", 5 default max peers, 6 the epoch
+--       the node knows
+-- Returns {'epoch'} | {'taken'} | {'full'} | {'ok', seq, peer1, member1, peer2, member2, ...}
+-- 'epoch': Redis lost its data since the node last looked, and the node's members are not
+-- written back yet: a join now could reuse an id or overfill the room.
+if redis.call('GET', KEYS[7]) ~= ARGV[6] then
+  return {'epoch'}
+end
 if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then
   return {'taken'}
 end

@@ -18,6 +18,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,11 +65,17 @@ public final class Node {
           .setMaxWaitingHandlers(4096));
       Keys keys = new Keys(config.redisPrefix());
       NodeChannel channel = new NodeChannel(vertx, config.nodeId());
-      RoomStore store = new RoomStore(redis, keys, config.redisTimeout());
-      Rooms rooms = new Rooms(vertx, config.nodeId(), store, channel, config.limits(), config.iceServers());
+      AtomicReference<Rooms> roomsRef = new AtomicReference<>();
       NodeLoad load = new NodeLoad(vertx, redis, keys,
           new NodeLoad.Identity(config.nodeId(), config.publicUrl(), version(), System.currentTimeMillis()),
-          config.heartbeat(), config.heartbeatTtl(), rooms::localRooms);
+          config.heartbeat(), config.heartbeatTtl(), () -> roomsRef.get().localRooms());
+      RoomStore store = new RoomStore(redis, keys, config.redisTimeout(), load::epoch);
+      Rooms rooms = new Rooms(vertx, config.nodeId(), store, channel, config.limits(), config.iceServers());
+      roomsRef.set(rooms);
+      // A join that finds a new data epoch asks for a heartbeat now: it notices the loss and
+      // starts writing the members back, instead of waiting for the next beat.
+      rooms.onStaleEpoch(load::touch);
+      load.onDataLost(rooms::restore);
       Placement placement = new Placement(redis, keys, config.softCapacity(), config.redisTimeout());
       Reaper reaper = new Reaper(vertx, redis, keys, store, config.nodeId(), config.heartbeat(),
           config.redisTimeout(), rooms::peerLost);

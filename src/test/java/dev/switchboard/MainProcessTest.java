@@ -54,6 +54,11 @@ class MainProcessTest {
         }
       }
       assertEquals(200, status);
+      // The node logs "node started" once its record is in Redis, just after it serves HTTP.
+      long logged = System.currentTimeMillis() + 10_000;
+      while (!read(log).contains("node started") && System.currentTimeMillis() < logged) {
+        Thread.sleep(50);
+      }
       String out = read(log);
       assertTrue(out.contains("started a local Redis"), out);
       assertTrue(out.contains("node started"), out);

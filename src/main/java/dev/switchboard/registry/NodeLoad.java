@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
  * socket opens or closes, always as absolute values from the node's own truth, so they cannot
  * drift; one write at a time, and a change made during a write is written right after it.
  *
- * <p>A heartbeat that finds the record gone means Redis forgot this node: it expired (the node
- * hung past its TTL and may have been declared dead) or Redis lost its data. The node is told
- * through {@link #onRecordLost}.
+ * <p>Each write also reads the data epoch ({@code sb:epoch}, set once when Redis has none). A
+ * new epoch means Redis lost its data: the node is told through {@link #onDataLost} and writes
+ * its members back. The same epoch but no record means the record expired: the node was silent
+ * past its TTL (hung) and may have been declared dead; it is told through {@link #onRecordLost}.
  */
 public final class NodeLoad {
 
@@ -50,6 +51,9 @@ public final class NodeLoad {
   private volatile boolean written;
   private volatile String state = "active";
   private volatile Runnable onRecordLost = () -> { };
+  private volatile Runnable onDataLost = () -> { };
+  private volatile String epoch;
+  private volatile boolean redisUp;
   private long timer = -1;
 
   public NodeLoad(Vertx vertx, Redis redis, Keys keys, Identity identity, Duration heartbeat, Duration ttl,
@@ -71,9 +75,29 @@ public final class NodeLoad {
     return state;
   }
 
-  /** Called (on a Vert.x thread) when a heartbeat finds this node's record gone from Redis. */
+  /** Called (on a Vert.x thread) when a heartbeat finds this node's record expired. */
   public void onRecordLost(Runnable action) {
     this.onRecordLost = action;
+  }
+
+  /** Called (on a Vert.x thread) when a heartbeat finds that Redis lost its data. */
+  public void onDataLost(Runnable action) {
+    this.onDataLost = action;
+  }
+
+  /** The data epoch this node last read from Redis; {@code null} before the first write. */
+  public String epoch() {
+    return epoch;
+  }
+
+  /** True if the last write to Redis succeeded. */
+  public boolean redisUp() {
+    return redisUp;
+  }
+
+  /** Writes the record now (after a change that must not wait for the next heartbeat). */
+  public void touch() {
+    flush();
   }
 
   public void connected() {
@@ -127,6 +151,7 @@ public final class NodeLoad {
     dirty = false;
     write().onComplete(ar -> {
       writing.set(false);
+      redisUp = ar.succeeded();
       if (ar.failed()) {
         log.atWarn().addKeyValue("node", identity.node()).addKeyValue("error", ar.cause().getMessage())
             .log("could not write the node record to Redis; retrying");
@@ -139,16 +164,24 @@ public final class NodeLoad {
 
   private Future<Boolean> write() {
     long now = System.currentTimeMillis();
-    List<String> k = List.of(keys.node(identity.node()), keys.nodes());
+    List<String> k = List.of(keys.node(identity.node()), keys.nodes(), keys.epoch());
     List<String> a = List.of(identity.node(), Integer.toString(connections.get()),
         Integer.toString(rooms.getAsInt()), state, identity.url(), Long.toString(identity.startedAt()),
-        Long.toString(now), identity.version(), Long.toString(ttlMs));
+        Long.toString(now), identity.version(), Long.toString(ttlMs), now + "-" + identity.node());
     return HEARTBEAT.run(redis, k, a).timeout(Math.max(heartbeatMs, 1000), java.util.concurrent.TimeUnit.MILLISECONDS)
         .map(r -> {
-          boolean existed = r.toInteger() == 1;
-          if (!existed && written && !stopped) {
+          boolean existed = r.get(0).toInteger() == 1;
+          String current = r.get(1).toString();
+          String known = epoch;
+          epoch = current;
+          redisUp = true;
+          if (known != null && !known.equals(current) && !stopped) {
+            log.atWarn().addKeyValue("node", identity.node()).addKeyValue("epoch", current)
+                .log("Redis lost its data (new epoch); writing this node's members back");
+            onDataLost.run();
+          } else if (!existed && written && !stopped) {
             log.atWarn().addKeyValue("node", identity.node())
-                .log("this node's record was gone from Redis (expired, or Redis lost its data)");
+                .log("this node's record had expired in Redis: it was silent past its TTL");
             onRecordLost.run();
           }
           written = true;

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Rooms and their members in Redis. Join, leave and state change are each one Lua script:
@@ -17,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 public final class RoomStore {
 
   /** What a join found. */
-  public enum JoinStatus { OK, TAKEN, FULL }
+  public enum JoinStatus { OK, TAKEN, FULL, STALE_EPOCH }
 
   /** A member as stored: its id and its record ({@code seq, node, meta, state, role, joinedAt}). */
   public record StoredMember(String peer, JsonObject record) {
@@ -37,15 +38,19 @@ public final class RoomStore {
   private static final LuaScript JOIN = LuaScript.load("join.lua");
   private static final LuaScript LEAVE = LuaScript.load("leave.lua");
   private static final LuaScript STATE = LuaScript.load("state.lua");
+  private static final LuaScript RESTORE = LuaScript.load("restore.lua");
 
   private final Redis redis;
   private final Keys keys;
   private final long timeoutMs;
+  private final Supplier<String> epoch;
 
-  public RoomStore(Redis redis, Keys keys, Duration timeout) {
+  /** {@code epoch} is the data epoch the node last read from Redis ({@link NodeLoad#epoch()}). */
+  public RoomStore(Redis redis, Keys keys, Duration timeout, Supplier<String> epoch) {
     this.redis = redis;
     this.keys = keys;
     this.timeoutMs = timeout.toMillis();
+    this.epoch = epoch;
   }
 
   /**
@@ -54,8 +59,10 @@ public final class RoomStore {
    */
   public Future<JoinResult> join(String room, String peer, String node, JsonObject record, int defaultMaxPeers) {
     List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room),
-        keys.roomConfig(room), keys.rooms(), keys.nodePeers(node));
-    List<String> a = List.of(room, peer, node, record.encode(), Integer.toString(defaultMaxPeers));
+        keys.roomConfig(room), keys.rooms(), keys.nodePeers(node), keys.epoch());
+    String known = epoch.get();
+    List<String> a = List.of(room, peer, node, record.encode(), Integer.toString(defaultMaxPeers),
+        known == null ? "" : known);
     return timed(JOIN.run(redis, k, a)).map(r -> {
       String status = r.get(0).toString();
       switch (status) {
@@ -63,6 +70,8 @@ public final class RoomStore {
           return new JoinResult(JoinStatus.TAKEN, 0, List.of());
         case "full":
           return new JoinResult(JoinStatus.FULL, 0, List.of());
+        case "epoch":
+          return new JoinResult(JoinStatus.STALE_EPOCH, 0, List.of());
         default:
           List<StoredMember> members = new ArrayList<>();
           for (int i = 2; i + 1 < r.size(); i += 2) {
@@ -90,6 +99,17 @@ public final class RoomStore {
   public Future<Change> updateMember(String room, String peer, String node, JsonObject record) {
     List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room));
     return timed(STATE.run(redis, k, List.of(peer, node, record.encode()))).map(RoomStore::change);
+  }
+
+  /**
+   * Writes back a member this node holds, after Redis lost its data; the room's sequence first
+   * rises to {@code minSeq}. Returns the member's new sequence number, or -1 if it was there.
+   */
+  public Future<Long> restore(String room, String peer, String node, JsonObject record, long minSeq) {
+    List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room), keys.rooms(),
+        keys.nodePeers(node));
+    return timed(RESTORE.run(redis, k, List.of(room, peer, node, record.encode(), Long.toString(minSeq))))
+        .map(r -> "ok".equals(r.get(0).toString()) ? r.get(1).toLong() : -1L);
   }
 
   private static Change change(Response r) {

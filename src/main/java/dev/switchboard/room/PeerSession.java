@@ -147,6 +147,12 @@ public final class PeerSession {
               release();
               yield refuse(ErrorCode.ROOM_FULL, "room " + room + " is full", j.id(), CloseCode.UNAVAILABLE);
             }
+            case STALE_EPOCH -> {
+              release();
+              rooms.staleEpoch().run();
+              yield refuse(ErrorCode.UNAVAILABLE, "rooms are being restored after a Redis restart; retry", j.id(),
+                  CloseCode.UNAVAILABLE);
+            }
             case OK -> welcome(r);
           };
         });
@@ -328,11 +334,15 @@ public final class PeerSession {
         Envelope event = Envelope.membership(Envelope.Kind.LEFT, room, peer, rooms.nodeId(), ar.result().seq(),
             rooms.nodeId(), left);
         ar.result().nodes().forEach(node -> rooms.channel().send(node, event));
-      } else if (ar.failed()) {
-        // Redis is unreachable: tell the nodes this one knows of, so no one waits on a ghost.
-        // Sequenced just after the peer's last change; Redis itself still lists the peer.
-        log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer)
-            .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("leave not written to Redis");
+      } else {
+        // Redis is unreachable, or no longer lists the peer (it lost its data, or the peer was
+        // reaped): tell the nodes this one knows of, so no one waits on a ghost. Sequenced just
+        // after the peer's last change; a view that already knows better ignores it, and a
+        // client that never saw the peer is not told.
+        if (ar.failed()) {
+          log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer)
+              .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("leave not written to Redis");
+        }
         Envelope event = Envelope.membership(Envelope.Kind.LEFT, room, peer, rooms.nodeId(), lastSeq + 1,
             rooms.nodeId(), left);
         for (String node : view.nodes()) {
@@ -343,6 +353,24 @@ public final class PeerSession {
       rooms.leaving().decrementAndGet();
       log.atDebug().addKeyValue("room", room).addKeyValue("peer", peer).addKeyValue("reason", reason.wire()).log("left");
       return Future.succeededFuture();
+    });
+  }
+
+  /** Writes this member back to Redis (it lost its data), on this session's event loop. */
+  void restore() {
+    context.runOnContext(v -> {
+      if (phase != Phase.JOINED && phase != Phase.LEAVING) {
+        return;
+      }
+      long minSeq = rooms.directory().get(room).maxSeq();
+      rooms.store().restore(room, peer, rooms.nodeId(), record(), minSeq).onComplete(ar -> context.runOnContext(x -> {
+        if (ar.succeeded() && ar.result() >= 0) {
+          lastSeq = Math.max(lastSeq, ar.result());
+        } else if (ar.failed()) {
+          log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer)
+              .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("could not write member back");
+        }
+      }));
     });
   }
 

@@ -137,6 +137,15 @@ public final class RoomView {
     pruneIfNeeded();
   }
 
+  /** The newest sequence number this view has seen, from events or snapshots. */
+  public synchronized long maxSeq() {
+    long max = coveredSeq;
+    for (Entry e : entries.values()) {
+      max = Math.max(max, Math.max(e.seq, e.handed));
+    }
+    return max;
+  }
+
   /** A local peer starts joining: the view must live while it does. */
   synchronized void hold() {
     holders++;

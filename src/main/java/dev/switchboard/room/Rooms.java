@@ -33,6 +33,7 @@ public final class Rooms {
   private final ConcurrentHashMap<String, PeerSession> local = new ConcurrentHashMap<>();
   /** Leaves whose Redis step or announcement is still in flight. */
   private final AtomicInteger leaving = new AtomicInteger();
+  private volatile Runnable staleEpoch = () -> { };
   /** Session ids, unique on this node: a peer that joins again is a new session. */
   private final AtomicLong sessions = new AtomicLong();
   private static final long IDLE_POLL_MS = 20;
@@ -116,6 +117,30 @@ public final class Rooms {
     Envelope event = Envelope.membership(Envelope.Kind.LEFT, room, peer, deadNode, change.seq(), nodeId,
         ServerMessage.peerLeft(peer, LeaveReason.NODE_LOST));
     change.nodes().forEach(node -> channel.send(node, event));
+  }
+
+  /**
+   * Redis lost its data: every local member is written back, each on its own event loop, so the
+   * data in Redis matches this node's sockets again. Nobody is told anything: for the clients
+   * nothing changed.
+   */
+  public void restore() {
+    int n = 0;
+    for (PeerSession s : local.values()) {
+      s.restore();
+      n++;
+    }
+    org.slf4j.LoggerFactory.getLogger(Rooms.class).atWarn().addKeyValue("node", nodeId).addKeyValue("peers", n)
+        .log("writing this node's members back to Redis");
+  }
+
+  /** What to do when a join finds that Redis has a data epoch this node has not seen yet. */
+  public void onStaleEpoch(Runnable action) {
+    this.staleEpoch = action;
+  }
+
+  Runnable staleEpoch() {
+    return staleEpoch;
   }
 
   /** Peers with a socket on this node that are in (or entering) a room. */

@@ -140,6 +140,7 @@ public final class SignalingVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.get(WS_PATH).handler(this::upgrade);
     router.get("/health").handler(this::health);
+    router.get("/ready").handler(this::ready);
     router.get("/v1/placement").handler(this::placement);
     Path client = Path.of(config.clientDir()).toAbsolutePath();
     if (Files.isDirectory(client)) {
@@ -159,9 +160,24 @@ public final class SignalingVerticle extends VerticleBase {
     return router;
   }
 
+  /**
+   * Readiness: 200 when the node can take new peers (Redis answers and it is not draining),
+   * else 503. Peers already in rooms keep signaling either way: liveness is {@code /health}.
+   */
+  private void ready(RoutingContext ctx) {
+    boolean redis = load.redisUp();
+    boolean active = "active".equals(load.state());
+    json(ctx, redis && active ? 200 : 503, new JsonObject()
+        .put("ready", redis && active)
+        .put("redis", redis ? "up" : "down")
+        .put("state", load.state()));
+  }
+
   private void health(RoutingContext ctx) {
     json(ctx, 200, new JsonObject()
         .put("status", "up")
+        .put("redis", load.redisUp() ? "up" : "down")
+        .put("state", load.state())
         .put("node", config.nodeId())
         .put("connections", load.connections())
         .put("peers", rooms.localPeers())

@@ -44,7 +44,8 @@ class RoomStoreTest {
   @BeforeEach
   void setUp(Vertx vertx) {
     redis = Redis.createClient(vertx, server.url());
-    store = new RoomStore(redis, keys, Duration.ofSeconds(2));
+    store = new RoomStore(redis, keys, Duration.ofSeconds(2), () -> "epoch-1");
+    redis.send(Request.cmd(Command.SET).arg(keys.epoch()).arg("epoch-1")).await();
     room = "r-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
@@ -146,6 +147,40 @@ class RoomStoreTest {
         .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
           JsonObject a = r.members().stream().filter(m -> m.peer().equals("a")).findFirst().orElseThrow().record();
           assertEquals(false, a.getJsonObject("state").getBoolean("audio"));
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("a join under a data epoch the node has not seen is refused, and changes nothing")
+  void staleEpochRefused(Vertx vertx, VertxTestContext ctx) {
+    RoomStore stale = new RoomStore(redis, keys, Duration.ofSeconds(2), () -> "epoch-0");
+    stale.join(room, "a", "n1", record("n1"), 25)
+        .compose(r -> {
+          ctx.verify(() -> assertEquals(RoomStore.JoinStatus.STALE_EPOCH, r.status()));
+          return redis.send(Request.cmd(Command.EXISTS).arg(keys.roomPeers(room)));
+        })
+        .onComplete(ctx.succeeding(exists -> ctx.verify(() -> {
+          assertEquals(0, exists.toInteger());
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  @DisplayName("a member written back continues the room's sequence above what the node has seen")
+  void restoreContinuesSequence(VertxTestContext ctx) {
+    store.restore(room, "a", "n1", record("n1"), 40)
+        .compose(seq -> {
+          ctx.verify(() -> assertEquals(41L, seq));
+          return store.restore(room, "a", "n1", record("n1"), 40);
+        })
+        .compose(again -> {
+          ctx.verify(() -> assertEquals(-1L, again, "already there: left alone"));
+          return store.join(room, "b", "n2", record("n2"), 25);
+        })
+        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+          assertEquals(42L, r.seq());
+          assertEquals(2, r.members().size());
           ctx.completeNow();
         })));
   }

@@ -26,7 +26,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class TestCluster implements AutoCloseable {
 
-  private final LocalRedis redisServer;
+  private LocalRedis redisServer;
   private final List<Node> nodes = new ArrayList<>();
   private final List<Node> crashed = new ArrayList<>();
   private final Vertx clientVertx = Vertx.vertx();
@@ -106,6 +106,20 @@ public final class TestCluster implements AutoCloseable {
 
   public LocalRedis redisServer() {
     return redisServer;
+  }
+
+  /** Kills the Redis process, as a crash would; {@link #startRedis} brings an empty one back. */
+  public void killRedis() {
+    redisServer.kill();
+  }
+
+  /** Starts a new, empty Redis on the same port (a restart that lost all data). */
+  public void startRedis() {
+    try {
+      redisServer = LocalRedis.start(redisServer.port());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Connects a peer to node {@code i} and joins {@code room} as {@code peer}. */
