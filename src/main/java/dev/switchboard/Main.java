@@ -3,13 +3,17 @@ package dev.switchboard;
 import dev.switchboard.config.Config;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.ConfigLoader;
+import dev.switchboard.ops.Cli;
 import dev.switchboard.registry.LocalRedis;
 import java.io.IOException;
 import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@code java -jar switchboard.jar [--setting value ...]}: runs one node until SIGTERM. */
+/**
+ * {@code java -jar switchboard.jar [--setting value ...]} runs one node until SIGTERM;
+ * {@code java -jar switchboard.jar nodes|rooms [room] [--redis-url URL]} prints what Redis holds.
+ */
 public final class Main {
 
   private Main() {
@@ -18,6 +22,10 @@ public final class Main {
   public static void main(String[] args) {
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
     System.setProperty("hazelcast.logging.type", "slf4j");
+    if (args.length > 0 && Cli.isCommand(args[0])) {
+      System.exit(Cli.run(Arrays.asList(args), System.getenv(), System.out, System.err));
+      return;
+    }
     Logger log = LoggerFactory.getLogger(Main.class);
     Config config;
     try {

@@ -3,6 +3,7 @@ package dev.switchboard;
 import dev.switchboard.cluster.ClusterBoot;
 import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.config.Config;
+import dev.switchboard.ops.AdminApi;
 import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.registry.Keys;
 import dev.switchboard.registry.NodeLoad;
@@ -79,12 +80,14 @@ public final class Node {
       Placement placement = new Placement(redis, keys, config.softCapacity(), config.redisTimeout());
       Reaper reaper = new Reaper(vertx, redis, keys, store, config.nodeId(), config.heartbeat(),
           config.redisTimeout(), rooms::peerLost);
+      AdminApi admin = new AdminApi(config.adminKey(), store, placement, rooms, config.limits().maxPeers());
+      rooms.onDrain(load::drain);
       List<SignalingVerticle> verticles = new CopyOnWriteArrayList<>();
       // The node address first (every peer must be reachable once it joins), then the sockets,
       // then the record in Redis (placement sends clients only to a node that takes them).
       return channel.start(rooms::route)
           .compose(v -> vertx.deployVerticle(() -> {
-            SignalingVerticle verticle = new SignalingVerticle(config, rooms, load, placement);
+            SignalingVerticle verticle = new SignalingVerticle(config, rooms, load, placement, admin);
             verticles.add(verticle);
             return verticle;
           }, new DeploymentOptions().setInstances(config.verticles())))
@@ -117,6 +120,12 @@ public final class Node {
               .log("node started"))
           .onSuccess(node -> log.atWarn().addKeyValue("node", config.nodeId())
               .log("no room tokens are configured: any client may join any room (development mode)"))
+          .onSuccess(node -> {
+            if (config.adminKey().isEmpty()) {
+              log.atInfo().addKeyValue("node", config.nodeId())
+                  .log("the admin API is off: set admin.key (SWITCHBOARD_ADMIN_KEY) to turn it on");
+            }
+          })
           .onFailure(err -> vertx.close());
     });
   }

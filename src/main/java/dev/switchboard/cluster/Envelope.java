@@ -35,7 +35,11 @@ public record Envelope(Kind kind, String room, String peer, String from, String 
     /** The relay {@code ref} from {@code peer} was delivered. */
     ACK(6),
     /** The relay {@code ref} from {@code peer} failed; the payload is the error code. */
-    NACK(7);
+    NACK(7),
+    /** The room is closed by an operator: every local member gets the payload, then a close. */
+    CLOSE_ROOM(8),
+    /** The receiving node is to drain: placement skips it from now on. */
+    DRAIN(9);
 
     final byte tag;
 
@@ -70,6 +74,14 @@ public record Envelope(Kind kind, String room, String peer, String from, String 
   public static Envelope membership(Kind kind, String room, String peer, String node, long seq,
                                     String origin, String payload) {
     return new Envelope(kind, room, peer, null, origin, node, seq, 0, 0, payload);
+  }
+
+  public static Envelope closeRoom(String room, String origin, String payload) {
+    return new Envelope(Kind.CLOSE_ROOM, room, null, null, origin, null, 0, 0, 0, payload);
+  }
+
+  public static Envelope drain(String origin) {
+    return new Envelope(Kind.DRAIN, null, null, null, origin, null, 0, 0, 0, null);
   }
 
   /** The answer to {@code relay}: delivered. */

@@ -27,7 +27,8 @@ public record Config(
     Cluster cluster,
     Limits limits,
     JsonArray iceServers,
-    String clientDir) {
+    String clientDir,
+    String adminKey) {
 
   /** Where the node meets the other nodes. */
   public record Cluster(String name, String host, int port, List<String> members, int busPort,
@@ -60,6 +61,13 @@ public record Config(
     }
   }
 
+  /** Keeps the admin key out of logs and stack traces. */
+  @Override
+  public String toString() {
+    return "Config[node=" + nodeId + ", http=" + httpHost + ":" + httpPort + ", cluster=" + cluster.name()
+        + ", admin=" + (adminKey.isEmpty() ? "off" : "on") + "]";
+  }
+
   /** True when no Redis is configured and the node starts one itself. */
   public boolean embeddedRedis() {
     return redisUrl.isEmpty();
@@ -68,14 +76,14 @@ public record Config(
   /** A copy with another Redis URL (used once the local Redis has a port). */
   public Config withRedisUrl(String url) {
     return new Config(httpHost, httpPort, nodeId, publicUrl, heartbeat, heartbeatTtl, softCapacity, hardCapacity,
-        verticles, url, redisPrefix, redisTimeout, cluster, limits, iceServers, clientDir);
+        verticles, url, redisPrefix, redisTimeout, cluster, limits, iceServers, clientDir, adminKey);
   }
 
   /** A copy with another HTTP port (used once an ephemeral port is bound). */
   public Config withHttpPort(int port) {
     String url = publicUrl.equals("http://127.0.0.1:" + httpPort) ? "http://127.0.0.1:" + port : publicUrl;
     return new Config(httpHost, port, nodeId, url, heartbeat, heartbeatTtl, softCapacity, hardCapacity,
-        verticles, redisUrl, redisPrefix, redisTimeout, cluster, limits, iceServers, clientDir);
+        verticles, redisUrl, redisPrefix, redisTimeout, cluster, limits, iceServers, clientDir, adminKey);
   }
 
   /** Builds the typed configuration from parsed setting values, filling derived defaults. */
@@ -130,6 +138,7 @@ public record Config(
     return new Config(
         (String) v.get("http.host"), port, nodeId, publicUrl, heartbeat, heartbeatTtl, soft, hard, verticles,
         (String) v.get("redis.url"), (String) v.get("redis.prefix"), (Duration) v.get("redis.timeout"),
-        cluster, limits, (JsonArray) v.get("ice.servers"), (String) v.get("client.dir"));
+        cluster, limits, (JsonArray) v.get("ice.servers"), (String) v.get("client.dir"),
+        (String) v.get("admin.key"));
   }
 }

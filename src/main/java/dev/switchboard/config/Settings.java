@@ -60,6 +60,10 @@ public final class Settings {
       new Setting("cluster.bus-port", "0", "event bus TCP port between nodes; 0 picks a free one", integer(0, 65535)),
       new Setting("cluster.config", "conf/cluster.xml",
           "Hazelcast XML configuration; the network settings above override its network section", string()),
+      // Operations
+      new Setting("admin.key", "",
+          "bearer key of the admin API (/v1/nodes, /v1/rooms); empty turns the admin API off. Never logged",
+          string()),
       // Limits
       new Setting("limits.frame-bytes", "65536", "largest WebSocket frame/message; larger closes with 1009",
           integer(1024, 16 * 1024 * 1024)),

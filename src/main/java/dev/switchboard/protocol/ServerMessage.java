@@ -61,6 +61,10 @@ public final class ServerMessage {
     return new JsonObject().put("type", "message").put("from", from).put("data", data).encode();
   }
 
+  public static String roomClosed(String reason) {
+    return new JsonObject().put("type", "room-closed").put("reason", reason).encode();
+  }
+
   public static String ack(Object id) {
     return new JsonObject().put("type", "ack").put("id", id).encode();
   }

@@ -2,11 +2,16 @@ package dev.switchboard.registry;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -110,6 +115,66 @@ public final class RoomStore {
         keys.nodePeers(node));
     return timed(RESTORE.run(redis, k, List.of(room, peer, node, record.encode(), Long.toString(minSeq))))
         .map(r -> "ok".equals(r.get(0).toString()) ? r.get(1).toLong() : -1L);
+  }
+
+  /** A room as the operator sees it: its members' records and its configuration, if any. */
+  public record RoomInfo(String room, List<StoredMember> members, Map<String, String> config) {
+  }
+
+  /** The rooms with the most members first, at most {@code limit}: room -> member count. */
+  public Future<Map<String, Integer>> rooms(int limit) {
+    return timed(redis.send(Request.cmd(Command.ZREVRANGE).arg(keys.rooms()).arg(0).arg(limit - 1)
+        .arg("WITHSCORES"))).map(r -> {
+          // RESP3 answers [[member, score], ...]; RESP2 answers [member, score, ...].
+          Map<String, Integer> out = new LinkedHashMap<>();
+          boolean pairs = r.size() > 0 && r.get(0).type() == io.vertx.redis.client.ResponseType.MULTI;
+          for (int i = 0; i < r.size(); i += pairs ? 1 : 2) {
+            Response member = pairs ? r.get(i).get(0) : r.get(i);
+            Response score = pairs ? r.get(i).get(1) : r.get(i + 1);
+            out.put(member.toString(), (int) Double.parseDouble(score.toString()));
+          }
+          return out;
+        });
+  }
+
+  /** One room's members and configuration; empty if it has neither. */
+  public Future<Optional<RoomInfo>> room(String room) {
+    return timed(redis.batch(List.of(
+        Request.cmd(Command.HGETALL).arg(keys.roomPeers(room)),
+        Request.cmd(Command.HGETALL).arg(keys.roomConfig(room))))).map(r -> {
+          List<StoredMember> members = new ArrayList<>();
+          for (String peer : r.get(0).getKeys()) {
+            members.add(new StoredMember(peer, new JsonObject(r.get(0).get(peer).toString())));
+          }
+          Map<String, String> config = new LinkedHashMap<>();
+          for (String k : r.get(1).getKeys()) {
+            config.put(k, r.get(1).get(k).toString());
+          }
+          return members.isEmpty() && config.isEmpty() ? Optional.<RoomInfo>empty()
+              : Optional.of(new RoomInfo(room, members, config));
+        });
+  }
+
+  /** Creates a room ahead of its first peer; false if it is already configured. */
+  public Future<Boolean> createRoom(String room, String mode, int maxPeers) {
+    return timed(redis.send(Request.cmd(Command.HSETNX).arg(keys.roomConfig(room)).arg("mode").arg(mode))
+        .compose(created -> created.toInteger() == 0 ? Future.succeededFuture(false)
+            : redis.send(Request.cmd(Command.HSET).arg(keys.roomConfig(room)).arg("maxPeers").arg(maxPeers))
+                .map(true)));
+  }
+
+  /** Forgets a room's configuration; its members leave on their own as their sockets close. */
+  public Future<Void> deleteRoomConfig(String room) {
+    return timed(redis.send(Request.cmd(Command.DEL).arg(keys.roomConfig(room)))).mapEmpty();
+  }
+
+  /** The nodes holding members of {@code room}. */
+  public Future<List<String>> roomNodes(String room) {
+    return timed(redis.send(Request.cmd(Command.HKEYS).arg(keys.roomNodes(room)))).map(r -> {
+      List<String> out = new ArrayList<>();
+      r.forEach(n -> out.add(n.toString()));
+      return out;
+    });
   }
 
   private static Change change(Response r) {

@@ -83,6 +83,10 @@ final class PeerInbox {
               "the target peer is not in room " + room, clientId));
         }
       }
+      case CLOSE_ROOM -> {
+        link.send(e.payload());
+        link.close(dev.switchboard.protocol.CloseCode.NORMAL, "room closed");
+      }
       default -> throw new IllegalStateException("unknown envelope kind " + e.kind());
     }
   }

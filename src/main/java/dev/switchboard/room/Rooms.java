@@ -12,6 +12,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,6 +35,7 @@ public final class Rooms {
   /** Leaves whose Redis step or announcement is still in flight. */
   private final AtomicInteger leaving = new AtomicInteger();
   private volatile Runnable staleEpoch = () -> { };
+  private volatile Runnable drain = () -> { };
   /** Session ids, unique on this node: a peer that joins again is a new session. */
   private final AtomicLong sessions = new AtomicLong();
   private static final long IDLE_POLL_MS = 20;
@@ -75,11 +77,12 @@ public final class Rooms {
           channel.toPeer(sender.address(), e);
         }
       }
-      case ROOM -> {
+      case ROOM, CLOSE_ROOM -> {
         if (directory.get(e.room()) != null) {
           channel.toRoom(e.room(), e);
         }
       }
+      case DRAIN -> drain.run();
       case JOINED, LEFT, STATE -> {
         RoomView view = directory.get(e.room());
         if (view != null) {
@@ -132,6 +135,22 @@ public final class Rooms {
     }
     org.slf4j.LoggerFactory.getLogger(Rooms.class).atWarn().addKeyValue("node", nodeId).addKeyValue("peers", n)
         .log("writing this node's members back to Redis");
+  }
+
+  /** What this node does when an operator drains it. */
+  public void onDrain(Runnable action) {
+    this.drain = action;
+  }
+
+  /** Asks {@code node} (maybe this one) to drain. */
+  public void drain(String node) {
+    channel.send(node, Envelope.drain(nodeId));
+  }
+
+  /** Closes {@code room} on the given nodes: each member gets room-closed, then close 1000. */
+  public void closeRoom(String room, List<String> nodes, String reason) {
+    Envelope e = Envelope.closeRoom(room, nodeId, ServerMessage.roomClosed(reason));
+    nodes.forEach(node -> channel.send(node, e));
   }
 
   /** What to do when a join finds that Redis has a data epoch this node has not seen yet. */

@@ -1,6 +1,7 @@
 package dev.switchboard.transport;
 
 import dev.switchboard.config.Config;
+import dev.switchboard.ops.AdminApi;
 import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.Ids;
@@ -47,7 +48,10 @@ public final class SignalingVerticle extends VerticleBase {
   private final Placement placement;
   private Codec codec;
 
-  public SignalingVerticle(Config config, Rooms rooms, NodeLoad load, Placement placement) {
+  private final AdminApi admin;
+
+  public SignalingVerticle(Config config, Rooms rooms, NodeLoad load, Placement placement, AdminApi admin) {
+    this.admin = admin;
     this.config = config;
     this.rooms = rooms;
     this.load = load;
@@ -142,6 +146,7 @@ public final class SignalingVerticle extends VerticleBase {
     router.get("/health").handler(this::health);
     router.get("/ready").handler(this::ready);
     router.get("/v1/placement").handler(this::placement);
+    admin.mount(router);
     Path client = Path.of(config.clientDir()).toAbsolutePath();
     if (Files.isDirectory(client)) {
       router.route("/*").handler(StaticHandler.create(FileSystemAccess.ROOT, client.toString()));

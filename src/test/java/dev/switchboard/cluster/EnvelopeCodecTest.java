@@ -45,7 +45,9 @@ class EnvelopeCodecTest {
         Envelope.membership(Envelope.Kind.STATE, "room-1", "carol", "node-c", 19, "node-c",
             "{\"type\":\"peer-state\",\"peer\":\"carol\",\"state\":{}}"),
         Envelope.ack(RELAY, "node-b"),
-        Envelope.nack(RELAY, "node-b", "peer-not-found"));
+        Envelope.nack(RELAY, "node-b", "peer-not-found"),
+        Envelope.closeRoom("room-1", "node-a", "{\"type\":\"room-closed\",\"reason\":\"x\"}"),
+        Envelope.drain("node-a"));
   }
 
   @Test

@@ -1,0 +1,218 @@
+package dev.switchboard.ops;
+
+import dev.switchboard.protocol.Ids;
+import dev.switchboard.registry.Placement;
+import dev.switchboard.registry.RoomStore;
+import dev.switchboard.room.Rooms;
+import io.vertx.core.Future;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Map;
+
+/**
+ * The operator's HTTP API, behind {@code Authorization: Bearer <admin.key>}. Without a key
+ * configured it is off, and says so with 403. Every answer is JSON; errors are
+ * {@code {"error": code, "message": text}} with a matching status.
+ */
+public final class AdminApi {
+
+  /** Rooms listed at most by {@code GET /v1/rooms}. */
+  static final int MAX_ROOMS_LISTED = 1000;
+  /** The largest request body accepted. */
+  static final long MAX_BODY_BYTES = 4096;
+
+  private final String key;
+  private final RoomStore store;
+  private final Placement nodes;
+  private final Rooms rooms;
+  private final int defaultMaxPeers;
+
+  public AdminApi(String key, RoomStore store, Placement nodes, Rooms rooms, int defaultMaxPeers) {
+    this.key = key;
+    this.store = store;
+    this.nodes = nodes;
+    this.rooms = rooms;
+    this.defaultMaxPeers = defaultMaxPeers;
+  }
+
+  /** Adds the admin routes to {@code router}. */
+  public void mount(Router router) {
+    router.route("/v1/nodes*").handler(this::authorize);
+    router.route("/v1/rooms*").handler(this::authorize);
+    router.get("/v1/nodes").handler(this::listNodes);
+    router.post("/v1/nodes/:node/drain").handler(this::drain);
+    router.get("/v1/rooms").handler(this::listRooms);
+    router.post("/v1/rooms").handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES)).handler(this::createRoom);
+    router.get("/v1/rooms/:room").handler(this::getRoom);
+    router.delete("/v1/rooms/:room").handler(this::deleteRoom);
+  }
+
+  private void authorize(RoutingContext ctx) {
+    if (key.isEmpty()) {
+      error(ctx, 403, "admin-off", "the admin API is off: set admin.key (SWITCHBOARD_ADMIN_KEY) to turn it on");
+      return;
+    }
+    String header = ctx.request().getHeader("Authorization");
+    String given = header != null && header.startsWith("Bearer ") ? header.substring(7) : "";
+    if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8))) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      error(ctx, 401, "unauthorized", "a valid admin key is required: Authorization: Bearer <admin.key>");
+      return;
+    }
+    ctx.next();
+  }
+
+  private void listNodes(RoutingContext ctx) {
+    reply(ctx, nodes.liveNodes().map(list -> {
+      JsonArray out = new JsonArray();
+      list.forEach(n -> out.add(new JsonObject().put("node", n.node()).put("url", n.url())
+          .put("connections", n.connections()).put("rooms", n.rooms()).put("state", n.state())
+          .put("heartbeatAt", n.heartbeatAt())));
+      return new JsonObject().put("nodes", out);
+    }));
+  }
+
+  private void drain(RoutingContext ctx) {
+    String node = ctx.pathParam("node");
+    reply(ctx, nodes.liveNodes().map(list -> {
+      if (list.stream().noneMatch(n -> n.node().equals(node))) {
+        throw new Refusal(404, "not-found", "no live node " + node);
+      }
+      rooms.drain(node);
+      return new JsonObject().put("node", node).put("state", "draining");
+    }));
+  }
+
+  private void listRooms(RoutingContext ctx) {
+    int limit;
+    try {
+      limit = Integer.parseInt(ctx.request().params().get("limit") == null ? "100" : ctx.request().getParam("limit"));
+    } catch (NumberFormatException e) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > MAX_ROOMS_LISTED) {
+      error(ctx, 400, "bad-request", "limit must be between 1 and " + MAX_ROOMS_LISTED);
+      return;
+    }
+    reply(ctx, store.rooms(limit).map(map -> {
+      JsonArray out = new JsonArray();
+      map.forEach((room, peers) -> out.add(new JsonObject().put("room", room).put("peers", peers)));
+      return new JsonObject().put("rooms", out);
+    }));
+  }
+
+  private void getRoom(RoutingContext ctx) {
+    String room = ctx.pathParam("room");
+    if (!Ids.isValid(room)) {
+      error(ctx, 400, "bad-request", "room must match [A-Za-z0-9._-]{1,64}");
+      return;
+    }
+    reply(ctx, store.room(room).map(found -> {
+      RoomStore.RoomInfo info = found.orElseThrow(() -> new Refusal(404, "not-found", "no room " + room));
+      JsonArray peers = new JsonArray();
+      for (RoomStore.StoredMember m : info.members()) {
+        JsonObject r = m.record();
+        peers.add(new JsonObject().put("peer", m.peer()).put("node", r.getString("node"))
+            .put("role", r.getString("role")).put("meta", r.getJsonObject("meta"))
+            .put("state", r.getJsonObject("state")).put("joinedAt", r.getLong("joinedAt")));
+      }
+      return new JsonObject().put("room", room).put("config", configJson(info.config())).put("peers", peers);
+    }));
+  }
+
+  private void createRoom(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      body = null;
+    }
+    if (body == null) {
+      error(ctx, 400, "bad-request", "the body must be a JSON object: {\"room\": ..., \"mode\": \"mesh\", \"maxPeers\": n}");
+      return;
+    }
+    Object room = body.getValue("room");
+    Object mode = body.getValue("mode", "mesh");
+    Object maxPeers = body.getValue("maxPeers", defaultMaxPeers);
+    if (!(room instanceof String r) || !Ids.isValid(r)) {
+      error(ctx, 400, "bad-request", "room must match [A-Za-z0-9._-]{1,64}");
+    } else if (!"mesh".equals(mode)) {
+      error(ctx, 400, "bad-request", "mode must be mesh (broadcast rooms are not supported yet)");
+    } else if (!(maxPeers instanceof Integer n) || n < 1 || n > 10_000) {
+      error(ctx, 400, "bad-request", "maxPeers must be a whole number from 1 to 10000");
+    } else {
+      reply(ctx, 201, store.createRoom(r, "mesh", n).map(created -> {
+        if (!created) {
+          throw new Refusal(409, "exists", "room " + r + " is already configured");
+        }
+        return new JsonObject().put("room", r).put("config", new JsonObject().put("mode", "mesh").put("maxPeers", n));
+      }));
+    }
+  }
+
+  private void deleteRoom(RoutingContext ctx) {
+    String room = ctx.pathParam("room");
+    if (!Ids.isValid(room)) {
+      error(ctx, 400, "bad-request", "room must match [A-Za-z0-9._-]{1,64}");
+      return;
+    }
+    reply(ctx, store.room(room).compose(found -> {
+      RoomStore.RoomInfo info = found.orElseThrow(() -> new Refusal(404, "not-found", "no room " + room));
+      return store.roomNodes(room).compose(holding -> {
+        rooms.closeRoom(room, holding, "closed by an operator");
+        return store.deleteRoomConfig(room);
+      }).map(v -> new JsonObject().put("room", room).put("closed", info.members().size()));
+    }));
+  }
+
+  private static JsonObject configJson(Map<String, String> config) {
+    JsonObject out = new JsonObject().put("mode", config.getOrDefault("mode", "mesh"));
+    if (config.containsKey("maxPeers")) {
+      out.put("maxPeers", Integer.parseInt(config.get("maxPeers")));
+    }
+    return out;
+  }
+
+  private static void reply(RoutingContext ctx, Future<JsonObject> result) {
+    reply(ctx, 200, result);
+  }
+
+  private static void reply(RoutingContext ctx, int status, Future<JsonObject> result) {
+    result.onComplete(ar -> {
+      if (ar.succeeded()) {
+        json(ctx, status, ar.result());
+      } else if (ar.cause() instanceof Refusal r) {
+        error(ctx, r.status, r.code, r.getMessage());
+      } else {
+        error(ctx, 503, "unavailable", "Redis did not answer; retry");
+      }
+    });
+  }
+
+  private static void error(RoutingContext ctx, int status, String code, String message) {
+    json(ctx, status, new JsonObject().put("error", code).put("message", message));
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
+  }
+
+  /** A request refused for a reason the client can act on. */
+  private static final class Refusal extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final int status;
+    final String code;
+
+    Refusal(int status, String code, String message) {
+      super(message, null, false, false);
+      this.status = status;
+      this.code = code;
+    }
+  }
+}
