@@ -1,7 +1,12 @@
 -- Removes a peer from a room, atomically, if the given node still holds it.
--- KEYS: 1 room peers, 2 room nodes, 3 room seq, 4 rooms (ZSET), 5 node peers (SET)
+-- KEYS: 1 room peers, 2 room nodes, 3 room seq, 4 rooms (ZSET), 5 node peers (SET),
+--       6 (the reaper only) the node's record
 -- ARGV: 1 room, 2 peer, 3 node
--- Returns {'absent'} | {'ok', seq, node1, node2, ...}: the nodes still holding members.
+-- Returns {'alive'} | {'absent'} | {'ok', seq, node1, node2, ...}: the nodes still holding
+-- members. 'alive': the reaper's node has a record again (it woke up): leave its peers alone.
+if KEYS[6] and redis.call('EXISTS', KEYS[6]) == 1 then
+  return {'alive'}
+end
 -- The seq key outlives an empty room by a day, so a room that comes back keeps counting up
 -- and late events from its previous life are recognised as old.
 local v = redis.call('HGET', KEYS[1], ARGV[2])

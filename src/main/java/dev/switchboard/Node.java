@@ -77,9 +77,11 @@ public final class Node {
       // starts writing the members back, instead of waiting for the next beat.
       rooms.onStaleEpoch(load::touch);
       load.onDataLost(rooms::restore);
+      load.onRedisBack(rooms::reconcile);
       Placement placement = new Placement(redis, keys, config.softCapacity(), config.redisTimeout());
+      // Only a node whose own heartbeats have been landing for a whole TTL judges others dead.
       Reaper reaper = new Reaper(vertx, redis, keys, store, config.nodeId(), config.heartbeat(),
-          config.redisTimeout(), rooms::peerLost);
+          config.redisTimeout(), rooms::peerLost, () -> load.healthyForMs() >= config.heartbeatTtl().toMillis());
       AdminApi admin = new AdminApi(config.adminKey(), store, placement, rooms, config.limits().maxPeers());
       rooms.onDrain(load::drain);
       List<SignalingVerticle> verticles = new CopyOnWriteArrayList<>();
@@ -92,13 +94,14 @@ public final class Node {
             return verticle;
           }, new DeploymentOptions().setInstances(config.verticles())))
           .compose(id -> {
-            // A node that finds its record gone was silent for longer than its TTL (hung, or cut
-            // off) and may have been declared dead, its peers reaped: its room state is stale.
-            // It closes every socket so the clients reconnect and join afresh.
-            load.onRecordLost(() -> {
+            // A node that another declared dead (it hung, or was cut off) had its peers announced
+            // as lost: its room state is stale. It closes every socket so the clients reconnect
+            // and join afresh, then clears the mark.
+            load.onReaped(() -> {
               log.atWarn().addKeyValue("node", config.nodeId()).addKeyValue("sockets", load.connections())
-                  .log("closing every socket: this node's Redis record was lost, its room state is stale");
+                  .log("closing every socket: this node was declared dead, its room state is stale");
               verticles.forEach(v -> v.closeAll(CloseCode.GOING_AWAY, "node state lost; reconnect"));
+              load.acknowledgeReaped();
             });
             reaper.start();
             return Future.succeededFuture();

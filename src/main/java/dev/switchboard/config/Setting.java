@@ -30,8 +30,26 @@ public record Setting(String name, String defaultValue, String doc, Function<Str
       return parser.apply(raw.trim());
     } catch (IllegalArgumentException e) {
       throw new ConfigException("invalid " + name + " (" + source + "): " + e.getMessage()
-          + "; got '" + raw + "'");
+          + "; got '" + redacted(raw) + "'");
     }
+  }
+
+  /** True for settings whose values may carry credentials: never echoed, never logged. */
+  public boolean isSecret() {
+    return name.equals("admin.key") || name.equals("redis.url");
+  }
+
+  /** The value as it may be shown: secrets hidden, a URL's password replaced by ***. */
+  String redacted(String raw) {
+    if (name.equals("admin.key")) {
+      return "***";
+    }
+    if (name.equals("redis.url")) {
+      // Whatever stands before the host may be a password, however mistyped the URL is.
+      int at = raw.lastIndexOf('@');
+      return at < 0 ? raw : "***" + raw.substring(at);
+    }
+    return raw;
   }
 
   // --- parsers ---

@@ -9,6 +9,7 @@ package dev.switchboard.registry;
  *                               expires when the node stops heartbeating
  * sb:node:&lt;node&gt;:peers    SET   "room/peer" pairs the node holds, for clean-up after it dies
  * sb:reap:&lt;node&gt;          STR   lock: the one node cleaning up after a dead node (expires)
+ * sb:reaped:&lt;node&gt;        STR   the node was declared dead and its peers announced as lost (a day)
  * sb:epoch                STR   set once when Redis has none: a new value means Redis lost its data
  * sb:{&lt;room&gt;}:peers       HASH  peer id -> {seq, node, meta, state, role, joinedAt}
  * sb:{&lt;room&gt;}:nodes       HASH  node id -> members of the room on that node
@@ -39,6 +40,10 @@ public final class Keys {
 
   public String reapLock(String node) {
     return prefix + "reap:" + node;
+  }
+
+  public String reaped(String node) {
+    return prefix + "reaped:" + node;
   }
 
   public String epoch() {

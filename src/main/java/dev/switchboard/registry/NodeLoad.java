@@ -21,8 +21,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each write also reads the data epoch ({@code sb:epoch}, set once when Redis has none). A
  * new epoch means Redis lost its data: the node is told through {@link #onDataLost} and writes
- * its members back. The same epoch but no record means the record expired: the node was silent
- * past its TTL (hung) and may have been declared dead; it is told through {@link #onRecordLost}.
+ * its members back. A reaped marker ({@code sb:reaped:<node>}) means another node declared this
+ * one dead and announced its peers as lost: it is told through {@link #onReaped} on every write
+ * until it acknowledges with {@link #acknowledgeReaped}, so a lost answer cannot hide it. A
+ * record that merely expired (Redis was out of reach for longer than the TTL, nobody reaped) is
+ * written back and nothing else happens.
  */
 public final class NodeLoad {
 
@@ -50,7 +53,10 @@ public final class NodeLoad {
   private volatile boolean stopped;
   private volatile boolean written;
   private volatile String state = "active";
-  private volatile Runnable onRecordLost = () -> { };
+  private volatile Runnable onReaped = () -> { };
+  private volatile Runnable onRedisBack = () -> { };
+  /** When the current run of successful writes began; -1 while writes fail. */
+  private volatile long healthySince = -1;
   private volatile Runnable onDataLost = () -> { };
   private volatile String epoch;
   private volatile boolean redisUp;
@@ -75,9 +81,25 @@ public final class NodeLoad {
     return state;
   }
 
-  /** Called (on a Vert.x thread) when a heartbeat finds this node's record expired. */
-  public void onRecordLost(Runnable action) {
-    this.onRecordLost = action;
+  /** Called (on a Vert.x thread) when a write finds that another node reaped this one. */
+  public void onReaped(Runnable action) {
+    this.onReaped = action;
+  }
+
+  /** Called (on a Vert.x thread) when a write succeeds after writes failed: Redis is back. */
+  public void onRedisBack(Runnable action) {
+    this.onRedisBack = action;
+  }
+
+  /** Removes the reaped marker once this node has dropped its stale state. */
+  public Future<Void> acknowledgeReaped() {
+    return redis.send(Request.cmd(Command.DEL).arg(keys.reaped(identity.node()))).mapEmpty();
+  }
+
+  /** How long this node's writes to Redis have been succeeding without a break, in ms (0: not now). */
+  public long healthyForMs() {
+    long since = healthySince;
+    return since < 0 ? 0 : System.currentTimeMillis() - since;
   }
 
   /** Called (on a Vert.x thread) when a heartbeat finds that Redis lost its data. */
@@ -153,6 +175,7 @@ public final class NodeLoad {
       writing.set(false);
       redisUp = ar.succeeded();
       if (ar.failed()) {
+        healthySince = -1;
         log.atWarn().addKeyValue("node", identity.node()).addKeyValue("error", ar.cause().getMessage())
             .log("could not write the node record to Redis; retrying");
         vertx.setTimer(RETRY_MS, t -> flush());
@@ -164,7 +187,7 @@ public final class NodeLoad {
 
   private Future<Boolean> write() {
     long now = System.currentTimeMillis();
-    List<String> k = List.of(keys.node(identity.node()), keys.nodes(), keys.epoch());
+    List<String> k = List.of(keys.node(identity.node()), keys.nodes(), keys.epoch(), keys.reaped(identity.node()));
     List<String> a = List.of(identity.node(), Integer.toString(connections.get()),
         Integer.toString(rooms.getAsInt()), state, identity.url(), Long.toString(identity.startedAt()),
         Long.toString(now), identity.version(), Long.toString(ttlMs), now + "-" + identity.node());
@@ -172,17 +195,31 @@ public final class NodeLoad {
         .map(r -> {
           boolean existed = r.get(0).toInteger() == 1;
           String current = r.get(1).toString();
+          boolean reaped = r.get(2).toInteger() == 1;
           String known = epoch;
           epoch = current;
           redisUp = true;
-          if (known != null && !known.equals(current) && !stopped) {
+          boolean wasDown = healthySince < 0 && written;
+          if (healthySince < 0) {
+            healthySince = System.currentTimeMillis();
+          }
+          if (stopped) {
+            return existed;
+          }
+          if (wasDown && !reaped) {
+            onRedisBack.run();
+          }
+          if (reaped) {
+            log.atWarn().addKeyValue("node", identity.node())
+                .log("another node declared this one dead and announced its peers as lost");
+            onReaped.run();
+          } else if (known != null && !known.equals(current)) {
             log.atWarn().addKeyValue("node", identity.node()).addKeyValue("epoch", current)
                 .log("Redis lost its data (new epoch); writing this node's members back");
             onDataLost.run();
-          } else if (!existed && written && !stopped) {
+          } else if (!existed && written) {
             log.atWarn().addKeyValue("node", identity.node())
-                .log("this node's record had expired in Redis: it was silent past its TTL");
-            onRecordLost.run();
+                .log("this node's record had expired (Redis out of reach past the TTL); written back");
           }
           written = true;
           return existed;

@@ -1,6 +1,7 @@
 package dev.switchboard.registry;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -8,23 +9,30 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Cleans up after dead nodes. Every heartbeat, each node looks for nodes listed in
  * {@code sb:nodes} whose record has expired. For each, the one node that wins the lock
- * {@code sb:reap:<node>} removes the dead node's peers from their rooms (each with the leave
- * script, so a peer that another node holds by now is left alone), has every remaining member
- * told {@code peer-left} with reason {@code node-lost}, and removes the dead node's keys.
+ * {@code sb:reap:<node>} marks it reaped ({@code sb:reaped:<node>}, so the node knows if it
+ * wakes up), removes its peers from their rooms (each with the leave script, which leaves a
+ * peer alone if another node holds it by now, and stops if the dead node has a record again),
+ * has every remaining member told {@code peer-left} with reason {@code node-lost}, and drops
+ * the node from {@code sb:nodes} once it has no peers left.
  */
 public final class Reaper {
 
   private static final Logger log = LoggerFactory.getLogger(Reaper.class);
+  private static final LuaScript MARK = LuaScript.load("mark_reaped.lua");
+  private static final LuaScript FORGET = LuaScript.load("forget_node.lua");
+  /** Pairs read per SSCAN step of a clean-up. */
+  private static final int SCAN_BATCH = 200;
+  /** How long a reaped node's marker lives: long enough for a hung node to wake up and see it. */
+  private static final long MARKER_MS = 24 * 3600 * 1000L;
 
   /** What the room layer does with a peer the reaper removed: tell the room's nodes. */
   public interface Announcer {
@@ -40,11 +48,18 @@ public final class Reaper {
   private final long lockMs;
   private final long timeoutMs;
   private final Announcer announcer;
+  private final BooleanSupplier mayReap;
   private long timer = -1;
   private boolean running;
 
+  /**
+   * {@code mayReap} says whether this node's own view of Redis can be trusted right now: a node
+   * whose heartbeats have not been succeeding for a whole TTL may be coming back from an outage
+   * in which every record expired, and must not declare the others dead.
+   */
   public Reaper(Vertx vertx, Redis redis, Keys keys, RoomStore store, String self, Duration interval,
-                Duration timeout, Announcer announcer) {
+                Duration timeout, Announcer announcer, BooleanSupplier mayReap) {
+    this.mayReap = mayReap;
     this.vertx = vertx;
     this.redis = redis;
     this.keys = keys;
@@ -69,24 +84,26 @@ public final class Reaper {
 
   /** One pass: find dead nodes and reap those whose lock this node wins. */
   public Future<Integer> sweep() {
-    if (running) {
+    if (running || !mayReap.getAsBoolean()) {
       return Future.succeededFuture(0);
     }
     running = true;
     return deadNodes()
-        .compose(dead -> {
-          Future<Integer> chain = Future.succeededFuture(0);
-          for (String node : dead) {
-            chain = chain.compose(n -> tryReap(node).map(reaped -> n + reaped));
-          }
-          return chain;
-        })
+        .compose(dead -> reapEach(dead, 0, 0))
         .onFailure(err -> log.atDebug().addKeyValue("error", String.valueOf(err.getMessage()))
             .log("reaper pass failed; next heartbeat tries again"))
         .eventually(() -> {
           running = false;
           return Future.succeededFuture();
         });
+  }
+
+  private Future<Integer> reapEach(List<String> dead, int i, int total) {
+    if (i >= dead.size()) {
+      return Future.succeededFuture(total);
+    }
+    return tryReap(dead.get(i)).recover(err -> Future.succeededFuture(0))
+        .compose(n -> reapEach(dead, i + 1, total + n));
   }
 
   /** Nodes listed in {@code sb:nodes} whose record has expired, other than this one. */
@@ -118,35 +135,67 @@ public final class Reaper {
   private Future<Integer> tryReap(String node) {
     String lock = keys.reapLock(node);
     return redis.send(Request.cmd(Command.SET).arg(lock).arg(self).arg("NX").arg("PX").arg(lockMs))
-        .compose(won -> won == null ? Future.succeededFuture(0) : reap(node))
-        .timeout(lockMs, TimeUnit.MILLISECONDS);
+        .compose(won -> won == null ? Future.succeededFuture(0)
+            : MARK.run(redis, List.of(keys.node(node), keys.reaped(node)), List.of(self, Long.toString(MARKER_MS)))
+                .compose(marked -> marked.toInteger() == 1 ? reap(node) : Future.succeededFuture(0))
+                .eventually(() -> FORGET.run(redis,
+                    List.of(keys.node(node), keys.nodePeers(node), keys.nodes(), lock), List.of(node, self))));
   }
 
+  /**
+   * Removes the dead node's peers a batch at a time (SSCAN), one leave each, each step started
+   * when the previous one is done. A leave that fails is skipped: the pair stays in the set and
+   * the next pass retries it. The pass stops if the node turns out to be alive.
+   */
   private Future<Integer> reap(String node) {
-    return redis.send(Request.cmd(Command.SMEMBERS).arg(keys.nodePeers(node))).compose(members -> {
-      Set<String> pairs = new HashSet<>();
-      members.forEach(m -> pairs.add(m.toString()));
-      Future<Integer> chain = Future.succeededFuture(0);
-      for (String pair : pairs) {
-        int slash = pair.indexOf('/');
-        String room = pair.substring(0, slash);
-        String peer = pair.substring(slash + 1);
-        chain = chain.compose(n -> store.leave(room, peer, node).map(change -> {
+    Promise<Integer> done = Promise.promise();
+    int[] removed = {0};
+    scan(node, "0", removed, done);
+    return done.future().onSuccess(n -> log.atWarn().addKeyValue("node", self).addKeyValue("dead", node)
+        .addKeyValue("peers", n).log("reaped a dead node: its peers left their rooms (node-lost)"));
+  }
+
+  private void scan(String node, String cursor, int[] removed, Promise<Integer> done) {
+    redis.send(Request.cmd(Command.SSCAN).arg(keys.nodePeers(node)).arg(cursor).arg("COUNT").arg(SCAN_BATCH))
+        .onFailure(done::fail)
+        .onSuccess(page -> {
+          String next = page.get(0).toString();
+          List<String> pairs = new ArrayList<>();
+          page.get(1).forEach(p -> pairs.add(p.toString()));
+          leaveAll(node, pairs, 0, removed).onComplete(ar -> {
+            if (ar.failed()) {
+              done.fail(ar.cause());
+            } else if (!ar.result() || "0".equals(next)) {
+              done.complete(removed[0]);
+            } else {
+              scan(node, next, removed, done);
+            }
+          });
+        });
+  }
+
+  /** Leaves {@code pairs[i..]} one after the other; false if the node turned out alive. */
+  private Future<Boolean> leaveAll(String node, List<String> pairs, int i, int[] removed) {
+    if (i >= pairs.size()) {
+      return Future.succeededFuture(true);
+    }
+    String pair = pairs.get(i);
+    int slash = pair.indexOf('/');
+    String room = pair.substring(0, slash);
+    String peer = pair.substring(slash + 1);
+    return store.reapLeave(room, peer, node)
+        .map(change -> {
           if (change.applied()) {
             announcer.peerLost(room, peer, node, change);
-            return n + 1;
+            removed[0]++;
           }
-          return n;
-        }));
-      }
-      return chain;
-    }).compose(removed -> Future.all(
-            redis.send(Request.cmd(Command.DEL).arg(keys.nodePeers(node))),
-            redis.send(Request.cmd(Command.ZREM).arg(keys.nodes()).arg(node)))
-        .map(v -> {
-          log.atWarn().addKeyValue("node", self).addKeyValue("dead", node).addKeyValue("peers", removed)
-              .log("reaped a dead node: its peers left their rooms (node-lost)");
-          return removed;
-        }));
+          return !change.alive();
+        })
+        .recover(err -> {
+          log.atDebug().addKeyValue("dead", node).addKeyValue("pair", pair)
+              .addKeyValue("error", String.valueOf(err.getMessage())).log("reaper leave failed; retried next pass");
+          return Future.succeededFuture(true);
+        })
+        .compose(go -> go ? leaveAll(node, pairs, i + 1, removed) : Future.succeededFuture(false));
   }
 }

@@ -37,7 +37,7 @@ public final class RoomStore {
    * The outcome of a leave or state change: {@code applied} is false when the peer was not (or
    * no longer) held by this node; {@code nodes} are the nodes holding members afterwards.
    */
-  public record Change(boolean applied, long seq, List<String> nodes) {
+  public record Change(boolean applied, long seq, List<String> nodes, boolean alive) {
   }
 
   private static final LuaScript JOIN = LuaScript.load("join.lua");
@@ -85,6 +85,16 @@ public final class RoomStore {
           return new JoinResult(JoinStatus.OK, r.get(1).toLong(), members);
       }
     });
+  }
+
+  /**
+   * The reaper's leave: removes {@code peer} of the dead {@code node} from {@code room}, unless
+   * the node has a record again (it woke up); then the change is {@link Change#alive()}.
+   */
+  public Future<Change> reapLeave(String room, String peer, String node) {
+    List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room),
+        keys.rooms(), keys.nodePeers(node), keys.node(node));
+    return timed(LEAVE.run(redis, k, List.of(room, peer, node))).map(RoomStore::change);
   }
 
   /** Removes {@code peer} from {@code room} if {@code node} still holds it. */
@@ -168,6 +178,15 @@ public final class RoomStore {
     return timed(redis.send(Request.cmd(Command.DEL).arg(keys.roomConfig(room)))).mapEmpty();
   }
 
+  /** The {@code room/peer} pairs Redis says {@code node} holds. */
+  public Future<List<String>> nodePeers(String node) {
+    return timed(redis.send(Request.cmd(Command.SMEMBERS).arg(keys.nodePeers(node)))).map(r -> {
+      List<String> out = new ArrayList<>();
+      r.forEach(p -> out.add(p.toString()));
+      return out;
+    });
+  }
+
   /** The nodes holding members of {@code room}. */
   public Future<List<String>> roomNodes(String room) {
     return timed(redis.send(Request.cmd(Command.HKEYS).arg(keys.roomNodes(room)))).map(r -> {
@@ -178,14 +197,15 @@ public final class RoomStore {
   }
 
   private static Change change(Response r) {
-    if (!"ok".equals(r.get(0).toString())) {
-      return new Change(false, 0, List.of());
+    String status = r.get(0).toString();
+    if (!"ok".equals(status)) {
+      return new Change(false, 0, List.of(), "alive".equals(status));
     }
     List<String> nodes = new ArrayList<>();
     for (int i = 2; i < r.size(); i++) {
       nodes.add(r.get(i).toString());
     }
-    return new Change(true, r.get(1).toLong(), nodes);
+    return new Change(true, r.get(1).toLong(), nodes, false);
   }
 
   private <T> Future<T> timed(Future<T> f) {

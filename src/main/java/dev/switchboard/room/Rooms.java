@@ -153,6 +153,42 @@ public final class Rooms {
     nodes.forEach(node -> channel.send(node, e));
   }
 
+  /**
+   * Redis is back after an outage: every {@code room/peer} it still lists for this node that
+   * has no session here any more (it left while Redis was out of reach) is removed, one leave
+   * at a time, and the leave is announced (clients that already heard of it are not told twice).
+   */
+  public Future<Integer> reconcile() {
+    return store.nodePeers(nodeId).compose(pairs -> {
+      List<String> gone = pairs.stream().filter(p -> !local.containsKey(p)).toList();
+      return leaveEach(gone, 0, 0);
+    }).onSuccess(n -> {
+      if (n > 0) {
+        org.slf4j.LoggerFactory.getLogger(Rooms.class).atWarn().addKeyValue("node", nodeId).addKeyValue("peers", n)
+            .log("removed from Redis the peers that left while it was out of reach");
+      }
+    });
+  }
+
+  private Future<Integer> leaveEach(List<String> pairs, int i, int removed) {
+    if (i >= pairs.size()) {
+      return Future.succeededFuture(removed);
+    }
+    String pair = pairs.get(i);
+    int slash = pair.indexOf('/');
+    String room = pair.substring(0, slash);
+    String peer = pair.substring(slash + 1);
+    return store.leave(room, peer, nodeId).map(c -> {
+      if (c.applied() && !local.containsKey(pair)) {
+        Envelope event = Envelope.membership(Envelope.Kind.LEFT, room, peer, nodeId, c.seq(), nodeId,
+            ServerMessage.peerLeft(peer, LeaveReason.DISCONNECTED));
+        c.nodes().forEach(node -> channel.send(node, event));
+        return 1;
+      }
+      return 0;
+    }).recover(err -> Future.succeededFuture(0)).compose(n -> leaveEach(pairs, i + 1, removed + n));
+  }
+
   /** What to do when a join finds that Redis has a data epoch this node has not seen yet. */
   public void onStaleEpoch(Runnable action) {
     this.staleEpoch = action;

@@ -107,7 +107,9 @@ public final class SignalingVerticle extends VerticleBase {
       ctx.request().pause();
       placement.choose(null, config.nodeId()).onComplete(ar -> {
         JsonObject body = error("full", "this node is at capacity; connect to the node named here, or retry");
-        ar.result().ifPresent(c -> body.put("node", c.node()).put("url", c.url()));
+        if (ar.succeeded()) {
+          ar.result().ifPresent(c -> body.put("node", c.node()).put("url", c.url()));
+        }
         ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
         json(ctx, 503, body);
       });

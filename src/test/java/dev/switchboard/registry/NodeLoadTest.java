@@ -14,7 +14,6 @@ import io.vertx.redis.client.Response;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -134,18 +133,23 @@ class NodeLoadTest {
   }
 
   @Test
-  @DisplayName("a heartbeat that finds the record gone tells the node, and writes it back")
-  void recordLost(Vertx vertx) throws Exception {
+  @DisplayName("an expired record is written back quietly; a reaped mark is reported on every beat until acknowledged")
+  void expiredVersusReaped(Vertx vertx) throws Exception {
     NodeLoad load = load(vertx, Duration.ofMillis(200), Duration.ofSeconds(2));
-    AtomicBoolean lost = new AtomicBoolean();
-    load.onRecordLost(() -> lost.set(true));
+    java.util.concurrent.atomic.AtomicInteger reaped = new java.util.concurrent.atomic.AtomicInteger();
+    load.onReaped(reaped::incrementAndGet);
     load.start().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-    assertTrue(!lost.get(), "the first write is not a loss");
     await(Request.cmd(Command.DEL).arg(keys.node(node)));
-    eventually(() -> {
-      assertTrue(lost.get(), "the loss was noticed");
-      assertEquals("active", hget("state").toString());
-    });
+    eventually(() -> assertEquals("active", String.valueOf(hget("state"))));
+    Thread.sleep(300);
+    assertEquals(0, reaped.get(), "an expired record alone is not a reap");
+    await(Request.cmd(Command.SET).arg(keys.reaped(node)).arg("someone"));
+    eventually(() -> assertTrue(reaped.get() >= 2, "reported again while not acknowledged"));
+    load.acknowledgeReaped().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    int after = reaped.get();
+    Thread.sleep(500);
+    assertTrue(reaped.get() <= after + 1, "no more reports once acknowledged");
+    assertTrue(load.healthyForMs() > 0);
     load.drain();
     eventually(() -> assertEquals("draining", hget("state").toString()));
     load.withdraw();
