@@ -59,7 +59,7 @@ public final class AdminApi {
       return;
     }
     String header = ctx.request().getHeader("Authorization");
-    String given = header != null && header.startsWith("Bearer ") ? header.substring(7) : "";
+    String given = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
     if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8))) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
       error(ctx, 401, "unauthorized", "a valid admin key is required: Authorization: Bearer <admin.key>");

@@ -33,6 +33,8 @@ public final class NodeLoad {
   private static final LuaScript HEARTBEAT = LuaScript.load("heartbeat.lua");
   /** After a failed write, try again after this long (Redis may be restarting). */
   private static final long RETRY_MS = 1000;
+  /** The least time a write may take before it counts as failed (a busy machine at start-up). */
+  private static final long MIN_WRITE_TIMEOUT_MS = 2000;
   /** How long a clean shutdown waits for a write in flight before deleting the record. */
   private static final long WITHDRAW_WAIT_MS = 2000;
 
@@ -48,6 +50,7 @@ public final class NodeLoad {
   private final long ttlMs;
   private final IntSupplier rooms;
   private final AtomicInteger connections = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong beats = new java.util.concurrent.atomic.AtomicLong();
   private final AtomicBoolean writing = new AtomicBoolean();
   private volatile boolean dirty;
   private volatile boolean stopped;
@@ -190,8 +193,9 @@ public final class NodeLoad {
     List<String> k = List.of(keys.node(identity.node()), keys.nodes(), keys.epoch(), keys.reaped(identity.node()));
     List<String> a = List.of(identity.node(), Integer.toString(connections.get()),
         Integer.toString(rooms.getAsInt()), state, identity.url(), Long.toString(identity.startedAt()),
-        Long.toString(now), identity.version(), Long.toString(ttlMs), now + "-" + identity.node());
-    return HEARTBEAT.run(redis, k, a).timeout(Math.max(heartbeatMs, 1000), java.util.concurrent.TimeUnit.MILLISECONDS)
+        Long.toString(now), identity.version(), Long.toString(ttlMs), now + "-" + identity.node(),
+        Long.toString(beats.incrementAndGet()));
+    return HEARTBEAT.run(redis, k, a).timeout(Math.max(heartbeatMs, MIN_WRITE_TIMEOUT_MS), java.util.concurrent.TimeUnit.MILLISECONDS)
         .map(r -> {
           boolean existed = r.get(0).toInteger() == 1;
           String current = r.get(1).toString();

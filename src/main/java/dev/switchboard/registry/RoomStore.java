@@ -44,6 +44,7 @@ public final class RoomStore {
   private static final LuaScript LEAVE = LuaScript.load("leave.lua");
   private static final LuaScript STATE = LuaScript.load("state.lua");
   private static final LuaScript RESTORE = LuaScript.load("restore.lua");
+  private static final LuaScript CREATE_ROOM = LuaScript.load("create_room.lua");
 
   private final Redis redis;
   private final Keys keys;
@@ -167,10 +168,8 @@ public final class RoomStore {
 
   /** Creates a room ahead of its first peer; false if it is already configured. */
   public Future<Boolean> createRoom(String room, String mode, int maxPeers) {
-    return timed(redis.send(Request.cmd(Command.HSETNX).arg(keys.roomConfig(room)).arg("mode").arg(mode))
-        .compose(created -> created.toInteger() == 0 ? Future.succeededFuture(false)
-            : redis.send(Request.cmd(Command.HSET).arg(keys.roomConfig(room)).arg("maxPeers").arg(maxPeers))
-                .map(true)));
+    return timed(CREATE_ROOM.run(redis, List.of(keys.roomConfig(room)), List.of(mode, Integer.toString(maxPeers))))
+        .map(r -> r.toInteger() == 1);
   }
 
   /** Forgets a room's configuration; its members leave on their own as their sockets close. */

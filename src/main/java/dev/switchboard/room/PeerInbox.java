@@ -43,8 +43,9 @@ final class PeerInbox {
           nack(e); // a sender this client never saw join: it left before this peer's welcome
           return;
         }
-        link.send(e.payload());
-        if (e.ref() != 0) {
+        if (!link.send(e.payload())) {
+          nack(e); // the socket closed under it: not delivered
+        } else if (e.ref() != 0) {
           rooms.channel().send(e.origin(), Envelope.ack(e, rooms.nodeId()));
         }
       }

@@ -357,9 +357,11 @@ public final class PeerSession {
   }
 
   /** Writes this member back to Redis (it lost its data), on this session's event loop. */
-  void restore() {
+  Future<Void> restore() {
+    Promise<Void> done = Promise.promise();
     context.runOnContext(v -> {
       if (phase != Phase.JOINED && phase != Phase.LEAVING) {
+        done.complete();
         return;
       }
       long minSeq = rooms.directory().get(room).maxSeq();
@@ -370,8 +372,10 @@ public final class PeerSession {
           log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer)
               .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("could not write member back");
         }
+        done.complete();
       }));
     });
+    return done.future();
   }
 
   /** An envelope from this session's or room's local address. */

@@ -128,13 +128,17 @@ public final class Rooms {
    * nothing changed.
    */
   public void restore() {
-    int n = 0;
-    for (PeerSession s : local.values()) {
-      s.restore();
-      n++;
+    List<PeerSession> sessions = List.copyOf(local.values());
+    org.slf4j.LoggerFactory.getLogger(Rooms.class).atWarn().addKeyValue("node", nodeId)
+        .addKeyValue("peers", sessions.size()).log("writing this node's members back to Redis");
+    restoreEach(sessions, 0);
+  }
+
+  /** One member at a time, so a node with thousands of peers does not overrun the Redis pool. */
+  private void restoreEach(List<PeerSession> sessions, int i) {
+    if (i < sessions.size()) {
+      sessions.get(i).restore().onComplete(ar -> restoreEach(sessions, i + 1));
     }
-    org.slf4j.LoggerFactory.getLogger(Rooms.class).atWarn().addKeyValue("node", nodeId).addKeyValue("peers", n)
-        .log("writing this node's members back to Redis");
   }
 
   /** What this node does when an operator drains it. */

@@ -164,9 +164,9 @@ final class Connection implements PeerLink {
   }
 
   @Override
-  public void send(String frame) {
+  public boolean send(String frame) {
     if (closed || ws.isClosed()) {
-      return;
+      return false;
     }
     ws.writeTextMessage(frame);
     if (slowTimer < 0 && ws.writeQueueFull()) {
@@ -179,6 +179,7 @@ final class Connection implements PeerLink {
         }
       });
     }
+    return true;
   }
 
   @Override
