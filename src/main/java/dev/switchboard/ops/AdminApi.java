@@ -4,6 +4,7 @@ import dev.switchboard.protocol.Ids;
 import dev.switchboard.registry.Placement;
 import dev.switchboard.registry.RoomStore;
 import dev.switchboard.room.Rooms;
+import dev.switchboard.transport.HttpJson;
 import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -55,14 +56,14 @@ public final class AdminApi {
 
   private void authorize(RoutingContext ctx) {
     if (key.isEmpty()) {
-      error(ctx, 403, "admin-off", "the admin API is off: set admin.key (SWITCHBOARD_ADMIN_KEY) to turn it on");
+      HttpJson.error(ctx, 403, "admin-off", "the admin API is off: set admin.key (SWITCHBOARD_ADMIN_KEY) to turn it on");
       return;
     }
     String header = ctx.request().getHeader("Authorization");
     String given = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
     if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), key.getBytes(StandardCharsets.UTF_8))) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      error(ctx, 401, "unauthorized", "a valid admin key is required: Authorization: Bearer <admin.key>");
+      HttpJson.error(ctx, 401, "unauthorized", "a valid admin key is required: Authorization: Bearer <admin.key>");
       return;
     }
     ctx.next();
@@ -97,7 +98,7 @@ public final class AdminApi {
       limit = -1;
     }
     if (limit < 1 || limit > MAX_ROOMS_LISTED) {
-      error(ctx, 400, "bad-request", "limit must be between 1 and " + MAX_ROOMS_LISTED);
+      HttpJson.error(ctx, 400, "bad-request", "limit must be between 1 and " + MAX_ROOMS_LISTED);
       return;
     }
     reply(ctx, store.rooms(limit).map(map -> {
@@ -110,7 +111,7 @@ public final class AdminApi {
   private void getRoom(RoutingContext ctx) {
     String room = ctx.pathParam("room");
     if (!Ids.isValid(room)) {
-      error(ctx, 400, "bad-request", "room must match [A-Za-z0-9._-]{1,64}");
+      HttpJson.error(ctx, 400, "bad-request", "room must match [A-Za-z0-9._-]{1,64}");
       return;
     }
     reply(ctx, store.room(room).map(found -> {
@@ -134,18 +135,18 @@ public final class AdminApi {
       body = null;
     }
     if (body == null) {
-      error(ctx, 400, "bad-request", "the body must be a JSON object: {\"room\": ..., \"mode\": \"mesh\", \"maxPeers\": n}");
+      HttpJson.error(ctx, 400, "bad-request", "the body must be a JSON object: {\"room\": ..., \"mode\": \"mesh\", \"maxPeers\": n}");
       return;
     }
     Object room = body.getValue("room");
     Object mode = body.getValue("mode", "mesh");
     Object maxPeers = body.getValue("maxPeers", defaultMaxPeers);
     if (!(room instanceof String r) || !Ids.isValid(r)) {
-      error(ctx, 400, "bad-request", "room must match [A-Za-z0-9._-]{1,64}");
+      HttpJson.error(ctx, 400, "bad-request", "room must match [A-Za-z0-9._-]{1,64}");
     } else if (!"mesh".equals(mode)) {
-      error(ctx, 400, "bad-request", "mode must be mesh (broadcast rooms are not supported yet)");
+      HttpJson.error(ctx, 400, "bad-request", "mode must be mesh (broadcast rooms are not supported yet)");
     } else if (!(maxPeers instanceof Integer n) || n < 1 || n > 10_000) {
-      error(ctx, 400, "bad-request", "maxPeers must be a whole number from 1 to 10000");
+      HttpJson.error(ctx, 400, "bad-request", "maxPeers must be a whole number from 1 to 10000");
     } else {
       reply(ctx, 201, store.createRoom(r, "mesh", n).map(created -> {
         if (!created) {
@@ -159,7 +160,7 @@ public final class AdminApi {
   private void deleteRoom(RoutingContext ctx) {
     String room = ctx.pathParam("room");
     if (!Ids.isValid(room)) {
-      error(ctx, 400, "bad-request", "room must match [A-Za-z0-9._-]{1,64}");
+      HttpJson.error(ctx, 400, "bad-request", "room must match [A-Za-z0-9._-]{1,64}");
       return;
     }
     reply(ctx, store.room(room).compose(found -> {
@@ -186,21 +187,13 @@ public final class AdminApi {
   private static void reply(RoutingContext ctx, int status, Future<JsonObject> result) {
     result.onComplete(ar -> {
       if (ar.succeeded()) {
-        json(ctx, status, ar.result());
+        HttpJson.send(ctx, status, ar.result());
       } else if (ar.cause() instanceof Refusal r) {
-        error(ctx, r.status, r.code, r.getMessage());
+        HttpJson.error(ctx, r.status, r.code, r.getMessage());
       } else {
-        error(ctx, 503, "unavailable", "Redis did not answer; retry");
+        HttpJson.error(ctx, 503, "unavailable", "Redis did not answer; retry");
       }
     });
-  }
-
-  private static void error(RoutingContext ctx, int status, String code, String message) {
-    json(ctx, status, new JsonObject().put("error", code).put("message", message));
-  }
-
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
   }
 
   /** A request refused for a reason the client can act on. */

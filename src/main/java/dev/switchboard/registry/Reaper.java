@@ -180,13 +180,11 @@ public final class Reaper {
       return Future.succeededFuture(true);
     }
     String pair = pairs.get(i);
-    int slash = pair.indexOf('/');
-    String room = pair.substring(0, slash);
-    String peer = pair.substring(slash + 1);
-    return store.reapLeave(room, peer, node)
+    RoomPeer member = RoomPeer.parse(pair);
+    return store.reapLeave(member.room(), member.peer(), node)
         .map(change -> {
           if (change.applied()) {
-            announcer.peerLost(room, peer, node, change);
+            announcer.peerLost(member.room(), member.peer(), node, change);
             removed[0]++;
           }
           return !change.alive();

@@ -6,6 +6,7 @@ import dev.switchboard.config.Config;
 import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.LeaveReason;
 import dev.switchboard.protocol.ServerMessage;
+import dev.switchboard.registry.RoomPeer;
 import dev.switchboard.registry.RoomStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -179,13 +180,11 @@ public final class Rooms {
       return Future.succeededFuture(removed);
     }
     String pair = pairs.get(i);
-    int slash = pair.indexOf('/');
-    String room = pair.substring(0, slash);
-    String peer = pair.substring(slash + 1);
-    return store.leave(room, peer, nodeId).map(c -> {
+    RoomPeer member = RoomPeer.parse(pair);
+    return store.leave(member.room(), member.peer(), nodeId).map(c -> {
       if (c.applied() && !local.containsKey(pair)) {
-        Envelope event = Envelope.membership(Envelope.Kind.LEFT, room, peer, nodeId, c.seq(), nodeId,
-            ServerMessage.peerLeft(peer, LeaveReason.DISCONNECTED));
+        Envelope event = Envelope.membership(Envelope.Kind.LEFT, member.room(), member.peer(), nodeId, c.seq(),
+            nodeId, ServerMessage.peerLeft(member.peer(), LeaveReason.DISCONNECTED));
         c.nodes().forEach(node -> channel.send(node, event));
         return 1;
       }
@@ -255,6 +254,6 @@ public final class Rooms {
   }
 
   private static String key(String room, String peer) {
-    return room + "/" + peer;
+    return new RoomPeer(room, peer).toString();
   }
 }

@@ -100,18 +100,18 @@ public final class SignalingVerticle extends VerticleBase {
    */
   private void upgrade(RoutingContext ctx) {
     if (!ctx.request().canUpgradeToWebSocket()) {
-      json(ctx, 400, error("bad-request", "GET /ws must be a WebSocket upgrade"));
+      HttpJson.send(ctx, 400, HttpJson.body("bad-request", "GET /ws must be a WebSocket upgrade"));
       return;
     }
     if (load.connections() >= config.hardCapacity()) {
       ctx.request().pause();
       placement.choose(null, config.nodeId()).onComplete(ar -> {
-        JsonObject body = error("full", "this node is at capacity; connect to the node named here, or retry");
+        JsonObject body = HttpJson.body("full", "this node is at capacity; connect to the node named here, or retry");
         if (ar.succeeded()) {
           ar.result().ifPresent(c -> body.put("node", c.node()).put("url", c.url()));
         }
         ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
-        json(ctx, 503, body);
+        HttpJson.send(ctx, 503, body);
       });
       return;
     }
@@ -123,24 +123,21 @@ public final class SignalingVerticle extends VerticleBase {
   private void placement(RoutingContext ctx) {
     String room = ctx.request().getParam("room");
     if (room != null && !Ids.isValid(room)) {
-      json(ctx, 400, error("bad-request", "room must match [A-Za-z0-9._-]{1,64}"));
+      HttpJson.send(ctx, 400, HttpJson.body("bad-request", "room must match [A-Za-z0-9._-]{1,64}"));
       return;
     }
     placement.choose(room, null).onComplete(ar -> {
       if (ar.failed()) {
-        json(ctx, 503, error("unavailable", "placement needs Redis, which did not answer; retry"));
+        HttpJson.send(ctx, 503, HttpJson.body("unavailable", "placement needs Redis, which did not answer; retry"));
       } else if (ar.result().isEmpty()) {
-        json(ctx, 503, error("unavailable", "no active node can take a connection"));
+        HttpJson.send(ctx, 503, HttpJson.body("unavailable", "no active node can take a connection"));
       } else {
         Placement.Choice c = ar.result().get();
-        json(ctx, 200, new JsonObject().put("node", c.node()).put("url", c.url()).put("connections", c.connections()));
+        HttpJson.send(ctx, 200, new JsonObject().put("node", c.node()).put("url", c.url()).put("connections", c.connections()));
       }
     });
   }
 
-  private static JsonObject error(String code, String message) {
-    return new JsonObject().put("error", code).put("message", message);
-  }
 
   private Router router() {
     Router router = Router.router(vertx);
@@ -153,7 +150,7 @@ public final class SignalingVerticle extends VerticleBase {
     if (Files.isDirectory(client)) {
       router.route("/*").handler(StaticHandler.create(FileSystemAccess.ROOT, client.toString()));
     }
-    router.route().last().handler(ctx -> json(ctx, 404, new JsonObject().put("error", "not-found")
+    router.route().last().handler(ctx -> HttpJson.send(ctx, 404, new JsonObject().put("error", "not-found")
         .put("message", "no such path: " + ctx.request().path())));
     // Never a stack trace to a client: failures become a JSON status, the cause goes to the log.
     router.route().failureHandler(ctx -> {
@@ -161,7 +158,7 @@ public final class SignalingVerticle extends VerticleBase {
       if (status >= 500) {
         log.atError().addKeyValue("path", ctx.request().path()).setCause(ctx.failure()).log("HTTP request failed");
       }
-      json(ctx, status, new JsonObject().put("error", status >= 500 ? "internal" : "bad-request")
+      HttpJson.send(ctx, status, new JsonObject().put("error", status >= 500 ? "internal" : "bad-request")
           .put("message", status >= 500 ? "the node failed to answer; retry" : "the request was not understood"));
     });
     return router;
@@ -174,14 +171,14 @@ public final class SignalingVerticle extends VerticleBase {
   private void ready(RoutingContext ctx) {
     boolean redis = load.redisUp();
     boolean active = "active".equals(load.state());
-    json(ctx, redis && active ? 200 : 503, new JsonObject()
+    HttpJson.send(ctx, redis && active ? 200 : 503, new JsonObject()
         .put("ready", redis && active)
         .put("redis", redis ? "up" : "down")
         .put("state", load.state()));
   }
 
   private void health(RoutingContext ctx) {
-    json(ctx, 200, new JsonObject()
+    HttpJson.send(ctx, 200, new JsonObject()
         .put("status", "up")
         .put("redis", load.redisUp() ? "up" : "down")
         .put("state", load.state())
@@ -191,7 +188,4 @@ public final class SignalingVerticle extends VerticleBase {
         .put("rooms", rooms.localRooms()));
   }
 
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
-  }
 }
