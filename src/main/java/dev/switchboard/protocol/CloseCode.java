@@ -10,6 +10,8 @@ public final class CloseCode {
   public static final short NORMAL = 1000;
   /** The node is shutting down. */
   public static final short GOING_AWAY = 1001;
+  /** The socket's write queue stayed full for too long: a slow consumer (policy violation). */
+  public static final short SLOW_CONSUMER = 1008;
   /** A frame or message was larger than the frame limit. */
   public static final short TOO_LARGE = 1009;
   /** The server failed in a way the client could not cause; reconnect. */

@@ -175,7 +175,7 @@ final class Connection implements PeerLink {
         if (ws.writeQueueFull()) {
           log.atInfo().addKeyValue("room", session == null ? null : session.room())
               .addKeyValue("peer", session == null ? null : session.peer()).log("closing slow consumer");
-          close((short) 1008, "slow consumer");
+          close(CloseCode.SLOW_CONSUMER, "slow consumer");
         }
       });
     }
