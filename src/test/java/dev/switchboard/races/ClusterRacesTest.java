@@ -1,5 +1,7 @@
 package dev.switchboard.races;
 
+import static dev.switchboard.testing.Waits.drain;
+import static dev.switchboard.testing.Waits.sleep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -64,29 +66,11 @@ class ClusterRacesTest {
     return id == null ? o : o.put("id", id);
   }
 
-  private static List<JsonObject> drain(TestPeer p, long quietMs) {
-    List<JsonObject> out = new ArrayList<>();
-    while (true) {
-      try {
-        out.add(p.next(Duration.ofMillis(quietMs)));
-      } catch (AssertionError none) {
-        return out;
-      }
-    }
-  }
 
   private static String types(List<JsonObject> ms) {
     return ms.stream().map(JsonObject::encode).collect(Collectors.joining("\n  ", "\n  ", ""));
   }
 
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-  }
 
   // --- (a) a peer that rejoins on the same node within the 1 s unregister grace ---
 

@@ -1,5 +1,7 @@
 package dev.switchboard.races;
 
+import static dev.switchboard.testing.Waits.drain;
+import static dev.switchboard.testing.Waits.waitFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,32 +30,7 @@ class EpochFailureRacesTest {
     return s;
   }
 
-  private static boolean waitFor(long ms, BooleanSupplier condition) {
-    long deadline = System.currentTimeMillis() + ms;
-    while (System.currentTimeMillis() < deadline) {
-      if (condition.getAsBoolean()) {
-        return true;
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
-    return condition.getAsBoolean();
-  }
 
-  private static List<JsonObject> drain(TestPeer p, long quietMs) {
-    List<JsonObject> out = new ArrayList<>();
-    while (true) {
-      try {
-        out.add(p.next(Duration.ofMillis(quietMs)));
-      } catch (AssertionError none) {
-        return out;
-      }
-    }
-  }
 
   @Test
   @org.junit.jupiter.api.Disabled("open: a join between two nodes' restores after Redis lost its data can hide a"

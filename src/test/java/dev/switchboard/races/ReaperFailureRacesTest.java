@@ -1,5 +1,8 @@
 package dev.switchboard.races;
 
+import static dev.switchboard.testing.Waits.drain;
+import static dev.switchboard.testing.Waits.sleep;
+import static dev.switchboard.testing.Waits.waitFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -72,36 +75,8 @@ class ReaperFailureRacesTest {
     return "reap-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  private static boolean waitFor(long ms, BooleanSupplier condition) {
-    long deadline = System.currentTimeMillis() + ms;
-    while (System.currentTimeMillis() < deadline) {
-      if (condition.getAsBoolean()) {
-        return true;
-      }
-      sleep(5);
-    }
-    return condition.getAsBoolean();
-  }
 
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-  }
 
-  private static List<JsonObject> drain(TestPeer p, long quietMs) {
-    List<JsonObject> out = new ArrayList<>();
-    while (true) {
-      try {
-        out.add(p.next(Duration.ofMillis(quietMs)));
-      } catch (AssertionError none) {
-        return out;
-      }
-    }
-  }
 
   private static List<String> peerIds(JsonObject welcome) {
     return welcome.getJsonArray("peers").stream().map(p -> ((JsonObject) p).getString("peer")).toList();

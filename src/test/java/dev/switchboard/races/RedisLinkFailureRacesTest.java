@@ -1,5 +1,8 @@
 package dev.switchboard.races;
 
+import static dev.switchboard.testing.Waits.drain;
+import static dev.switchboard.testing.Waits.sleep;
+import static dev.switchboard.testing.Waits.waitFor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,36 +56,8 @@ class RedisLinkFailureRacesTest {
     return "link-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  private static boolean waitFor(long ms, BooleanSupplier condition) {
-    long deadline = System.currentTimeMillis() + ms;
-    while (System.currentTimeMillis() < deadline) {
-      if (condition.getAsBoolean()) {
-        return true;
-      }
-      sleep(20);
-    }
-    return condition.getAsBoolean();
-  }
 
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-  }
 
-  private static List<JsonObject> drain(TestPeer p, long quietMs) {
-    List<JsonObject> out = new ArrayList<>();
-    while (true) {
-      try {
-        out.add(p.next(Duration.ofMillis(quietMs)));
-      } catch (AssertionError none) {
-        return out;
-      }
-    }
-  }
 
   // --- A node cut off from Redis past its TTL is reaped; the heartbeat that finds its record
   // gone times out, though Redis ran it: the node never learns, and keeps the reaped sockets. ---
