@@ -4,6 +4,7 @@ import dev.switchboard.config.Config;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.ops.Cli;
+import dev.switchboard.ops.TokenCommand;
 import dev.switchboard.registry.LocalRedis;
 import java.io.IOException;
 import java.util.Arrays;
@@ -12,7 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code java -jar switchboard.jar [--setting value ...]} runs one node until SIGTERM;
- * {@code java -jar switchboard.jar nodes|rooms [room] [--redis-url URL]} prints what Redis holds.
+ * {@code java -jar switchboard.jar nodes|rooms [room] [--redis-url URL]} prints what Redis holds;
+ * {@code java -jar switchboard.jar token --room R [--peer P] [--ttl 1h]} prints a room token.
  */
 public final class Main {
 
@@ -22,6 +24,10 @@ public final class Main {
   public static void main(String[] args) {
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
     System.setProperty("hazelcast.logging.type", "slf4j");
+    if (args.length > 0 && "token".equals(args[0])) {
+      System.exit(TokenCommand.run(Arrays.asList(args), System.getenv(), System.out, System.err));
+      return;
+    }
     if (args.length > 0 && Cli.isCommand(args[0])) {
       System.exit(Cli.run(Arrays.asList(args), System.getenv(), System.out, System.err));
       return;

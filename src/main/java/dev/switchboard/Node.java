@@ -1,9 +1,12 @@
 package dev.switchboard;
 
+import dev.switchboard.auth.RoomTokens;
+import dev.switchboard.auth.TurnCredentials;
 import dev.switchboard.cluster.ClusterBoot;
 import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.config.Config;
 import dev.switchboard.ops.AdminApi;
+import dev.switchboard.ops.Metrics;
 import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.registry.Keys;
 import dev.switchboard.registry.NodeLoad;
@@ -11,6 +14,8 @@ import dev.switchboard.registry.Placement;
 import dev.switchboard.registry.Reaper;
 import dev.switchboard.registry.RoomStore;
 import dev.switchboard.room.Rooms;
+import dev.switchboard.transport.IpLimits;
+import dev.switchboard.transport.OutboundBudget;
 import dev.switchboard.transport.SignalingVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -32,6 +37,9 @@ public final class Node {
 
   private static final Logger log = LoggerFactory.getLogger(Node.class);
 
+  /** How often idle entries leave the per-address table; it is also swept when it fills up. */
+  private static final long IP_SWEEP_MS = 30_000;
+
   /** How long a stopping node waits for its peers' leaves to be written and announced. */
   private static final long STOP_LEAVE_TIMEOUT_MS = 3000;
 
@@ -42,10 +50,12 @@ public final class Node {
   private final NodeLoad load;
   private final Reaper reaper;
   private final Rooms rooms;
+  private final Metrics metrics;
   private final int port;
 
   private Node(Config config, Vertx vertx, Redis redis, NodeChannel channel, NodeLoad load, Reaper reaper,
-               Rooms rooms, int port) {
+               Rooms rooms, Metrics metrics, int port) {
+    this.metrics = metrics;
     this.reaper = reaper;
     this.config = config;
     this.vertx = vertx;
@@ -71,7 +81,8 @@ public final class Node {
           new NodeLoad.Identity(config.nodeId(), config.publicUrl(), version(), System.currentTimeMillis()),
           config.heartbeat(), config.heartbeatTtl(), () -> roomsRef.get().localRooms());
       RoomStore store = new RoomStore(redis, keys, config.redisTimeout(), load::epoch);
-      Rooms rooms = new Rooms(vertx, config.nodeId(), store, channel, config.limits(), config.iceServers());
+      Rooms rooms = new Rooms(vertx, config.nodeId(), store, channel, config.limits(),
+          new TurnCredentials(config.ice()));
       roomsRef.set(rooms);
       // A join that finds a new data epoch asks for a heartbeat now: it notices the loss and
       // starts writing the members back, instead of waiting for the next beat.
@@ -85,11 +96,18 @@ public final class Node {
       AdminApi admin = new AdminApi(config.adminKey(), store, placement, rooms, config.limits().maxPeers());
       rooms.onDrain(load::drain);
       List<SignalingVerticle> verticles = new CopyOnWriteArrayList<>();
+      Metrics metrics = new Metrics();
+      IpLimits ipLimits = new IpLimits(config.access().ipConnections(), config.access().ipConnectRate(),
+          config.access().ipConnectBurst());
+      vertx.setPeriodic(IP_SWEEP_MS, id -> ipLimits.sweep(System.nanoTime() / 1_000_000));
+      SignalingVerticle.Shared shared = new SignalingVerticle.Shared(config, rooms, load, placement, admin,
+          RoomTokens.create(vertx, config.auth()), metrics, ipLimits,
+          new OutboundBudget(config.limits().nodeOutboundBytes()));
       // The node address first (every peer must be reachable once it joins), then the sockets,
       // then the record in Redis (placement sends clients only to a node that takes them).
       return channel.start(rooms::route)
           .compose(v -> vertx.deployVerticle(() -> {
-            SignalingVerticle verticle = new SignalingVerticle(config, rooms, load, placement, admin);
+            SignalingVerticle verticle = new SignalingVerticle(shared);
             verticles.add(verticle);
             return verticle;
           }, new DeploymentOptions().setInstances(config.verticles())))
@@ -112,7 +130,7 @@ public final class Node {
           }))
           .map(v -> {
             int port = verticles.get(0).actualPort();
-            return new Node(config.withHttpPort(port), vertx, redis, channel, load, reaper, rooms, port);
+            return new Node(config.withHttpPort(port), vertx, redis, channel, load, reaper, rooms, metrics, port);
           })
           .onSuccess(node -> log.atInfo()
               .addKeyValue("node", config.nodeId())
@@ -121,8 +139,7 @@ public final class Node {
               .addKeyValue("verticles", config.verticles())
               .addKeyValue("cluster", config.cluster().name())
               .log("node started"))
-          .onSuccess(node -> log.atWarn().addKeyValue("node", config.nodeId())
-              .log("no room tokens are configured: any client may join any room (development mode)"))
+          .onSuccess(node -> warnIfOpen(config))
           .onSuccess(node -> {
             if (config.adminKey().isEmpty()) {
               log.atInfo().addKeyValue("node", config.nodeId())
@@ -131,6 +148,21 @@ public final class Node {
           })
           .onFailure(err -> vertx.close());
     });
+  }
+
+  /** Says, once at start, which protections are off: an operator must not find out from an incident. */
+  private static void warnIfOpen(Config config) {
+    if (!config.auth().enabled()) {
+      log.atWarn().addKeyValue("node", config.nodeId())
+          .log("no room tokens are configured: any client may join any room (set auth.secret or auth.public-key)");
+    } else {
+      log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("auth", config.auth().toString())
+          .log("joins need a room token");
+    }
+    if (config.access().allowedOrigins().contains("*")) {
+      log.atWarn().addKeyValue("node", config.nodeId())
+          .log("pages of any origin may open sockets (set http.allowed-origins)");
+    }
   }
 
   /** The version in the jar's manifest, or {@code dev} when run from classes. */
@@ -161,6 +193,11 @@ public final class Node {
 
   public NodeLoad load() {
     return load;
+  }
+
+  /** The node's refusal counters (also at {@code GET /metrics}). */
+  public Metrics metrics() {
+    return metrics;
   }
 
   /**

@@ -26,9 +26,39 @@ public record Config(
     Duration redisTimeout,
     Cluster cluster,
     Limits limits,
-    JsonArray iceServers,
+    Access access,
+    Auth auth,
+    Ice ice,
     String clientDir,
     String adminKey) {
+
+  /** Who may open a socket: page origins, and how a client's address is told. */
+  public record Access(List<String> allowedOrigins, List<Cidr> trustedProxies, int ipConnections,
+                       int ipConnectRate, int ipConnectBurst) {
+  }
+
+  /** Room tokens: an HS256 secret and/or a public key, and the claims every token must carry. */
+  public record Auth(String secret, PublicKeyPem publicKey, String issuer, String audience, Duration clockSkew) {
+
+    /** True when joins need a token. */
+    public boolean enabled() {
+      return !secret.isEmpty() || publicKey.isPresent();
+    }
+
+    @Override
+    public String toString() {
+      return "Auth[" + (secret.isEmpty() ? "" : "HS256 ") + publicKey + "]";
+    }
+  }
+
+  /** ICE servers for welcome: static entries, and TURN URIs given per-peer REST API credentials. */
+  public record Ice(JsonArray servers, List<String> turnUrls, String turnSecret, Duration turnTtl) {
+
+    @Override
+    public String toString() {
+      return "Ice[" + servers.size() + " static, " + turnUrls.size() + " TURN]";
+    }
+  }
 
   /** Where the node meets the other nodes. */
   public record Cluster(String name, String host, int port, List<String> members, int busPort,
@@ -47,7 +77,11 @@ public record Config(
       Duration joinTimeout,
       Duration ackTimeout,
       int writeQueueBytes,
-      Duration slowConsumerTimeout) {
+      Duration slowConsumerTimeout,
+      int outboundBytes,
+      long nodeOutboundBytes,
+      Duration pingInterval,
+      Duration pongTimeout) {
 
     /** The limits a client is told about in {@code welcome.limits}. */
     public JsonObject toClientJson() {
@@ -65,7 +99,7 @@ public record Config(
   @Override
   public String toString() {
     return "Config[node=" + nodeId + ", http=" + httpHost + ":" + httpPort + ", cluster=" + cluster.name()
-        + ", admin=" + (adminKey.isEmpty() ? "off" : "on") + "]";
+        + ", admin=" + (adminKey.isEmpty() ? "off" : "on") + ", auth=" + (auth.enabled() ? "on" : "off") + "]";
   }
 
   /** True when no Redis is configured and the node starts one itself. */
@@ -76,14 +110,14 @@ public record Config(
   /** A copy with another Redis URL (used once the local Redis has a port). */
   public Config withRedisUrl(String url) {
     return new Config(httpHost, httpPort, nodeId, publicUrl, heartbeat, heartbeatTtl, softCapacity, hardCapacity,
-        verticles, url, redisPrefix, redisTimeout, cluster, limits, iceServers, clientDir, adminKey);
+        verticles, url, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, clientDir, adminKey);
   }
 
   /** A copy with another HTTP port (used once an ephemeral port is bound). */
   public Config withHttpPort(int port) {
     String url = publicUrl.equals("http://127.0.0.1:" + httpPort) ? "http://127.0.0.1:" + port : publicUrl;
     return new Config(httpHost, port, nodeId, url, heartbeat, heartbeatTtl, softCapacity, hardCapacity,
-        verticles, redisUrl, redisPrefix, redisTimeout, cluster, limits, iceServers, clientDir, adminKey);
+        verticles, redisUrl, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, clientDir, adminKey);
   }
 
   /** Builds the typed configuration from parsed setting values, filling derived defaults. */
@@ -127,7 +161,36 @@ public record Config(
         (Duration) v.get("limits.join-timeout"),
         (Duration) v.get("limits.ack-timeout"),
         (Integer) v.get("limits.write-queue-bytes"),
-        (Duration) v.get("limits.slow-consumer-timeout"));
+        (Duration) v.get("limits.slow-consumer-timeout"),
+        (Integer) v.get("limits.outbound-bytes"),
+        ((Integer) v.get("limits.node-outbound-bytes")).longValue(),
+        (Duration) v.get("limits.ping-interval"),
+        (Duration) v.get("limits.pong-timeout"));
+    if (limits.outboundBytes() < limits.writeQueueBytes()) {
+      throw new ConfigException("invalid limits.outbound-bytes: must be at least limits.write-queue-bytes ("
+          + limits.writeQueueBytes() + "); got " + limits.outboundBytes());
+    }
+    if (limits.pongTimeout().compareTo(limits.pingInterval()) <= 0) {
+      throw new ConfigException("invalid limits.pong-timeout: must be longer than limits.ping-interval ("
+          + limits.pingInterval().toMillis() + "ms), or a healthy socket is closed between two pings; got "
+          + limits.pongTimeout().toMillis() + "ms");
+    }
+    @SuppressWarnings("unchecked")
+    Access access = new Access(
+        (List<String>) v.get("http.allowed-origins"),
+        (List<Cidr>) v.get("http.trusted-proxies"),
+        (Integer) v.get("limits.ip-connections"),
+        (Integer) v.get("limits.ip-connect-rate"),
+        (Integer) v.get("limits.ip-connect-burst"));
+    Auth auth = new Auth((String) v.get("auth.secret"), (PublicKeyPem) v.get("auth.public-key"),
+        (String) v.get("auth.issuer"), (String) v.get("auth.audience"), (Duration) v.get("auth.clock-skew"));
+    @SuppressWarnings("unchecked")
+    List<String> turnUrls = (List<String>) v.get("ice.turn-urls");
+    String turnSecret = (String) v.get("ice.turn-secret");
+    if (!turnUrls.isEmpty() && turnSecret.isEmpty()) {
+      throw new ConfigException("invalid ice.turn-urls: TURN URIs need ice.turn-secret to sign credentials");
+    }
+    Ice ice = new Ice((JsonArray) v.get("ice.servers"), turnUrls, turnSecret, (Duration) v.get("ice.turn-ttl"));
     Cluster cluster = new Cluster(
         (String) v.get("cluster.name"),
         (String) v.get("cluster.host"),
@@ -138,7 +201,6 @@ public record Config(
     return new Config(
         (String) v.get("http.host"), port, nodeId, publicUrl, heartbeat, heartbeatTtl, soft, hard, verticles,
         (String) v.get("redis.url"), (String) v.get("redis.prefix"), (Duration) v.get("redis.timeout"),
-        cluster, limits, (JsonArray) v.get("ice.servers"), (String) v.get("client.dir"),
-        (String) v.get("admin.key"));
+        cluster, limits, access, auth, ice, (String) v.get("client.dir"), (String) v.get("admin.key"));
   }
 }

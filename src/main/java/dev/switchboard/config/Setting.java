@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -34,14 +35,17 @@ public record Setting(String name, String defaultValue, String doc, Function<Str
     }
   }
 
+  /** Settings whose values are credentials: never echoed, never logged. */
+  private static final Set<String> SECRETS = Set.of("admin.key", "auth.secret", "ice.turn-secret", "redis.url");
+
   /** True for settings whose values may carry credentials: never echoed, never logged. */
   public boolean isSecret() {
-    return name.equals("admin.key") || name.equals("redis.url");
+    return SECRETS.contains(name);
   }
 
   /** The value as it may be shown: secrets hidden, a URL's password replaced by ***. */
   String redacted(String raw) {
-    if (name.equals("admin.key")) {
+    if (isSecret() && !name.equals("redis.url")) {
       return "***";
     }
     if (name.equals("redis.url")) {
@@ -94,7 +98,8 @@ public record Setting(String name, String defaultValue, String doc, Function<Str
     };
   }
 
-  static Duration parseDuration(String s) {
+  /** Parses {@code 250ms}, {@code 10s}, {@code 2m}, {@code 1h} or plain milliseconds. */
+  public static Duration parseDuration(String s) {
     try {
       if (s.endsWith("ms")) {
         return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
@@ -148,6 +153,68 @@ public record Setting(String name, String defaultValue, String doc, Function<Str
       }
       return a;
     };
+  }
+
+  /**
+   * Comma-separated WebSocket origins: {@code *} (any), or {@code scheme://host[:port]} where
+   * the host may start with {@code *.} for any subdomain. Stored lower-case, without a trailing slash.
+   */
+  static Function<String, Object> originList() {
+    return s -> {
+      List<String> out = new ArrayList<>();
+      for (String part : s.split(",")) {
+        String o = part.trim().toLowerCase(Locale.ROOT);
+        if (o.endsWith("/")) {
+          o = o.substring(0, o.length() - 1);
+        }
+        if (o.isEmpty()) {
+          continue;
+        }
+        if (!o.equals("*") && !o.matches("https?://(\\*\\.)?[a-z0-9.\\-\\[\\]:]+")) {
+          throw new IllegalArgumentException("each origin must be * or scheme://host[:port], "
+              + "the host optionally starting with *.");
+        }
+        out.add(o);
+      }
+      return List.copyOf(out);
+    };
+  }
+
+  /** Comma-separated IP addresses or CIDR blocks ({@code 10.0.0.0/8}, {@code fd00::/8}). */
+  static Function<String, Object> cidrList() {
+    return s -> {
+      List<Cidr> out = new ArrayList<>();
+      for (String part : s.split(",")) {
+        if (!part.isBlank()) {
+          out.add(Cidr.parse(part.trim()));
+        }
+      }
+      return List.copyOf(out);
+    };
+  }
+
+  /** Comma-separated TURN URIs ({@code turn:host:3478?transport=udp}, {@code turns:host:5349}). */
+  static Function<String, Object> turnUrls() {
+    return s -> {
+      List<String> out = new ArrayList<>();
+      for (String part : s.split(",")) {
+        String u = part.trim();
+        if (u.isEmpty()) {
+          continue;
+        }
+        if (!u.matches("turns?:[A-Za-z0-9.\\-\\[\\]:]+(\\?transport=(udp|tcp))?")) {
+          throw new IllegalArgumentException("each entry must be turn:host[:port] or turns:host[:port], "
+              + "optionally with ?transport=udp|tcp");
+        }
+        out.add(u);
+      }
+      return List.copyOf(out);
+    };
+  }
+
+  /** A PEM public key, inline or as the path of a PEM file; empty for none. */
+  static Function<String, Object> publicKey() {
+    return s -> s.isEmpty() ? PublicKeyPem.NONE : PublicKeyPem.load(s);
   }
 
   /** A URL such as {@code redis://host:6379/0}; empty means "start a local Redis". */

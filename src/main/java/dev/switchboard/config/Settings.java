@@ -1,13 +1,17 @@
 package dev.switchboard.config;
 
+import static dev.switchboard.config.Setting.cidrList;
 import static dev.switchboard.config.Setting.duration;
 import static dev.switchboard.config.Setting.httpUrl;
 import static dev.switchboard.config.Setting.iceServers;
 import static dev.switchboard.config.Setting.idString;
 import static dev.switchboard.config.Setting.integer;
 import static dev.switchboard.config.Setting.memberList;
+import static dev.switchboard.config.Setting.originList;
+import static dev.switchboard.config.Setting.publicKey;
 import static dev.switchboard.config.Setting.redisUrl;
 import static dev.switchboard.config.Setting.string;
+import static dev.switchboard.config.Setting.turnUrls;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -24,6 +28,14 @@ public final class Settings {
       // HTTP and WebSocket
       new Setting("http.host", "0.0.0.0", "interface the HTTP/WebSocket server binds", string()),
       new Setting("http.port", "8080", "HTTP/WebSocket port", integer(0, 65535)),
+      new Setting("http.allowed-origins", "*",
+          "comma-separated origins whose pages may open WebSockets (https://app.example.com, "
+              + "https://*.example.com); * allows any page (development). Same-origin pages are always allowed",
+          originList()),
+      new Setting("http.trusted-proxies", "",
+          "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For names the client; "
+              + "empty trusts none and counts the socket's own peer address",
+          cidrList()),
       new Setting("node.id", "", "this node's id in the cluster and Redis; empty picks node-<random>",
           idString("|[A-Za-z0-9._-]{1,64}")),
       new Setting("node.public-url", "",
@@ -64,6 +76,18 @@ public final class Settings {
       new Setting("admin.key", "",
           "bearer key of the admin API (/v1/nodes, /v1/rooms); empty turns the admin API off. Never logged",
           string()),
+      // Room tokens
+      new Setting("auth.secret", "",
+          "HS256 secret of room tokens (at least 32 bytes); with no auth.public-key either, the node runs "
+              + "open. Never logged",
+          Settings::secret),
+      new Setting("auth.public-key", "",
+          "PEM public key of room tokens, inline or a file path: RSA verifies RS256, EC P-256 verifies ES256",
+          publicKey()),
+      new Setting("auth.issuer", "", "iss claim every room token must carry; empty accepts any", string()),
+      new Setting("auth.audience", "", "aud claim every room token must carry; empty accepts any", string()),
+      new Setting("auth.clock-skew", "30s", "tolerance when checking a token's exp and nbf against this clock",
+          duration(Duration.ZERO, Duration.ofMinutes(10))),
       // Limits
       new Setting("limits.frame-bytes", "65536", "largest WebSocket frame/message; larger closes with 1009",
           integer(1024, 16 * 1024 * 1024)),
@@ -81,14 +105,44 @@ public final class Settings {
       new Setting("limits.ack-timeout", "5s",
           "time a relayed message with an id waits for the target's node before error unavailable",
           duration(Duration.ofMillis(100), Duration.ofMinutes(5))),
-      new Setting("limits.write-queue-bytes", "262144",
-          "bytes queued towards one socket before it counts as a slow consumer", integer(4096, 64 * 1024 * 1024)),
+      new Setting("limits.write-queue-bytes", "65536",
+          "bytes waiting towards one socket above which it counts as a slow consumer",
+          integer(1024, 64 * 1024 * 1024)),
       new Setting("limits.slow-consumer-timeout", "10s",
-          "a socket whose write queue stays full this long is closed with 1008",
+          "a socket that stays a slow consumer this long is closed with 1008",
           duration(Duration.ofMillis(100), Duration.ofMinutes(10))),
+      new Setting("limits.outbound-bytes", "1048576",
+          "bytes that may wait towards one socket; one more closes it with 1008 at once",
+          integer(4096, 256 * 1024 * 1024)),
+      new Setting("limits.node-outbound-bytes", "268435456",
+          "bytes that may wait towards all sockets of the node; past it, every slow consumer is closed at once",
+          integer(65536, Integer.MAX_VALUE)),
+      new Setting("limits.ping-interval", "15s",
+          "how often the node pings each socket (under the 60 s idle timeout of common load balancers)",
+          duration(Duration.ofMillis(50), Duration.ofMinutes(5))),
+      new Setting("limits.pong-timeout", "30s",
+          "a socket that sends nothing, not even a pong, this long is closed with 4410; its peer leaves "
+              + "with reason timeout",
+          duration(Duration.ofMillis(100), Duration.ofMinutes(30))),
+      new Setting("limits.ip-connections", "100",
+          "WebSockets one client address may hold open on this node; beyond: HTTP 429",
+          integer(1, 10_000_000)),
+      new Setting("limits.ip-connect-rate", "10",
+          "new WebSockets per second one client address may open on this node, on average; beyond: HTTP 429",
+          integer(1, 1_000_000)),
+      new Setting("limits.ip-connect-burst", "40",
+          "new WebSockets one client address may open in one burst", integer(1, 1_000_000)),
       // Media and client
-      new Setting("ice.servers", "[]", "RTCIceServer objects (JSON array) handed to clients in welcome",
+      new Setting("ice.servers", "[]", "RTCIceServer objects (JSON array) handed to clients in welcome as they are",
           iceServers()),
+      new Setting("ice.turn-urls", "",
+          "comma-separated TURN URIs (turn:turn.example.com:3478?transport=udp) given time-limited credentials",
+          turnUrls()),
+      new Setting("ice.turn-secret", "",
+          "coturn's static-auth-secret (use-auth-secret): signs each peer's TURN credential. Never logged",
+          string()),
+      new Setting("ice.turn-ttl", "24h", "how long a TURN credential handed out in welcome stays valid",
+          duration(Duration.ofMinutes(1), Duration.ofDays(7))),
       new Setting("client.dir", "client", "directory served at / (the demo page and the client module)",
           string())
   );
@@ -100,6 +154,14 @@ public final class Settings {
   }
 
   private Settings() {
+  }
+
+  /** A shared secret: empty, or at least 32 bytes (256 bits, the strength of HMAC-SHA256). */
+  private static Object secret(String s) {
+    if (!s.isEmpty() && s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+      throw new IllegalArgumentException("must be empty or at least 32 bytes long");
+    }
+    return s;
   }
 
   /** The setting with this name, or {@code null}. */

@@ -204,7 +204,7 @@ public final class PeerSession {
     if (leaveAfterJoin != null) {
       return leave(leaveAfterJoin);
     }
-    link.send(ServerMessage.welcome(peer, room, rooms.nodeId(), others, rooms.iceServers(),
+    link.send(ServerMessage.welcome(peer, room, rooms.nodeId(), others, rooms.iceServers(peer),
         rooms.limits().toClientJson()));
     while (!buffered.isEmpty()) {
       inbox.deliver(buffered.poll());

@@ -12,6 +12,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import dev.switchboard.auth.TurnCredentials;
 import io.vertx.core.json.JsonArray;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,7 +30,7 @@ public final class Rooms {
   private final RoomStore store;
   private final NodeChannel channel;
   private final Config.Limits limits;
-  private final JsonArray iceServers;
+  private final TurnCredentials ice;
   private final RoomDirectory directory = new RoomDirectory();
   /** Local peers by {@code room/peer}: the exact answer to "is this peer here". */
   private final ConcurrentHashMap<String, PeerSession> local = new ConcurrentHashMap<>();
@@ -42,13 +43,13 @@ public final class Rooms {
   private static final long IDLE_POLL_MS = 20;
 
   public Rooms(Vertx vertx, String nodeId, RoomStore store, NodeChannel channel, Config.Limits limits,
-               JsonArray iceServers) {
+               TurnCredentials ice) {
     this.vertx = vertx;
     this.nodeId = nodeId;
     this.store = store;
     this.channel = channel;
     this.limits = limits;
-    this.iceServers = iceServers;
+    this.ice = ice;
   }
 
   /** A new, not yet joined session for a socket whose handlers run on {@code context}. */
@@ -249,8 +250,9 @@ public final class Rooms {
     return limits;
   }
 
-  JsonArray iceServers() {
-    return iceServers;
+  /** The ICE servers for {@code peer}'s welcome, TURN credentials included. */
+  JsonArray iceServers(String peer) {
+    return ice.iceServers(peer, System.currentTimeMillis());
   }
 
   private static String key(String room, String peer) {

@@ -1,72 +1,77 @@
 package dev.switchboard.transport;
 
+import dev.switchboard.auth.RoomTokens;
 import dev.switchboard.config.Config;
+import dev.switchboard.ops.Metrics.Refusal;
 import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.CloseCode;
-import dev.switchboard.protocol.Codec;
 import dev.switchboard.protocol.Decoded;
 import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.LeaveReason;
 import dev.switchboard.protocol.ServerMessage;
-import dev.switchboard.registry.NodeLoad;
 import dev.switchboard.room.PeerLink;
 import dev.switchboard.room.PeerSession;
-import dev.switchboard.room.Rooms;
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One browser's WebSocket: join timeout, rate limit, parsing, the outbound side, and the hand-off
- * of each valid message to its {@link PeerSession}. All of it runs on the socket's event loop.
+ * One browser's WebSocket: join timeout, token check, rate limit, parsing, heartbeats, the
+ * bounded outbound side, and the hand-off of each valid message to its {@link PeerSession}. All
+ * of it runs on the socket's event loop.
+ *
+ * <p>Outbound bytes are counted from the moment a frame is written until the kernel has taken
+ * it (the write's future). A socket with more than {@code limits.write-queue-bytes} waiting is a
+ * slow consumer: it is closed with 1008 if it stays one for {@code limits.slow-consumer-timeout},
+ * at once if its backlog would pass {@code limits.outbound-bytes}, and at once while the whole
+ * node holds more than {@code limits.node-outbound-bytes}. Nothing is dropped silently: a frame
+ * is either written or the socket is closed and its peer leaves the room.
  */
 final class Connection implements PeerLink {
 
   private static final Logger log = LoggerFactory.getLogger(Connection.class);
+  /** RFC 6455 §5.5.2 allows 125 bytes of ping payload; the node sends none. */
+  private static final Buffer PING = Buffer.buffer();
 
-  private final Vertx vertx;
+  private final SocketServices s;
   private final ServerWebSocket ws;
   private final Context context;
-  private final Rooms rooms;
-  private final Codec codec;
-  private final NodeLoad load;
   private final Config.Limits limits;
   private final RateLimit rate;
   private final long joinTimer;
+  private final Consumer<Connection> onGone;
   private PeerSession session;
   private boolean closed;
   private long slowTimer = -1;
+  /** Bytes written and not yet taken by the kernel. */
+  private long pending;
+  /** When the client last sent anything (a frame or a pong), in ms of the monotonic clock. */
+  private long lastHeard;
 
-  private final Consumer<Connection> onGone;
-
-  Connection(Vertx vertx, ServerWebSocket ws, Rooms rooms, Codec codec, NodeLoad load, Config.Limits limits,
-             Consumer<Connection> onGone) {
-    this.onGone = onGone;
-    this.vertx = vertx;
+  Connection(SocketServices services, ServerWebSocket ws, Consumer<Connection> onGone) {
+    this.s = services;
     this.ws = ws;
-    this.context = vertx.getOrCreateContext();
-    this.rooms = rooms;
-    this.codec = codec;
-    this.load = load;
-    this.limits = limits;
-    this.rate = new RateLimit(limits.rate(), limits.rateBurst(), limits.rateCloseAfter().toMillis(), now());
-    ws.setWriteQueueMaxSize(limits.writeQueueBytes());
+    this.onGone = onGone;
+    this.context = services.vertx().getOrCreateContext();
+    this.limits = services.limits();
+    this.lastHeard = now();
+    this.rate = new RateLimit(limits.rate(), limits.rateBurst(), limits.rateCloseAfter().toMillis(), lastHeard);
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(this::onBinary);
+    ws.pongHandler(b -> lastHeard = now());
     ws.closeHandler(v -> onClosed());
     ws.exceptionHandler(this::onError);
-    ws.drainHandler(v -> cancelSlowTimer());
-    joinTimer = vertx.setTimer(limits.joinTimeout().toMillis(), id -> {
+    joinTimer = services.vertx().setTimer(limits.joinTimeout().toMillis(), id -> {
       if (session == null) {
+        s.metrics().count(Refusal.JOIN_TIMEOUT);
         close(CloseCode.JOIN_TIMEOUT, "no join within " + limits.joinTimeout().toMillis() + "ms");
       }
     });
-    load.connected();
+    services.load().connected();
   }
 
   /**
@@ -75,15 +80,20 @@ final class Connection implements PeerLink {
    * stays over the rate is closed).
    */
   private void onText(String text) {
+    lastHeard = now();
     if (closed) {
       return;
     }
-    Decoded decoded = codec.decode(text);
-    switch (rate.take(now())) {
+    Decoded decoded = s.codec().decode(text);
+    switch (rate.take(lastHeard)) {
       case ACCEPT -> handle(decoded);
-      case REFUSE -> send(ServerMessage.error(ErrorCode.RATE_LIMITED,
-          "over " + limits.rate() + " messages/s; this message was dropped", idOf(decoded)));
+      case REFUSE -> {
+        s.metrics().count(Refusal.RATE_LIMITED);
+        send(ServerMessage.error(ErrorCode.RATE_LIMITED,
+            "over " + limits.rate() + " messages/s; this message was dropped", idOf(decoded)));
+      }
       case CLOSE -> {
+        s.metrics().count(Refusal.RATE_CLOSED);
         send(ServerMessage.error(ErrorCode.RATE_LIMITED, "over the rate limit for too long", idOf(decoded)));
         close(CloseCode.RATE_LIMITED, "rate limit exceeded");
       }
@@ -103,20 +113,25 @@ final class Connection implements PeerLink {
     log.atDebug().addKeyValue("remote", String.valueOf(ws.remoteAddress()))
         .addKeyValue("error", String.valueOf(err.getMessage())).log("socket error");
     if (err instanceof CorruptedWebSocketFrameException c) {
+      s.metrics().count(Refusal.BAD_FRAME);
       close((short) c.closeStatus().code(), c.closeStatus().reasonText());
     } else if (err instanceof IllegalStateException && String.valueOf(err.getMessage()).contains("max message size")) {
+      s.metrics().count(Refusal.BAD_FRAME);
       close(CloseCode.TOO_LARGE, "message larger than " + limits.frameBytes() + " bytes");
     }
   }
 
   private void onBinary(Buffer data) {
+    lastHeard = now();
     if (!closed) {
+      s.metrics().count(Refusal.BAD_MESSAGE);
       send(ServerMessage.error(ErrorCode.BAD_REQUEST, "binary frames are not accepted; send JSON text", null));
     }
   }
 
   private void handle(Decoded decoded) {
     if (decoded instanceof Decoded.Rejected r) {
+      s.metrics().count(session == null ? Refusal.BAD_JOIN : Refusal.BAD_MESSAGE);
       send(ServerMessage.error(r.code(), r.reason(), r.id()));
       if (session == null) {
         close(CloseCode.BAD_JOIN, "the first message must be a valid join");
@@ -126,10 +141,11 @@ final class Connection implements PeerLink {
     ClientMessage m = ((Decoded.Ok) decoded).message();
     if (session == null) {
       if (m instanceof ClientMessage.Join join) {
-        vertx.cancelTimer(joinTimer);
-        session = rooms.newSession(this, context);
-        session.join(join);
+        s.vertx().cancelTimer(joinTimer);
+        session = s.rooms().newSession(this, context);
+        admit(join);
       } else {
+        s.metrics().count(Refusal.BAD_JOIN);
         send(ServerMessage.error(ErrorCode.NOT_JOINED, "the first message must be join", m.id()));
         close(CloseCode.BAD_JOIN, "the first message must be join");
       }
@@ -140,7 +156,7 @@ final class Connection implements PeerLink {
       return;
     }
     if (m instanceof ClientMessage.Join) {
-      send(ServerMessage.error(ErrorCode.ALREADY_JOINED, "this socket already joined room " + session.room(), m.id()));
+      send(ServerMessage.error(ErrorCode.ALREADY_JOINED, "this socket already sent join", m.id()));
       return;
     }
     if (!session.isJoined()) {
@@ -151,8 +167,8 @@ final class Connection implements PeerLink {
       session.relay(r);
     } else if (m instanceof ClientMessage.Broadcast b) {
       session.broadcast(b);
-    } else if (m instanceof ClientMessage.State s) {
-      session.state(s);
+    } else if (m instanceof ClientMessage.State st) {
+      session.state(st);
     } else if (m instanceof ClientMessage.Leave l) {
       session.leave(LeaveReason.LEFT).onComplete(ar -> {
         if (l.id() != null) {
@@ -163,23 +179,106 @@ final class Connection implements PeerLink {
     }
   }
 
+  /**
+   * Checks the join's token (when the node requires one), then joins. Messages that arrive
+   * meanwhile are answered {@code not-joined}; a socket that closes meanwhile never joins.
+   */
+  private void admit(ClientMessage.Join join) {
+    RoomTokens tokens = s.tokens();
+    if (tokens == null) {
+      session.join(join);
+      return;
+    }
+    tokens.admit(join).onComplete(ar -> {
+      if (closed) {
+        return;
+      }
+      RoomTokens.Admission a = ar.succeeded() ? ar.result()
+          : new RoomTokens.Refused(ErrorCode.UNAUTHORIZED, CloseCode.UNAUTHORIZED, "the token could not be checked");
+      if (a instanceof RoomTokens.Granted g) {
+        session.join(g.join());
+      } else if (a instanceof RoomTokens.Refused r) {
+        s.metrics().count(r.close() == CloseCode.FORBIDDEN ? Refusal.FORBIDDEN : Refusal.UNAUTHORIZED);
+        log.atInfo().addKeyValue("room", join.room()).addKeyValue("remote", String.valueOf(ws.remoteAddress()))
+            .addKeyValue("code", r.close()).addKeyValue("reason", r.reason()).log("join refused");
+        send(ServerMessage.error(r.error(), r.reason(), join.id()));
+        close(r.close(), r.error().wire());
+      }
+    });
+  }
+
   @Override
   public boolean send(String frame) {
     if (closed || ws.isClosed()) {
       return false;
     }
-    ws.writeTextMessage(frame);
-    if (slowTimer < 0 && ws.writeQueueFull()) {
-      slowTimer = vertx.setTimer(limits.slowConsumerTimeout().toMillis(), id -> {
-        slowTimer = -1;
-        if (ws.writeQueueFull()) {
-          log.atInfo().addKeyValue("room", session == null ? null : session.room())
-              .addKeyValue("peer", session == null ? null : session.peer()).log("closing slow consumer");
-          close(CloseCode.SLOW_CONSUMER, "slow consumer");
-        }
-      });
+    int bytes = Utf8.length(frame);
+    if (pending + bytes > limits.outboundBytes()) {
+      terminateSlow("more than " + limits.outboundBytes() + " bytes waiting");
+      return false;
+    }
+    pending += bytes;
+    s.outbound().add(bytes);
+    ws.writeTextMessage(frame).onComplete(ar -> {
+      pending -= bytes;
+      s.outbound().add(-bytes);
+      if (pending <= limits.writeQueueBytes()) {
+        cancelSlowTimer();
+      }
+    });
+    if (pending > limits.writeQueueBytes()) {
+      if (s.outbound().exceeded()) {
+        terminateSlow("the node's outbound bytes are over their limit");
+      } else if (slowTimer < 0) {
+        slowTimer = s.vertx().setTimer(limits.slowConsumerTimeout().toMillis(), id -> {
+          slowTimer = -1;
+          if (pending > limits.writeQueueBytes()) {
+            terminateSlow("a slow consumer for " + limits.slowConsumerTimeout().toMillis() + "ms");
+          }
+        });
+      }
     }
     return true;
+  }
+
+  /**
+   * Called by the verticle every {@code limits.ping-interval}: pings the client, or, when it has
+   * sent nothing (not even a pong) for {@code limits.pong-timeout}, closes the socket and makes
+   * its peer leave with reason {@code timeout}.
+   */
+  void heartbeat(long nowMs) {
+    if (closed) {
+      return;
+    }
+    if (nowMs - lastHeard > limits.pongTimeout().toMillis()) {
+      s.metrics().count(Refusal.PONG_TIMEOUT);
+      log.atInfo().addKeyValue("room", session == null ? null : session.room())
+          .addKeyValue("peer", session == null ? null : session.peer())
+          .addKeyValue("silentMs", nowMs - lastHeard).log("closing a socket that stopped answering pings");
+      terminate(CloseCode.PONG_TIMEOUT, "no pong within " + limits.pongTimeout().toMillis() + "ms",
+          LeaveReason.TIMEOUT);
+      return;
+    }
+    ws.writePing(PING);
+  }
+
+  private void terminateSlow(String why) {
+    s.metrics().count(Refusal.SLOW_CONSUMER);
+    log.atInfo().addKeyValue("room", session == null ? null : session.room())
+        .addKeyValue("peer", session == null ? null : session.peer())
+        .addKeyValue("pendingBytes", pending).addKeyValue("why", why).log("closing slow consumer");
+    terminate(CloseCode.SLOW_CONSUMER, "slow consumer", LeaveReason.DISCONNECTED);
+  }
+
+  /**
+   * Closes the socket and makes its peer leave now, with {@code reason}: a client that does not
+   * read may take the close handshake's whole timeout to go, and the room should not wait.
+   */
+  private void terminate(short code, String text, LeaveReason reason) {
+    close(code, text);
+    if (session != null) {
+      session.leave(reason);
+    }
   }
 
   @Override
@@ -194,9 +293,9 @@ final class Connection implements PeerLink {
   private void onClosed() {
     closed = true;
     onGone.accept(this);
-    vertx.cancelTimer(joinTimer);
+    s.vertx().cancelTimer(joinTimer);
     cancelSlowTimer();
-    load.disconnected();
+    s.load().disconnected();
     if (session != null) {
       session.leave(LeaveReason.DISCONNECTED);
     }
@@ -204,12 +303,17 @@ final class Connection implements PeerLink {
 
   private void cancelSlowTimer() {
     if (slowTimer >= 0) {
-      vertx.cancelTimer(slowTimer);
+      s.vertx().cancelTimer(slowTimer);
       slowTimer = -1;
     }
   }
 
-  private static long now() {
+  /** Bytes written to this socket and not yet taken by the kernel. */
+  long pendingBytes() {
+    return pending;
+  }
+
+  static long now() {
     return System.nanoTime() / 1_000_000;
   }
 }

@@ -1,6 +1,10 @@
 package dev.switchboard.transport;
 
+import dev.switchboard.auth.Origins;
+import dev.switchboard.auth.RoomTokens;
 import dev.switchboard.config.Config;
+import dev.switchboard.ops.Metrics;
+import dev.switchboard.ops.Metrics.Refusal;
 import dev.switchboard.ops.AdminApi;
 import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.protocol.Codec;
@@ -41,27 +45,43 @@ public final class SignalingVerticle extends VerticleBase {
   private final Config config;
   private final Rooms rooms;
   private final NodeLoad load;
+  private final Placement placement;
+  private final AdminApi admin;
+  private final Shared shared;
+  private SocketServices services;
+  private final IpLimits ipLimits;
+  private final Origins origins;
   private HttpServer server;
   /** The sockets of this verticle; touched only on its event loop. */
   private final Set<Connection> open = new HashSet<>();
 
-  private final Placement placement;
-  private Codec codec;
+  /** Everything a node's verticles share; each verticle is one event loop's HTTP server. */
+  public record Shared(Config config, Rooms rooms, NodeLoad load, Placement placement, AdminApi admin,
+                       RoomTokens tokens, Metrics metrics, IpLimits ipLimits, OutboundBudget outbound) {
+  }
 
-  private final AdminApi admin;
-
-  public SignalingVerticle(Config config, Rooms rooms, NodeLoad load, Placement placement, AdminApi admin) {
-    this.admin = admin;
-    this.config = config;
-    this.rooms = rooms;
-    this.load = load;
-    this.placement = placement;
+  public SignalingVerticle(Shared shared) {
+    this.config = shared.config();
+    this.rooms = shared.rooms();
+    this.load = shared.load();
+    this.placement = shared.placement();
+    this.admin = shared.admin();
+    this.ipLimits = shared.ipLimits();
+    this.origins = new Origins(config.access().allowedOrigins());
+    this.shared = shared;
   }
 
   @Override
   public Future<?> start() {
     Config.Limits limits = config.limits();
-    codec = new Codec(limits.metaBytes(), limits.stateBytes());
+    services = new SocketServices(vertx, rooms, new Codec(limits.metaBytes(), limits.stateBytes()), load, limits,
+        shared.tokens(), shared.metrics(), shared.outbound());
+    vertx.setPeriodic(limits.pingInterval().toMillis(), id -> {
+      long now = Connection.now();
+      for (Connection c : List.copyOf(open)) {
+        c.heartbeat(now);
+      }
+    });
     HttpServerOptions options = new HttpServerOptions()
         .setHost(config.httpHost())
         .setPort(config.httpPort())
@@ -103,7 +123,14 @@ public final class SignalingVerticle extends VerticleBase {
       HttpJson.send(ctx, 400, HttpJson.body("bad-request", "GET /ws must be a WebSocket upgrade"));
       return;
     }
+    String origin = ctx.request().getHeader("Origin");
+    if (!origins.allows(origin, ctx.request().getHeader("Host"))) {
+      refuse(ctx, Refusal.ORIGIN, 403, "origin-not-allowed",
+          "pages of this origin may not open sockets here (http.allowed-origins)", origin);
+      return;
+    }
     if (load.connections() >= config.hardCapacity()) {
+      shared.metrics().count(Refusal.NODE_FULL);
       ctx.request().pause();
       placement.choose(null, config.nodeId()).onComplete(ar -> {
         JsonObject body = HttpJson.body("full", "this node is at capacity; connect to the node named here, or retry");
@@ -115,8 +142,43 @@ public final class SignalingVerticle extends VerticleBase {
       });
       return;
     }
-    ctx.request().toWebSocket().onSuccess(ws ->
-        open.add(new Connection(vertx, ws, rooms, codec, load, config.limits(), open::remove)));
+    String address = ClientAddress.of(ctx.request(), config.access().trustedProxies());
+    Refusal refusal = ipLimits.acquire(address, Connection.now());
+    if (refusal != null) {
+      ctx.response().putHeader("Retry-After", "1");
+      refuse(ctx, refusal, refusal == Refusal.IP_TABLE_FULL ? 503 : 429, "too-many-connections",
+          refusal == Refusal.IP_RATE ? "too many new sockets from this address; retry in a second"
+              : refusal == Refusal.IP_CONNECTIONS ? "too many open sockets from this address"
+              : "the node tracks too many client addresses; retry", address);
+      return;
+    }
+    ctx.request().toWebSocket().onComplete(ar -> {
+      if (ar.failed()) {
+        ipLimits.release(address);
+        return;
+      }
+      open.add(new Connection(services, ar.result(), c -> {
+        open.remove(c);
+        ipLimits.release(address);
+      }));
+    });
+  }
+
+  /** Refuses an upgrade with {@code status} and a JSON body, counts it and logs it for the operator. */
+  private void refuse(RoutingContext ctx, Refusal why, int status, String code, String message, String subject) {
+    shared.metrics().count(why);
+    // Debug, not info: a flood of refusals must not become a flood of log lines; /metrics counts them.
+    log.atDebug().addKeyValue("reason", why.label()).addKeyValue("status", status)
+        .addKeyValue("remote", String.valueOf(ctx.request().remoteAddress()))
+        .addKeyValue("subject", subject).log("socket refused");
+    HttpJson.send(ctx, status, HttpJson.body(code, message));
+  }
+
+  /** {@code GET /metrics}: the node's counters and gauges in the Prometheus text format. */
+  private void metrics(RoutingContext ctx) {
+    ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(shared.metrics().prometheus(load.connections(), rooms.localPeers(), rooms.localRooms(),
+            shared.outbound().bytes()));
   }
 
   /** {@code GET /v1/placement?room=R}: the node a client should connect to. */
@@ -144,6 +206,7 @@ public final class SignalingVerticle extends VerticleBase {
     router.get(WS_PATH).handler(this::upgrade);
     router.get("/health").handler(this::health);
     router.get("/ready").handler(this::ready);
+    router.get("/metrics").handler(this::metrics);
     router.get("/v1/placement").handler(this::placement);
     admin.mount(router);
     Path client = Path.of(config.clientDir()).toAbsolutePath();

@@ -1,6 +1,7 @@
 package dev.switchboard.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -59,8 +60,17 @@ class ConfigLoaderTest {
     assertTrue(c.embeddedRedis());
     assertEquals("sb:", c.redisPrefix());
     assertEquals(Duration.ofSeconds(2), c.redisTimeout());
-    assertEquals(new JsonArray(), c.iceServers());
+    assertEquals(new Config.Ice(new JsonArray(), List.of(), "", Duration.ofHours(24)), c.ice());
     assertEquals("client", c.clientDir());
+  }
+
+  @Test
+  @DisplayName("by default the node runs open: no tokens, any origin, no trusted proxies")
+  void defaultAccess() {
+    Config c = load(List.of(), Map.of());
+    assertFalse(c.auth().enabled());
+    assertEquals(new Config.Auth("", PublicKeyPem.NONE, "", "", Duration.ofSeconds(30)), c.auth());
+    assertEquals(new Config.Access(List.of("*"), List.of(), 100, 10, 40), c.access());
   }
 
   @Test
@@ -68,7 +78,8 @@ class ConfigLoaderTest {
   void defaultLimits() {
     Config.Limits l = load(List.of(), Map.of()).limits();
     assertEquals(new Config.Limits(65536, 1024, 1024, 25, 50, 100, Duration.ofSeconds(5),
-        Duration.ofSeconds(10), Duration.ofSeconds(5), 262144, Duration.ofSeconds(10)), l);
+        Duration.ofSeconds(10), Duration.ofSeconds(5), 65536, Duration.ofSeconds(10), 1048576, 268435456L,
+        Duration.ofSeconds(15), Duration.ofSeconds(30)), l);
   }
 
   @Test
@@ -174,7 +185,7 @@ class ConfigLoaderTest {
   void iceServersFlag() {
     Config c = loadArgs("--ice-servers", "[{\"urls\":\"stun:stun.example.org:3478\"}]");
     assertEquals(new JsonArray().add(new JsonObject().put("urls", "stun:stun.example.org:3478")),
-        c.iceServers());
+        c.ice().servers());
   }
 
   @Test
