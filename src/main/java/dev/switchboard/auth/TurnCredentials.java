@@ -34,7 +34,7 @@ public final class TurnCredentials {
     if (!ice.turnUrls().isEmpty() && key != null) {
       String username = (nowMillis / 1000 + ice.turnTtl().toSeconds()) + ":" + peer;
       out.add(new JsonObject()
-          .put("urls", new JsonArray(ice.turnUrls()))
+          .put("urls", new JsonArray(new java.util.ArrayList<>(ice.turnUrls())))
           .put("username", username)
           .put("credential", credential(username)));
     }

@@ -12,6 +12,8 @@ public final class CloseCode {
   public static final short GOING_AWAY = 1001;
   /** The socket's write queue stayed full for too long: a slow consumer (policy violation). */
   public static final short SLOW_CONSUMER = 1008;
+  /** A text frame was not valid UTF-8 (RFC 6455 §8.1). */
+  public static final short INVALID_DATA = 1007;
   /** A frame or message was larger than the frame limit. */
   public static final short TOO_LARGE = 1009;
   /** The server failed in a way the client could not cause; reconnect. */

@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * node holds more than {@code limits.node-outbound-bytes}. Nothing is dropped silently: a frame
  * is either written or the socket is closed and its peer leaves the room.
  */
-final class Connection implements PeerLink {
+final class Connection implements PeerLink, InboundMessages.Sink {
 
   private static final Logger log = LoggerFactory.getLogger(Connection.class);
   /** RFC 6455 §5.5.2 allows 125 bytes of ping payload; the node sends none. */
@@ -60,8 +60,7 @@ final class Connection implements PeerLink {
     this.limits = services.limits();
     this.lastHeard = now();
     this.rate = new RateLimit(limits.rate(), limits.rateBurst(), limits.rateCloseAfter().toMillis(), lastHeard);
-    ws.textMessageHandler(this::onText);
-    ws.binaryMessageHandler(this::onBinary);
+    ws.frameHandler(new InboundMessages(limits.frameBytes(), this));
     ws.pongHandler(b -> lastHeard = now());
     ws.closeHandler(v -> onClosed());
     ws.exceptionHandler(this::onError);
@@ -79,7 +78,8 @@ final class Connection implements PeerLink {
    * still repeats its {@code id} (frames are bounded by the frame limit, and a sender that
    * stays over the rate is closed).
    */
-  private void onText(String text) {
+  @Override
+  public void text(String text) {
     lastHeard = now();
     if (closed) {
       return;
@@ -106,26 +106,45 @@ final class Connection implements PeerLink {
   }
 
   /**
-   * A frame the WebSocket layer refused: too large (1009), invalid UTF-8 (1007), or another
-   * protocol violation. The socket is closed with the code the violation calls for.
+   * A frame Netty's decoder refused: larger than the frame limit (1009), or another violation
+   * of RFC 6455 (1002). The socket is closed with the code the violation calls for.
    */
   private void onError(Throwable err) {
     log.atDebug().addKeyValue("remote", String.valueOf(ws.remoteAddress()))
         .addKeyValue("error", String.valueOf(err.getMessage())).log("socket error");
     if (err instanceof CorruptedWebSocketFrameException c) {
-      s.metrics().count(Refusal.BAD_FRAME);
-      close((short) c.closeStatus().code(), c.closeStatus().reasonText());
-    } else if (err instanceof IllegalStateException && String.valueOf(err.getMessage()).contains("max message size")) {
-      s.metrics().count(Refusal.BAD_FRAME);
-      close(CloseCode.TOO_LARGE, "message larger than " + limits.frameBytes() + " bytes");
+      violation((short) c.closeStatus().code(), c.closeStatus().reasonText());
     }
   }
 
-  private void onBinary(Buffer data) {
+  /** A message too large in sum (1009), or a text message that is not UTF-8 (1007). */
+  @Override
+  public void violation(short code, String reason) {
+    s.metrics().count(Refusal.BAD_FRAME);
+    close(code, reason);
+  }
+
+  /** Binary messages are refused; they count against the rate like any message. */
+  @Override
+  public void binary() {
     lastHeard = now();
-    if (!closed) {
-      s.metrics().count(Refusal.BAD_MESSAGE);
-      send(ServerMessage.error(ErrorCode.BAD_REQUEST, "binary frames are not accepted; send JSON text", null));
+    if (closed) {
+      return;
+    }
+    switch (rate.take(lastHeard)) {
+      case ACCEPT -> {
+        s.metrics().count(Refusal.BAD_MESSAGE);
+        send(ServerMessage.error(ErrorCode.BAD_REQUEST, "binary frames are not accepted; send JSON text", null));
+      }
+      case REFUSE -> {
+        s.metrics().count(Refusal.RATE_LIMITED);
+        send(ServerMessage.error(ErrorCode.RATE_LIMITED, "over " + limits.rate() + " messages/s", null));
+      }
+      case CLOSE -> {
+        s.metrics().count(Refusal.RATE_CLOSED);
+        close(CloseCode.RATE_LIMITED, "rate limit exceeded");
+      }
+      default -> throw new IllegalStateException();
     }
   }
 

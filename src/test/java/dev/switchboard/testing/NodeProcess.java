@@ -31,6 +31,7 @@ public final class NodeProcess implements AutoCloseable {
         "-Xmx256m", "-Dlogback.configurationFile=logback.xml", "-cp", System.getProperty("java.class.path"),
         "dev.switchboard.Main", "--http-host", "127.0.0.1", "--http-port", Integer.toString(port),
         "--node-id", nodeId, "--node-verticles", "1"));
+    cmd.addAll(TestCluster.LOOPBACK_CLIENTS);
     cmd.addAll(flags);
     Path log = Files.createTempFile("switchboard-" + nodeId, ".log");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());

@@ -40,6 +40,14 @@ public final class TestCluster implements AutoCloseable {
     this.redis = Redis.createClient(clientVertx, redisServer.url());
   }
 
+  /**
+   * Every test client connects from 127.0.0.1: per-address limits sized for the internet would
+   * refuse the tests' own crowds. Tests of those limits set them again (later flags win).
+   */
+  public static final List<String> LOOPBACK_CLIENTS = List.of(
+      "--limits-ip-connections", "1000000", "--limits-ip-connect-rate", "1000000",
+      "--limits-ip-connect-burst", "1000000");
+
   /** Starts Redis and {@code size} nodes, each with these extra settings ({@code --name value}). */
   public static TestCluster start(int size, Map<String, String> settings) {
     LocalRedis redis;
@@ -71,6 +79,7 @@ public final class TestCluster implements AutoCloseable {
         "--cluster-name", clusterName,
         "--cluster-port", Integer.toString(clusterPort),
         "--cluster-members", "127.0.0.1:" + clusterPort));
+    args.addAll(LOOPBACK_CLIENTS);
     settings.forEach((k, v) -> {
       args.add("--" + k);
       args.add(v);

@@ -9,6 +9,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -65,6 +66,11 @@ public final class TestPeer implements AutoCloseable {
 
   public void sendBinary(Buffer data) {
     ws.writeBinaryMessage(data).await();
+  }
+
+  /** Writes one raw frame as it is (fragments, text frames of arbitrary bytes, ...). */
+  public void sendFrame(WebSocketFrame frame) {
+    ws.writeFrame(frame).await();
   }
 
   /** The next message, failing the test if none comes in time. */
