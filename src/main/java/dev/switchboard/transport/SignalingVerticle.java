@@ -37,6 +37,12 @@ import org.slf4j.LoggerFactory;
 public final class SignalingVerticle extends VerticleBase {
 
   public static final String WS_PATH = "/ws";
+  /**
+   * How long a socket the node closes may take to answer the close frame before its TCP
+   * connection is dropped. A live browser answers in a round trip; a dead or stalled one never
+   * does, and holds its buffers until then.
+   */
+  static final int CLOSE_HANDSHAKE_SECONDS = 3;
   /** What a full node tells a client to wait before trying again. */
   static final int RETRY_AFTER_SECONDS = 5;
 
@@ -86,7 +92,8 @@ public final class SignalingVerticle extends VerticleBase {
         .setHost(config.httpHost())
         .setPort(config.httpPort())
         .setMaxWebSocketFrameSize(limits.frameBytes())
-        .setMaxWebSocketMessageSize(limits.frameBytes());
+        .setMaxWebSocketMessageSize(limits.frameBytes())
+        .setWebSocketClosingTimeout(CLOSE_HANDSHAKE_SECONDS);
     server = vertx.createHttpServer(options).requestHandler(router());
     return server.listen();
   }

@@ -73,14 +73,13 @@ public final class FuzzJson {
 
   /** A message id: absent ({@code null}), an integer, a string, or something that is not an id. */
   public static Object messageId(FuzzedDataProvider d) {
-    return switch (d.consumeInt(0, 7)) {
-      case 0, 1 -> null;
-      case 2 -> d.consumeInt(0, 1000);
-      case 3 -> d.consumeLong();
-      case 4 -> d.consumeString(70);
-      case 5 -> "m" + d.consumeInt(0, 9);
-      case 6 -> d.consumeRegularDouble();
-      default -> value(d, 1);
+    return switch (d.consumeInt(0, 9)) {
+      case 0, 1, 2 -> null;
+      case 3, 4 -> d.consumeInt(0, 1000);
+      case 5, 6 -> "m" + d.consumeInt(0, 9);
+      case 7 -> d.consumeLong();
+      case 8 -> d.consumeString(70);
+      default -> d.consumeBoolean() ? d.consumeRegularDouble() : value(d, 1);
     };
   }
 

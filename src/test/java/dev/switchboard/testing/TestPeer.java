@@ -60,6 +60,11 @@ public final class TestPeer implements AutoCloseable {
     ws.writeTextMessage(message.encode()).await();
   }
 
+  /** Stops reading from the socket, like a frozen or overwhelmed client: pings go unanswered, data piles up. */
+  public void stopReading() {
+    ws.pause();
+  }
+
   public void sendRaw(String text) {
     ws.writeTextMessage(text).await();
   }
