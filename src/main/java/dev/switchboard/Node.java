@@ -51,11 +51,13 @@ public final class Node {
   private final Reaper reaper;
   private final Rooms rooms;
   private final Metrics metrics;
+  private final OutboundBudget outbound;
   private final int port;
 
   private Node(Config config, Vertx vertx, Redis redis, NodeChannel channel, NodeLoad load, Reaper reaper,
-               Rooms rooms, Metrics metrics, int port) {
+               Rooms rooms, Metrics metrics, OutboundBudget outbound, int port) {
     this.metrics = metrics;
+    this.outbound = outbound;
     this.reaper = reaper;
     this.config = config;
     this.vertx = vertx;
@@ -100,9 +102,9 @@ public final class Node {
       IpLimits ipLimits = new IpLimits(config.access().ipConnections(), config.access().ipConnectRate(),
           config.access().ipConnectBurst());
       vertx.setPeriodic(IP_SWEEP_MS, id -> ipLimits.sweep(System.nanoTime() / 1_000_000));
+      OutboundBudget outbound = new OutboundBudget(config.limits().nodeOutboundBytes());
       SignalingVerticle.Shared shared = new SignalingVerticle.Shared(config, rooms, load, placement, admin,
-          RoomTokens.create(vertx, config.auth()), metrics, ipLimits,
-          new OutboundBudget(config.limits().nodeOutboundBytes()));
+          RoomTokens.create(vertx, config.auth()), metrics, ipLimits, outbound);
       // The node address first (every peer must be reachable once it joins), then the sockets,
       // then the record in Redis (placement sends clients only to a node that takes them).
       return channel.start(rooms::route)
@@ -130,7 +132,7 @@ public final class Node {
           }))
           .map(v -> {
             int port = verticles.get(0).actualPort();
-            return new Node(config.withHttpPort(port), vertx, redis, channel, load, reaper, rooms, metrics, port);
+            return new Node(config.withHttpPort(port), vertx, redis, channel, load, reaper, rooms, metrics, outbound, port);
           })
           .onSuccess(node -> log.atInfo()
               .addKeyValue("node", config.nodeId())
@@ -193,6 +195,11 @@ public final class Node {
 
   public NodeLoad load() {
     return load;
+  }
+
+  /** Bytes written to this node's sockets that the kernel has not taken yet. */
+  public OutboundBudget outbound() {
+    return outbound;
   }
 
   /** The node's refusal counters (also at {@code GET /metrics}). */

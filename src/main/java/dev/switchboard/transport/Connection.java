@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.internal.http.WebSocketInternal;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,6 +37,8 @@ final class Connection implements PeerLink, InboundMessages.Sink {
   private static final Logger log = LoggerFactory.getLogger(Connection.class);
   /** RFC 6455 §5.5.2 allows 125 bytes of ping payload; the node sends none. */
   private static final Buffer PING = Buffer.buffer();
+  /** The close handshake's own timeout, plus a margin: then the TCP connection is dropped. */
+  static final long HARD_CLOSE_MS = SignalingVerticle.CLOSE_HANDSHAKE_SECONDS * 1000L + 500;
 
   private final SocketServices s;
   private final ServerWebSocket ws;
@@ -47,6 +50,9 @@ final class Connection implements PeerLink, InboundMessages.Sink {
   private PeerSession session;
   private boolean closed;
   private long slowTimer = -1;
+  private long hardCloseTimer = -1;
+  /** True once the socket is closed for good (its close handler ran). */
+  private boolean gone;
   /** Bytes written and not yet taken by the kernel. */
   private long pending;
   /** When the client last sent anything (a frame or a pong), in ms of the monotonic clock. */
@@ -300,6 +306,12 @@ final class Connection implements PeerLink, InboundMessages.Sink {
     }
   }
 
+  /**
+   * Starts the close handshake. Vert.x times the handshake out only once the close frame has
+   * been written, which never happens for a client that stopped reading (the frame waits behind
+   * its backlog): a backstop timer then drops the TCP connection, so no socket outlives its close
+   * by more than {@link #HARD_CLOSE_MS}.
+   */
   @Override
   public void close(short code, String reason) {
     if (closed) {
@@ -307,10 +319,24 @@ final class Connection implements PeerLink, InboundMessages.Sink {
     }
     closed = true;
     ws.close(code, reason);
+    hardCloseTimer = s.vertx().setTimer(HARD_CLOSE_MS, id -> {
+      hardCloseTimer = -1;
+      if (!gone && ws instanceof WebSocketInternal internal) {
+        log.atDebug().addKeyValue("remote", String.valueOf(ws.remoteAddress()))
+            .log("dropping a socket that did not finish its close handshake");
+        // The handler context's close() starts below Vert.x's own handler, which would otherwise
+        // turn it back into the same stuck graceful close.
+        internal.channelHandlerContext().close();
+      }
+    });
   }
 
   private void onClosed() {
     closed = true;
+    gone = true;
+    if (hardCloseTimer >= 0) {
+      s.vertx().cancelTimer(hardCloseTimer);
+    }
     onGone.accept(this);
     s.vertx().cancelTimer(joinTimer);
     cancelSlowTimer();

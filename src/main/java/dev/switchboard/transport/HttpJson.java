@@ -1,5 +1,6 @@
 package dev.switchboard.transport;
 
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
@@ -10,7 +11,11 @@ public final class HttpJson {
   }
 
   public static void send(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
+    send(ctx.response(), status, body);
+  }
+
+  public static void send(HttpServerResponse response, int status, JsonObject body) {
+    response.setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
   }
 
   public static void error(RoutingContext ctx, int status, String code, String message) {

@@ -15,7 +15,9 @@ import dev.switchboard.room.Rooms;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -94,7 +96,16 @@ public final class SignalingVerticle extends VerticleBase {
         .setMaxWebSocketFrameSize(limits.frameBytes())
         .setMaxWebSocketMessageSize(limits.frameBytes())
         .setWebSocketClosingTimeout(CLOSE_HANDSHAKE_SECONDS);
-    server = vertx.createHttpServer(options).requestHandler(router());
+    Router router = router();
+    // Upgrades are taken before the router: vertx-web would wrap the socket, and the connection
+    // needs Vert.x's own socket to drop a TCP connection that never finishes its close handshake.
+    server = vertx.createHttpServer(options).requestHandler(req -> {
+      if (WS_PATH.equals(req.path()) && req.method() == HttpMethod.GET) {
+        upgrade(req);
+      } else {
+        router.handle(req);
+      }
+    });
     return server.listen();
   }
 
@@ -125,41 +136,41 @@ public final class SignalingVerticle extends VerticleBase {
    * Upgrades {@code GET /ws} to a WebSocket, unless this node is at its hard capacity: then 503
    * with {@code Retry-After} and, when there is one, a node that can take the connection.
    */
-  private void upgrade(RoutingContext ctx) {
-    if (!ctx.request().canUpgradeToWebSocket()) {
-      HttpJson.send(ctx, 400, HttpJson.body("bad-request", "GET /ws must be a WebSocket upgrade"));
+  private void upgrade(HttpServerRequest req) {
+    if (!req.canUpgradeToWebSocket()) {
+      HttpJson.send(req.response(), 400, HttpJson.body("bad-request", "GET /ws must be a WebSocket upgrade"));
       return;
     }
-    String origin = ctx.request().getHeader("Origin");
-    if (!origins.allows(origin, ctx.request().getHeader("Host"))) {
-      refuse(ctx, Refusal.ORIGIN, 403, "origin-not-allowed",
+    String origin = req.getHeader("Origin");
+    if (!origins.allows(origin, req.getHeader("Host"))) {
+      refuse(req, Refusal.ORIGIN, 403, "origin-not-allowed",
           "pages of this origin may not open sockets here (http.allowed-origins)", origin);
       return;
     }
     if (load.connections() >= config.hardCapacity()) {
       shared.metrics().count(Refusal.NODE_FULL);
-      ctx.request().pause();
+      req.pause();
       placement.choose(null, config.nodeId()).onComplete(ar -> {
         JsonObject body = HttpJson.body("full", "this node is at capacity; connect to the node named here, or retry");
         if (ar.succeeded()) {
           ar.result().ifPresent(c -> body.put("node", c.node()).put("url", c.url()));
         }
-        ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
-        HttpJson.send(ctx, 503, body);
+        req.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
+        HttpJson.send(req.response(), 503, body);
       });
       return;
     }
-    String address = ClientAddress.of(ctx.request(), config.access().trustedProxies());
+    String address = ClientAddress.of(req, config.access().trustedProxies());
     Refusal refusal = ipLimits.acquire(address, Connection.now());
     if (refusal != null) {
-      ctx.response().putHeader("Retry-After", "1");
-      refuse(ctx, refusal, refusal == Refusal.IP_TABLE_FULL ? 503 : 429, "too-many-connections",
+      req.response().putHeader("Retry-After", "1");
+      refuse(req, refusal, refusal == Refusal.IP_TABLE_FULL ? 503 : 429, "too-many-connections",
           refusal == Refusal.IP_RATE ? "too many new sockets from this address; retry in a second"
               : refusal == Refusal.IP_CONNECTIONS ? "too many open sockets from this address"
               : "the node tracks too many client addresses; retry", address);
       return;
     }
-    ctx.request().toWebSocket().onComplete(ar -> {
+    req.toWebSocket().onComplete(ar -> {
       if (ar.failed()) {
         ipLimits.release(address);
         return;
@@ -172,13 +183,13 @@ public final class SignalingVerticle extends VerticleBase {
   }
 
   /** Refuses an upgrade with {@code status} and a JSON body, counts it and logs it for the operator. */
-  private void refuse(RoutingContext ctx, Refusal why, int status, String code, String message, String subject) {
+  private void refuse(HttpServerRequest req, Refusal why, int status, String code, String message, String subject) {
     shared.metrics().count(why);
     // Debug, not info: a flood of refusals must not become a flood of log lines; /metrics counts them.
     log.atDebug().addKeyValue("reason", why.label()).addKeyValue("status", status)
-        .addKeyValue("remote", String.valueOf(ctx.request().remoteAddress()))
+        .addKeyValue("remote", String.valueOf(req.remoteAddress()))
         .addKeyValue("subject", subject).log("socket refused");
-    HttpJson.send(ctx, status, HttpJson.body(code, message));
+    HttpJson.send(req.response(), status, HttpJson.body(code, message));
   }
 
   /** {@code GET /metrics}: the node's counters and gauges in the Prometheus text format. */
@@ -210,7 +221,6 @@ public final class SignalingVerticle extends VerticleBase {
 
   private Router router() {
     Router router = Router.router(vertx);
-    router.get(WS_PATH).handler(this::upgrade);
     router.get("/health").handler(this::health);
     router.get("/ready").handler(this::ready);
     router.get("/metrics").handler(this::metrics);

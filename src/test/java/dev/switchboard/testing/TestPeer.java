@@ -65,6 +65,11 @@ public final class TestPeer implements AutoCloseable {
     ws.pause();
   }
 
+  /** Reads again after {@link #stopReading}, so the client sees what happened meanwhile (and can close). */
+  public void resumeReading() {
+    ws.resume();
+  }
+
   public void sendRaw(String text) {
     ws.writeTextMessage(text).await();
   }
