@@ -6,7 +6,10 @@ final class Utf8 {
   private Utf8() {
   }
 
-  /** The number of bytes {@code s} takes in UTF-8 (an unpaired surrogate counts as the 3 of U+FFFD). */
+  /**
+   * The number of bytes {@code s} takes in UTF-8, as Java's and Netty's encoders write it (an
+   * unpaired surrogate becomes one {@code ?}).
+   */
   static int length(String s) {
     int n = s.length();
     int bytes = n;
@@ -18,7 +21,7 @@ final class Utf8 {
         } else if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
           bytes += 2; // 4 bytes for the pair's 2 chars
           i++;
-        } else {
+        } else if (!Character.isSurrogate(c)) {
           bytes += 2;
         }
       }
