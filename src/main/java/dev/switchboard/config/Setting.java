@@ -116,24 +116,36 @@ public record Setting(String name, String defaultValue, String doc, Function<Str
     }
   }
 
+  /** The trimmed, non-empty entries of a comma-separated list, each passed through {@code parse}. */
+  private static <T> List<T> commaList(String s, Function<String, T> parse) {
+    List<T> out = new ArrayList<>();
+    for (String part : s.split(",")) {
+      if (!part.isBlank()) {
+        out.add(parse.apply(part.trim()));
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** An entry of a list that must match {@code pattern}, or the error {@code rule}. */
+  private static Function<String, String> matching(String pattern, String rule) {
+    return entry -> {
+      if (!entry.matches(pattern)) {
+        throw new IllegalArgumentException(rule);
+      }
+      return entry;
+    };
+  }
+
   /** A comma-separated list of {@code host} or {@code host:port} entries. */
   static Function<String, Object> memberList() {
     return s -> {
-      List<String> out = new ArrayList<>();
-      for (String part : s.split(",")) {
-        String m = part.trim();
-        if (m.isEmpty()) {
-          continue;
-        }
-        if (!m.matches("[A-Za-z0-9.\\-\\[\\]:]+(:\\d{1,5}(-\\d{1,5})?)?")) {
-          throw new IllegalArgumentException("each member must be host or host:port");
-        }
-        out.add(m);
-      }
+      List<String> out = commaList(s, matching("[A-Za-z0-9.\\-\\[\\]:]+(:\\d{1,5}(-\\d{1,5})?)?",
+          "each member must be host or host:port"));
       if (out.isEmpty()) {
         throw new IllegalArgumentException("must name at least one member");
       }
-      return List.copyOf(out);
+      return out;
     };
   }
 
@@ -160,56 +172,23 @@ public record Setting(String name, String defaultValue, String doc, Function<Str
    * the host may start with {@code *.} for any subdomain. Stored lower-case, without a trailing slash.
    */
   static Function<String, Object> originList() {
-    return s -> {
-      List<String> out = new ArrayList<>();
-      for (String part : s.split(",")) {
-        String o = part.trim().toLowerCase(Locale.ROOT);
-        if (o.endsWith("/")) {
-          o = o.substring(0, o.length() - 1);
-        }
-        if (o.isEmpty()) {
-          continue;
-        }
-        if (!o.equals("*") && !o.matches("https?://(\\*\\.)?[a-z0-9.\\-\\[\\]:]+")) {
-          throw new IllegalArgumentException("each origin must be * or scheme://host[:port], "
-              + "the host optionally starting with *.");
-        }
-        out.add(o);
-      }
-      return List.copyOf(out);
-    };
+    Function<String, String> origin = matching("\\*|https?://(\\*\\.)?[a-z0-9.\\-\\[\\]:]+",
+        "each origin must be * or scheme://host[:port], the host optionally starting with *.");
+    return s -> commaList(s, o -> {
+      String lower = o.toLowerCase(Locale.ROOT);
+      return origin.apply(lower.endsWith("/") ? lower.substring(0, lower.length() - 1) : lower);
+    });
   }
 
   /** Comma-separated IP addresses or CIDR blocks ({@code 10.0.0.0/8}, {@code fd00::/8}). */
   static Function<String, Object> cidrList() {
-    return s -> {
-      List<Cidr> out = new ArrayList<>();
-      for (String part : s.split(",")) {
-        if (!part.isBlank()) {
-          out.add(Cidr.parse(part.trim()));
-        }
-      }
-      return List.copyOf(out);
-    };
+    return s -> commaList(s, Cidr::parse);
   }
 
   /** Comma-separated TURN URIs ({@code turn:host:3478?transport=udp}, {@code turns:host:5349}). */
   static Function<String, Object> turnUrls() {
-    return s -> {
-      List<String> out = new ArrayList<>();
-      for (String part : s.split(",")) {
-        String u = part.trim();
-        if (u.isEmpty()) {
-          continue;
-        }
-        if (!u.matches("turns?:[A-Za-z0-9.\\-\\[\\]:]+(\\?transport=(udp|tcp))?")) {
-          throw new IllegalArgumentException("each entry must be turn:host[:port] or turns:host[:port], "
-              + "optionally with ?transport=udp|tcp");
-        }
-        out.add(u);
-      }
-      return List.copyOf(out);
-    };
+    return s -> commaList(s, matching("turns?:[A-Za-z0-9.\\-\\[\\]:]+(\\?transport=(udp|tcp))?",
+        "each entry must be turn:host[:port] or turns:host[:port], optionally with ?transport=udp|tcp"));
   }
 
   /** A PEM public key, inline or as the path of a PEM file; empty for none. */
