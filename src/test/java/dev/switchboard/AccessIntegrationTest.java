@@ -49,7 +49,10 @@ class AccessIntegrationTest {
         "http-trusted-proxies", "127.0.0.1",
         "limits-ip-connections", "3",
         "limits-ip-connect-rate", "1",
-        "limits-ip-connect-burst", "6"));
+        "limits-ip-connect-burst", "6",
+        "ice-servers", "[{\"urls\":\"stun:stun.example.org:3478\"}]",
+        "ice-turn-urls", "turn:turn.example.org:3478?transport=udp",
+        "ice-turn-secret", "turn-shared-secret"));
     client = TestPeer.client(cluster.clientVertx());
     http = cluster.clientVertx().createHttpClient();
   }
@@ -110,6 +113,16 @@ class AccessIntegrationTest {
     String room = room();
     try (TestPeer alice = joinWithToken(room, "alice")) {
       assertEquals("alice", alice.welcome.getString("peer"));
+      // welcome.iceServers: the static STUN entry, then TURN with a credential made for alice.
+      io.vertx.core.json.JsonArray ice = alice.welcome.getJsonArray("iceServers");
+      assertEquals("stun:stun.example.org:3478", ice.getJsonObject(0).getString("urls"));
+      JsonObject turn = ice.getJsonObject(1);
+      assertEquals("turn:turn.example.org:3478?transport=udp", turn.getJsonArray("urls").getString(0));
+      assertTrue(turn.getString("username").endsWith(":alice"), turn.encode());
+      long expiry = Long.parseLong(turn.getString("username").split(":")[0]);
+      long now = System.currentTimeMillis() / 1000;
+      assertTrue(Math.abs(expiry - now - 24 * 3600) < 60, "valid for ice.turn-ttl (24 h): " + expiry);
+      assertTrue(turn.getString("credential").length() == 28, "base64 of a 20-byte HMAC-SHA1");
       long unauthorized = count(Refusal.UNAUTHORIZED);
       long forbidden = count(Refusal.FORBIDDEN);
 
