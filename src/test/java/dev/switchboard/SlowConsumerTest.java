@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
  */
 class SlowConsumerTest {
 
-  private static final int OUTBOUND_BYTES = 512 * 1024;
+  private static final int OUTBOUND_BYTES = 2 * 1024 * 1024;
   private static final int MESSAGE_BYTES = 32 * 1024;
   private static TestCluster cluster;
 
@@ -130,6 +130,9 @@ class SlowConsumerTest {
         for (int seq = 0; seq < perSender; seq++) {
           sender.ws.writeTextMessage(new JsonObject().put("type", "message")
               .put("data", new JsonObject().put("seq", seq).put("fill", filler)).encode()).await();
+          // About 30 MB/s per sender: a reader that reads keeps up even on a busy 2-core machine,
+          // while one that does not read falls 2 MiB behind within a second.
+          Waits.sleep(1);
           peakOutbound.accumulateAndGet(outboundBytes(), Math::max);
         }
       });
@@ -161,7 +164,7 @@ class SlowConsumerTest {
         + " outbound %.1f MB, offered to stalled readers %.0f MB%n", heapGrew / 1e6, directGrew / 1e6,
         peakOutbound.get() / 1e6, offered / 1e6);
     // Unbounded queues would hold what the stalled readers were offered (~197 MB) in heap or direct
-    // memory; bounded ones hold at most 5 x 512 KiB plus Netty's pooled chunks.
+    // memory; bounded ones hold at most 5 x 2 MiB plus Netty's pooled chunks.
     assertTrue(heapGrew < 32_000_000, "heap grew by " + heapGrew / 1_000_000 + " MB");
     assertTrue(heapGrew + directGrew < offered / 3, "memory grew by " + (heapGrew + directGrew) / 1_000_000 + " MB");
     assertTrue(peakOutbound.get() <= 7L * (OUTBOUND_BYTES + 2 * MESSAGE_BYTES) + 8 * MESSAGE_BYTES,
