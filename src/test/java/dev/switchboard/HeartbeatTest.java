@@ -52,6 +52,8 @@ class HeartbeatTest {
       long start = System.nanoTime();
       JsonObject left = alice.next(Duration.ofMillis(PONG_TIMEOUT_MS + PING_MS + 3000));
       long tookMs = (System.nanoTime() - start) / 1_000_000;
+      System.out.printf("heartbeat: silent peer reported after %d ms (pong timeout %d ms, ping every %d ms)%n",
+          tookMs, PONG_TIMEOUT_MS, PING_MS);
       assertEquals("peer-left", left.getString("type"), left.encode());
       assertEquals("bob", left.getString("peer"));
       assertEquals("timeout", left.getString("reason"));
