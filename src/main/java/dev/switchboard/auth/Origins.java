@@ -10,19 +10,37 @@ import java.util.Locale;
  * site's page could use a visitor's browser (its cookies, its network position) to join rooms.
  *
  * <p>Allowed: a handshake without {@code Origin} (not a browser: a browser always sends it, and a
- * non-browser client could send any value anyway); a same-origin page (its origin's host and port
- * equal the {@code Host} header, so a node serving the demo page always accepts it); and any
- * origin on the list, where {@code *} allows every origin and {@code https://*.example.com}
- * allows the subdomains of {@code example.com} (not {@code example.com} itself).
+ * non-browser client could send any value anyway); the node's own public URL
+ * ({@code node.public-url}); and any origin on the list, where {@code *} allows every origin and
+ * {@code https://*.example.com} allows the subdomains of {@code example.com} (not
+ * {@code example.com} itself).
+ *
+ * <p>The request's {@code Host} header is deliberately not trusted as "same origin": under DNS
+ * rebinding, a page of {@code http://attacker.example} whose name now resolves to the node sends
+ * {@code Host: attacker.example} and its own origin, and would pass.
  */
 public final class Origins {
 
   private final List<String> allowed;
   private final boolean any;
+  private final String own;
 
-  public Origins(List<String> allowed) {
+  /** {@code publicUrl} is the node's own URL; its origin is always allowed (may be empty). */
+  public Origins(List<String> allowed, String publicUrl) {
     this.allowed = List.copyOf(allowed);
     this.any = allowed.contains("*");
+    this.own = originOf(publicUrl);
+  }
+
+  /** {@code scheme://host[:port]} of a URL, lower-cased; empty when it has none. */
+  static String originOf(String url) {
+    try {
+      URI u = URI.create(url);
+      return u.getScheme() == null || u.getRawAuthority() == null ? ""
+          : (u.getScheme() + "://" + u.getRawAuthority()).toLowerCase(Locale.ROOT);
+    } catch (IllegalArgumentException e) {
+      return "";
+    }
   }
 
   /** True when every origin may connect (the development default). */
@@ -30,14 +48,13 @@ public final class Origins {
     return any;
   }
 
-  /** May a page of {@code origin} open a socket on a request whose {@code Host} header is {@code host}? */
-  public boolean allows(String origin, String host) {
+  /** May a page of {@code origin} ({@code null} when the handshake had none) open a socket? */
+  public boolean allows(String origin) {
     if (origin == null || any) {
       return true;
     }
     String o = origin.trim().toLowerCase(Locale.ROOT);
-    if (host != null && o.equals("http://" + host.toLowerCase(Locale.ROOT))
-        || host != null && o.equals("https://" + host.toLowerCase(Locale.ROOT))) {
+    if (!own.isEmpty() && o.equals(own)) {
       return true;
     }
     for (String a : allowed) {

@@ -52,15 +52,19 @@ public record Cidr(byte[] network, int prefixBits) {
   }
 
   /**
-   * The bytes of an IP literal, or {@code null} when {@code s} is not one. Only characters that
-   * can appear in an IP literal are passed to {@link InetAddress#getByName}, so it never does a
-   * DNS lookup (which would block).
+   * The bytes of an IP literal, or {@code null} when {@code s} is not one. IPv4 is parsed here,
+   * octet by octet; only a string with a {@code :} (an IPv6 literal) goes to
+   * {@link InetAddress#getByName}, which parses such strings without a DNS lookup. Anything else
+   * would make {@code getByName} resolve a name, and block the event loop.
    */
   static byte[] literal(String s) {
-    if (s == null || s.isEmpty() || s.length() > 45 || !s.matches("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")) {
+    if (s == null || s.isEmpty() || s.length() > 45) {
       return null;
     }
-    if (s.indexOf(':') < 0 && !s.matches("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")) {
+    if (s.indexOf(':') < 0) {
+      return ipv4(s);
+    }
+    if (!s.matches("[0-9A-Fa-f:.]+")) {
       return null;
     }
     try {
@@ -68,6 +72,25 @@ public record Cidr(byte[] network, int prefixBits) {
     } catch (UnknownHostException e) {
       return null;
     }
+  }
+
+  private static byte[] ipv4(String s) {
+    String[] parts = s.split("\\.", -1);
+    if (parts.length != 4) {
+      return null;
+    }
+    byte[] out = new byte[4];
+    for (int i = 0; i < 4; i++) {
+      if (!parts[i].matches("\\d{1,3}")) {
+        return null;
+      }
+      int octet = Integer.parseInt(parts[i]);
+      if (octet > 255) {
+        return null;
+      }
+      out[i] = (byte) octet;
+    }
+    return out;
   }
 
   @Override

@@ -30,7 +30,7 @@ public final class Settings {
       new Setting("http.port", "8080", "HTTP/WebSocket port", integer(0, 65535)),
       new Setting("http.allowed-origins", "*",
           "comma-separated origins whose pages may open WebSockets (https://app.example.com, "
-              + "https://*.example.com); * allows any page (development). Same-origin pages are always allowed",
+              + "https://*.example.com); * allows any page (development). node.public-url is always allowed",
           originList()),
       new Setting("http.trusted-proxies", "",
           "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For names the client; "

@@ -75,7 +75,7 @@ public final class SignalingVerticle extends VerticleBase {
     this.placement = shared.placement();
     this.admin = shared.admin();
     this.ipLimits = shared.ipLimits();
-    this.origins = new Origins(config.access().allowedOrigins());
+    this.origins = new Origins(config.access().allowedOrigins(), config.publicUrl());
     this.shared = shared;
   }
 
@@ -142,7 +142,7 @@ public final class SignalingVerticle extends VerticleBase {
       return;
     }
     String origin = req.getHeader("Origin");
-    if (!origins.allows(origin, req.getHeader("Host"))) {
+    if (!origins.allows(origin)) {
       refuse(req, Refusal.ORIGIN, 403, "origin-not-allowed",
           "pages of this origin may not open sockets here (http.allowed-origins)", origin);
       return;
