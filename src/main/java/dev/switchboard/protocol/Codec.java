@@ -23,6 +23,37 @@ public final class Codec {
     this.maxStateDataBytes = maxStateDataBytes;
   }
 
+  /**
+   * True when no number in {@code value} (a parsed JSON tree: maps, lists, scalars) is infinite
+   * or NaN. Depth is bounded by the parser's own nesting limit.
+   */
+  static boolean finite(Object value) {
+    if (value instanceof Double d) {
+      return Double.isFinite(d);
+    }
+    if (value instanceof Float f) {
+      return Float.isFinite(f);
+    }
+    if (value instanceof java.util.Map<?, ?> m) {
+      for (Object v : m.values()) {
+        if (!finite(v)) {
+          return false;
+        }
+      }
+    } else if (value instanceof Iterable<?> list) {
+      for (Object v : list) {
+        if (!finite(v)) {
+          return false;
+        }
+      }
+    } else if (value instanceof JsonObject o) {
+      return finite(o.getMap());
+    } else if (value instanceof io.vertx.core.json.JsonArray a) {
+      return finite(a.getList());
+    }
+    return true;
+  }
+
   /** Decodes one text frame. */
   public Decoded decode(String text) {
     Object parsed;
@@ -34,6 +65,11 @@ public final class Codec {
     }
     if (!(parsed instanceof JsonObject json)) {
       return reject(ErrorCode.BAD_REQUEST, "a message must be a JSON object", null, null);
+    }
+    if (!finite(json.getMap())) {
+      // 1e999 parses as Infinity, which would be relayed as the string "Infinity": refuse it.
+      return reject(ErrorCode.BAD_REQUEST, "numbers must fit in a double (e.g. 1e999 does not)",
+          messageId(json.getValue("id")), null);
     }
     Object rawId = json.getValue("id");
     Object id = messageId(rawId);

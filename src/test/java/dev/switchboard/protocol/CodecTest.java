@@ -40,6 +40,22 @@ class CodecTest {
     return String.valueOf(c).repeat(n);
   }
 
+  @Test
+  @DisplayName("a number too large for a double (it would be relayed as \"Infinity\") is bad-request, with the id")
+  void nonFiniteNumbers() {
+    for (String payload : List.of("1e999", "-1e999", "[1, {\"x\": 1e400}]", "{\"deep\": [[[-2e308]]]}")) {
+      Decoded.Rejected r = rejected("{\"type\":\"message\",\"id\":\"n1\",\"data\":" + payload + "}");
+      assertEquals(ErrorCode.BAD_REQUEST, r.code(), payload);
+      assertEquals("n1", r.id(), payload);
+    }
+    rejected("{\"type\":\"state\",\"data\":{\"v\":1e999}}");
+    rejected("{\"type\":\"candidate\",\"to\":\"b\",\"candidate\":{\"sdpMLineIndex\":1e999}}");
+    // Large but finite numbers, and big integers, still pass unchanged.
+    ClientMessage.Broadcast b = assertInstanceOf(ClientMessage.Broadcast.class,
+        ok("{\"type\":\"message\",\"data\":[1.7e308, 123456789012345678901234567890, -0.0]}"));
+    assertEquals(3, ((io.vertx.core.json.JsonArray) b.data()).size());
+  }
+
   @Nested
   @DisplayName("decoding valid client messages")
   class Valid {
