@@ -17,11 +17,17 @@ public final class IpLimits {
    * and then new addresses are refused until a sweep frees entries.
    */
   static final int MAX_ADDRESSES = 100_000;
+  /**
+   * While the table is full, a new address triggers a sweep at most this often: a sweep walks
+   * every entry, and a flood of new addresses must not make each connect pay for one.
+   */
+  static final long FULL_SWEEP_EVERY_MS = 1000;
 
   private final int maxOpen;
   private final double perMs;
   private final int burst;
   private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong lastFullSweep = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE / 2);
 
   private static final class Entry {
     int open;
@@ -34,7 +40,14 @@ public final class IpLimits {
     }
   }
 
+  private final int maxAddresses;
+
   public IpLimits(int maxOpen, int ratePerSecond, int burst) {
+    this(maxOpen, ratePerSecond, burst, MAX_ADDRESSES);
+  }
+
+  IpLimits(int maxOpen, int ratePerSecond, int burst, int maxAddresses) {
+    this.maxAddresses = maxAddresses;
     this.maxOpen = maxOpen;
     this.perMs = ratePerSecond / 1000.0;
     this.burst = burst;
@@ -45,9 +58,12 @@ public final class IpLimits {
    * taken must be {@link #release released} once, when it closes.
    */
   public Refusal acquire(String address, long nowMs) {
-    if (entries.size() >= MAX_ADDRESSES && !entries.containsKey(address)) {
-      sweep(nowMs);
-      if (entries.size() >= MAX_ADDRESSES) {
+    if (entries.size() >= maxAddresses && !entries.containsKey(address)) {
+      long last = lastFullSweep.get();
+      if (nowMs - last >= FULL_SWEEP_EVERY_MS && lastFullSweep.compareAndSet(last, nowMs)) {
+        sweep(nowMs);
+      }
+      if (entries.size() >= maxAddresses) {
         return Refusal.IP_TABLE_FULL;
       }
     }

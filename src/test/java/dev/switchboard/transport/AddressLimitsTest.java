@@ -63,6 +63,19 @@ class AddressLimitsTest {
   }
 
   @Test
+  @DisplayName("a full table refuses new addresses, and sweeps for room at most once a second")
+  void fullTable() {
+    IpLimits limits = new IpLimits(10, 1, 1, 2);
+    assertNull(limits.acquire("a", 0));
+    limits.release("a");
+    assertNull(limits.acquire("b", 0));
+    assertEquals(Refusal.IP_TABLE_FULL, limits.acquire("c", 500), "the sweep at 500 ms finds nothing refilled");
+    assertEquals(Refusal.IP_TABLE_FULL, limits.acquire("c", 1400), "no second sweep within a second");
+    assertNull(limits.acquire("c", 1600), "a's bucket refilled and a is idle: swept, c fits");
+    assertEquals(2, limits.size());
+  }
+
+  @Test
   @DisplayName("UTF-8 length matches the encoder for ASCII, 2-, 3- and 4-byte characters and lone surrogates")
   void utf8() {
     for (String s : List.of("", "plain", "é", "ж€", "😀 ok", "a\uD800b", "\uDC00", "mixed é € 😀 \uD83D")) {
