@@ -11,9 +11,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.DisplayName;
@@ -22,13 +20,6 @@ import org.junit.jupiter.api.Test;
 /** Redis loses its data (a restart without persistence; FLUSHALL here) under live rooms. */
 class EpochFailureRacesTest {
 
-  private static Map<String, String> settings(String heartbeat, String ttl) {
-    Map<String, String> s = new HashMap<>(Map.of("limits-rate", "100000", "limits-rate-burst", "100000",
-        "redis-timeout", "2s"));
-    s.put("node-heartbeat", heartbeat);
-    s.put("node-heartbeat-ttl", ttl);
-    return s;
-  }
 
 
 
@@ -41,8 +32,8 @@ class EpochFailureRacesTest {
     // Node 0 notices the new epoch within 300 ms. Node 1 beats every 20 s, so it notices only
     // when one of its sockets opens or closes: the window between the two restores, which is
     // up to one heartbeat (2 s by default) in production, is held open for the test.
-    try (TestCluster cluster = TestCluster.start(1, settings("300ms", "1s"))) {
-      cluster.addNode(settings("20s", "60s"));
+    try (TestCluster cluster = TestCluster.start(1, TestCluster.failureSettings("300ms", "1s"))) {
+      cluster.addNode(TestCluster.failureSettings("20s", "60s"));
       String room = "epoch-" + UUID.randomUUID().toString().substring(0, 8);
       String peers = "sb:{" + room + "}:peers";
       TestPeer a = cluster.join(0, room, "a");

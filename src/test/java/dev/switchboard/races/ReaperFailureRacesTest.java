@@ -12,7 +12,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -27,13 +26,6 @@ import org.junit.jupiter.api.Test;
  */
 class ReaperFailureRacesTest {
 
-  private static Map<String, String> settings(String heartbeat, String ttl) {
-    Map<String, String> s = new HashMap<>(Map.of("limits-rate", "100000", "limits-rate-burst", "100000",
-        "redis-timeout", "2s"));
-    s.put("node-heartbeat", heartbeat);
-    s.put("node-heartbeat-ttl", ttl);
-    return s;
-  }
 
   /**
    * Writes node {@code node} into Redis as a live node holding {@code peer} in {@code room}, as
@@ -90,8 +82,8 @@ class ReaperFailureRacesTest {
   void reaperDoesNotActOnAStaleDeadList() {
     // Node 0 (Y) reaps every 300 ms. Node 1 (X) heartbeats only when a socket opens or closes
     // (its periodic beat is 20 s away): the test decides when X "wakes up".
-    try (TestCluster cluster = TestCluster.start(1, settings("300ms", "1s"))) {
-      cluster.addNode(settings("20s", "60s"));
+    try (TestCluster cluster = TestCluster.start(1, TestCluster.failureSettings("300ms", "1s"))) {
+      cluster.addNode(TestCluster.failureSettings("20s", "60s"));
       String x = cluster.node(1).nodeId();
       String room = room();
       TestPeer b = cluster.join(0, room, "b");
@@ -178,7 +170,7 @@ class ReaperFailureRacesTest {
       + " to find; needs a membership-based clean-up after a restore (see the closing note of issue 3)")
   @DisplayName("the peers of a node that died just before Redis lost its data are announced as lost")
   void deadNodeForgottenWhenRedisLosesItsData() {
-    try (TestCluster cluster = TestCluster.start(1, settings("300ms", "1s"))) {
+    try (TestCluster cluster = TestCluster.start(1, TestCluster.failureSettings("300ms", "1s"))) {
       String room = room();
       String ghost = "gone-" + UUID.randomUUID().toString().substring(0, 6);
       cluster.redis(Command.EVAL, LIVE_NODE_WITH_PEER, 0, ghost, room, "g", 60000);
@@ -207,7 +199,7 @@ class ReaperFailureRacesTest {
   @Test
   @DisplayName("a node id reaped once is reaped again promptly when it comes back and dies again")
   void sameNodeIdDyingTwiceIsReapedTwice() {
-    try (TestCluster cluster = TestCluster.start(1, settings("300ms", "1s"))) {
+    try (TestCluster cluster = TestCluster.start(1, TestCluster.failureSettings("300ms", "1s"))) {
       String room = room();
       String node = "flaky-" + UUID.randomUUID().toString().substring(0, 6);
       cluster.redis(Command.EVAL, LIVE_NODE_WITH_PEER, 0, node, room, "g1", 60000);

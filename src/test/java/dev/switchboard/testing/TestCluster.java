@@ -48,6 +48,15 @@ public final class TestCluster implements AutoCloseable {
       "--limits-ip-connections", "1000000", "--limits-ip-connect-rate", "1000000",
       "--limits-ip-connect-burst", "1000000");
 
+  /**
+   * Settings for failure tests: the given heartbeat and TTL, a 2 s Redis timeout, and a rate
+   * limit out of the way of the tests' bursts.
+   */
+  public static Map<String, String> failureSettings(String heartbeat, String ttl) {
+    return Map.of("limits-rate", "100000", "limits-rate-burst", "100000", "redis-timeout", "2s",
+        "node-heartbeat", heartbeat, "node-heartbeat-ttl", ttl);
+  }
+
   /** Starts Redis and {@code size} nodes, each with these extra settings ({@code --name value}). */
   public static TestCluster start(int size, Map<String, String> settings) {
     LocalRedis redis;
