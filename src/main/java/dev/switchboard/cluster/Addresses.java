@@ -1,12 +1,9 @@
 package dev.switchboard.cluster;
 
 /**
- * Event bus addresses. {@code sb.node.<node>} is the one clustered address of a node.
- * {@code sb.peer.<room>/<peer>#<session>} and {@code sb.room.<room>} are local to the node
- * holding the peer's socket. A peer id is unique within its room only, so a peer's address
- * names the room too; and a peer that leaves and joins again under the same id is a new
- * session with an address of its own, so the two never share a consumer ({@code /} and
- * {@code #} cannot appear in ids, so the address is unambiguous).
+ * Event bus addresses: {@code sb.node.<node>}, the one clustered address of a node, is the only
+ * one. Peers and rooms have no addresses of their own: within a node the router hands envelopes
+ * straight to the sessions (docs/design.md says why).
  */
 public final class Addresses {
 
@@ -15,13 +12,5 @@ public final class Addresses {
 
   public static String node(String node) {
     return "sb.node." + node;
-  }
-
-  public static String peer(String room, String peer, long session) {
-    return "sb.peer." + room + "/" + peer + "#" + session;
-  }
-
-  public static String room(String room) {
-    return "sb.room." + room;
   }
 }

@@ -4,7 +4,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 
 /**
@@ -13,7 +12,7 @@ import io.vertx.core.eventbus.MessageConsumer;
  * <p>All traffic from one node to another travels on this address, so it is one ordered channel
  * per pair of nodes: whatever one sender (one event loop) sends to a node arrives there in the
  * order sent. The consumer runs on one event loop and only routes: it hands each envelope to the
- * local peer or room address, whose handler runs on the event loop of the socket.
+ * local session (or the room's local sessions), each on the event loop of its socket.
  *
  * <p>An envelope for this node itself does not touch the event bus: it is routed at once on the
  * caller's thread, which keeps the same order guarantee for peers on the same node.
@@ -23,7 +22,6 @@ public final class NodeChannel {
   private final Vertx vertx;
   private final String nodeId;
   private final DeliveryOptions options = new DeliveryOptions().setCodecName(EnvelopeCodec.NAME);
-  private final DeliveryOptions local = new DeliveryOptions().setCodecName(EnvelopeCodec.NAME).setLocalOnly(true);
   private Handler<Envelope> router;
   private MessageConsumer<Envelope> consumer;
 
@@ -60,21 +58,7 @@ public final class NodeChannel {
     }
   }
 
-  /** Hands an envelope to a local peer's address. */
-  public void toPeer(String address, Envelope envelope) {
-    bus().send(address, envelope, local);
-  }
-
-  /** Hands an envelope to every local member of a room. */
-  public void toRoom(String room, Envelope envelope) {
-    bus().publish(Addresses.room(room), envelope, local);
-  }
-
   public Future<Void> stop() {
     return consumer == null ? Future.succeededFuture() : consumer.unregister();
-  }
-
-  private EventBus bus() {
-    return vertx.eventBus();
   }
 }

@@ -1,6 +1,5 @@
 package dev.switchboard.room;
 
-import dev.switchboard.cluster.Addresses;
 import dev.switchboard.cluster.Envelope;
 import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.CloseCode;
@@ -12,7 +11,6 @@ import dev.switchboard.registry.RoomStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -39,11 +37,6 @@ public final class PeerSession {
   private static final int STATE_ATTEMPTS = 3;
   private static final long STATE_RETRY_MS = 500;
   /**
-   * A session's address stays registered this long after it left, so an envelope already on
-   * its way is answered (peer-not-found) rather than dropped by an unregistered consumer.
-   */
-  private static final long UNREGISTER_GRACE_MS = 1000;
-  /**
    * How long the undo of a join whose answer did not come may take: it queues behind that
    * join in a Redis that is slow, so it gets more time than an ordinary command.
    */
@@ -59,7 +52,6 @@ public final class PeerSession {
   private Phase phase = Phase.NEW;
   private String room;
   private String peer;
-  private volatile String address;
   private ClientMessage.Role role;
   private JsonObject meta;
   private JsonObject state = new JsonObject();
@@ -67,8 +59,6 @@ public final class PeerSession {
   /** The room's sequence number of this peer's last change in Redis. */
   private long lastSeq;
   private LeaveReason leaveAfterJoin;
-  private MessageConsumer<Envelope> peerConsumer;
-  private MessageConsumer<Envelope> roomConsumer;
   private final ArrayDeque<Envelope> buffered = new ArrayDeque<>();
   private final PeerInbox inbox;
   private Future<Void> stateTail = Future.succeededFuture();
@@ -101,9 +91,14 @@ public final class PeerSession {
     return id;
   }
 
-  /** The local address of this session (set before it is reachable). */
-  String address() {
-    return address;
+  /**
+   * Hands {@code e} to this session on its own event loop. Called by the router from any thread;
+   * envelopes handed over from one thread are handled in the order they were handed over (the
+   * event loop's task queue is FIFO). One reached after the session left is answered by
+   * {@link #onEnvelope} (a relay gets peer-not-found), never dropped.
+   */
+  void deliver(Envelope e) {
+    context.runOnContext(v -> onEnvelope(e));
   }
 
   /** Joins the room: answers with {@code welcome}, or with an error and a close. */
@@ -114,7 +109,6 @@ public final class PeerSession {
     role = j.role();
     meta = j.meta();
     joinedAt = System.currentTimeMillis();
-    address = Addresses.peer(room, peer, id);
     if (role != ClientMessage.Role.PEER) {
       return refuse(ErrorCode.BAD_REQUEST, "role " + role.wire() + " needs a broadcast room; this room is mesh",
           j.id(), CloseCode.BAD_JOIN);
@@ -124,8 +118,6 @@ public final class PeerSession {
           CloseCode.PEER_ID_TAKEN);
     }
     rooms.directory().hold(room);
-    peerConsumer = rooms.vertx().eventBus().localConsumer(address, m -> onEnvelope(m.body()));
-    roomConsumer = rooms.vertx().eventBus().localConsumer(Addresses.room(room), m -> onEnvelope(m.body()));
     return onContext(rooms.store().join(room, peer, rooms.nodeId(), record(), rooms.limits().maxPeers()))
         .transform(ar -> {
           if (ar.failed()) {
@@ -378,7 +370,7 @@ public final class PeerSession {
     return done.future();
   }
 
-  /** An envelope from this session's or room's local address. */
+  /** An envelope for this session or for its room, on this session's event loop. */
   private void onEnvelope(Envelope e) {
     switch (phase) {
       case JOINING -> {
@@ -402,7 +394,7 @@ public final class PeerSession {
     return Future.succeededFuture();
   }
 
-  /** Undoes what join set up on this node; the local addresses go after a grace period. */
+  /** Undoes what join set up on this node: from now on the router no longer finds this session. */
   private void release() {
     phase = Phase.GONE;
     rooms.unclaim(room, peer, this);
@@ -410,12 +402,6 @@ public final class PeerSession {
     while (!buffered.isEmpty()) {
       inbox.nack(buffered.poll());
     }
-    MessageConsumer<Envelope> pc = peerConsumer;
-    MessageConsumer<Envelope> rc = roomConsumer;
-    rooms.vertx().setTimer(UNREGISTER_GRACE_MS, t -> {
-      pc.unregister();
-      rc.unregister();
-    });
   }
 
   private JsonObject record() {

@@ -15,6 +15,7 @@ import io.vertx.core.Vertx;
 import dev.switchboard.auth.TurnCredentials;
 import io.vertx.core.json.JsonArray;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,6 +35,8 @@ public final class Rooms {
   private final RoomDirectory directory = new RoomDirectory();
   /** Local peers by {@code room/peer}: the exact answer to "is this peer here". */
   private final ConcurrentHashMap<String, PeerSession> local = new ConcurrentHashMap<>();
+  /** Local sessions by room, for room-wide envelopes; claimed and released with {@link #local}. */
+  private final ConcurrentHashMap<String, Set<PeerSession>> members = new ConcurrentHashMap<>();
   /** Leaves whose Redis step or announcement is still in flight. */
   private final AtomicInteger leaving = new AtomicInteger();
   private volatile Runnable staleEpoch = () -> { };
@@ -67,7 +70,7 @@ public final class Rooms {
       case RELAY -> {
         PeerSession target = local.get(key(e.room(), e.peer()));
         if (target != null) {
-          channel.toPeer(target.address(), e);
+          target.deliver(e);
         } else {
           channel.send(e.origin(), Envelope.nack(e, nodeId, ErrorCode.PEER_NOT_FOUND.wire()));
         }
@@ -76,12 +79,12 @@ public final class Rooms {
         // For the session that sent the relay only: a peer that joined again is another one.
         PeerSession sender = local.get(key(e.room(), e.peer()));
         if (sender != null && sender.id() == e.session()) {
-          channel.toPeer(sender.address(), e);
+          sender.deliver(e);
         }
       }
       case ROOM, CLOSE_ROOM -> {
         if (directory.get(e.room()) != null) {
-          channel.toRoom(e.room(), e);
+          toMembers(e);
         }
       }
       case DRAIN -> drain.run();
@@ -91,10 +94,18 @@ public final class Rooms {
           // Handed on under the view's lock: two events about one peer, routed on two
           // threads, reach the members in the order the view applied them.
           view.apply(RoomView.EventKind.valueOf(e.kind().name()), e.peer(), e.node(), e.seq(),
-              () -> channel.toRoom(e.room(), e));
+              () -> toMembers(e));
         }
       }
       default -> throw new IllegalStateException("unknown envelope kind " + e.kind());
+    }
+  }
+
+  /** Hands a room-wide envelope to every local session of its room, each on its own event loop. */
+  private void toMembers(Envelope e) {
+    Set<PeerSession> sessions = members.get(e.room());
+    if (sessions != null) {
+      sessions.forEach(s -> s.deliver(e));
     }
   }
 
@@ -214,12 +225,29 @@ public final class Rooms {
 
   // --- for PeerSession ---
 
+  /**
+   * Makes {@code session} the local holder of {@code peer} in {@code room}, reachable by relays
+   * and room-wide envelopes from now on; false if the peer id is already held here.
+   */
   boolean claim(String room, String peer, PeerSession session) {
-    return local.putIfAbsent(key(room, peer), session) == null;
+    if (local.putIfAbsent(key(room, peer), session) != null) {
+      return false;
+    }
+    members.compute(room, (k, set) -> {
+      Set<PeerSession> s = set != null ? set : ConcurrentHashMap.newKeySet();
+      s.add(session);
+      return s;
+    });
+    return true;
   }
 
   void unclaim(String room, String peer, PeerSession session) {
-    local.remove(key(room, peer), session);
+    if (local.remove(key(room, peer), session)) {
+      members.computeIfPresent(room, (k, set) -> {
+        set.remove(session);
+        return set.isEmpty() ? null : set;
+      });
+    }
   }
 
   AtomicInteger leaving() {
