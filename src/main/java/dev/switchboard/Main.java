@@ -1,5 +1,6 @@
 package dev.switchboard;
 
+import dev.switchboard.bench.BenchCommand;
 import dev.switchboard.config.Config;
 import dev.switchboard.config.ConfigException;
 import dev.switchboard.config.ConfigLoader;
@@ -14,7 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code java -jar switchboard.jar [--setting value ...]} runs one node until SIGTERM;
  * {@code java -jar switchboard.jar nodes|rooms [room] [--redis-url URL]} prints what Redis holds;
- * {@code java -jar switchboard.jar token --room R [--peer P] [--ttl 1h]} prints a room token.
+ * {@code java -jar switchboard.jar token --room R [--peer P] [--ttl 1h]} prints a room token;
+ * {@code java -jar switchboard.jar bench <scenario> [options]} runs a benchmark (docs/benchmarks.md).
  */
 public final class Main {
 
@@ -24,6 +26,10 @@ public final class Main {
   public static void main(String[] args) {
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
     System.setProperty("hazelcast.logging.type", "slf4j");
+    if (args.length > 0 && "bench".equals(args[0])) {
+      System.exit(BenchCommand.run(Arrays.asList(args), System.out, System.err));
+      return;
+    }
     if (args.length > 0 && "token".equals(args[0])) {
       System.exit(TokenCommand.run(Arrays.asList(args), System.getenv(), System.out, System.err));
       return;

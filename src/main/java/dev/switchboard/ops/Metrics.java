@@ -1,5 +1,6 @@
 package dev.switchboard.ops;
 
+import java.lang.management.ManagementFactory;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -81,6 +82,14 @@ public final class Metrics {
     gauge(b, "switchboard_peers", "Peers joined through this node.", peers);
     gauge(b, "switchboard_rooms", "Rooms with a peer on this node.", rooms);
     gauge(b, "switchboard_outbound_bytes", "Bytes waiting to be written to this node's sockets.", outboundBytes);
+    b.append("# HELP jvm_memory_used_bytes Bytes of JVM memory in use (heap: live and not yet collected).\n");
+    b.append("# TYPE jvm_memory_used_bytes gauge\n");
+    b.append("jvm_memory_used_bytes{area=\"heap\"} ")
+        .append(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed()).append('\n');
+    long rss = ProcessMemory.residentBytes();
+    if (rss >= 0) {
+      gauge(b, "process_resident_memory_bytes", "Resident set size of the node's process.", rss);
+    }
     return b.toString();
   }
 

@@ -3,18 +3,18 @@ package dev.switchboard.ops;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A plain-text table with aligned columns, for terminals. */
-final class Table {
+/** A plain-text table with aligned columns, for terminals (the CLI and the bench command). */
+public final class Table {
 
   private final List<String[]> rows = new ArrayList<>();
   private final int columns;
 
-  Table(String... headers) {
+  public Table(String... headers) {
     columns = headers.length;
     rows.add(headers);
   }
 
-  Table row(Object... cells) {
+  public Table row(Object... cells) {
     String[] r = new String[columns];
     for (int i = 0; i < columns; i++) {
       r[i] = i < cells.length && cells[i] != null ? cells[i].toString() : "-";
@@ -23,11 +23,11 @@ final class Table {
     return this;
   }
 
-  int size() {
+  public int size() {
     return rows.size() - 1;
   }
 
-  String render() {
+  public String render() {
     int[] width = new int[columns];
     for (String[] r : rows) {
       for (int i = 0; i < columns; i++) {
