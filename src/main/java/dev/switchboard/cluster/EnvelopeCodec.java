@@ -15,6 +15,16 @@ public final class EnvelopeCodec implements MessageCodec<Envelope, Envelope> {
 
   @Override
   public void encodeToWire(Buffer buffer, Envelope e) {
+    write(buffer, e);
+  }
+
+  @Override
+  public Envelope decodeFromWire(int pos, Buffer buffer) {
+    return read(buffer, new int[] {pos});
+  }
+
+  /** Appends {@code e} to {@code buffer}. */
+  static void write(Buffer buffer, Envelope e) {
     buffer.appendByte(e.kind().tag).appendLong(e.seq()).appendLong(e.ref()).appendLong(e.session());
     putString(buffer, e.room());
     putString(buffer, e.peer());
@@ -24,9 +34,8 @@ public final class EnvelopeCodec implements MessageCodec<Envelope, Envelope> {
     putString(buffer, e.payload());
   }
 
-  @Override
-  public Envelope decodeFromWire(int pos, Buffer buffer) {
-    int[] at = {pos};
+  /** Reads the envelope at {@code at[0]} and moves {@code at[0]} past it. */
+  static Envelope read(Buffer buffer, int[] at) {
     Envelope.Kind kind = Envelope.Kind.ofTag(buffer.getByte(at[0]));
     long seq = buffer.getLong(at[0] + 1);
     long ref = buffer.getLong(at[0] + 9);

@@ -203,4 +203,18 @@ class EnvelopeCodecTest {
     assertEquals("sb-envelope", codec.name());
     assertEquals(-1, codec.systemCodecID());
   }
+
+  @Test
+  @DisplayName("a batch of every kind survives the wire in order, after a prefix; a corrupt count is refused")
+  void batch() {
+    EnvelopeBatchCodec batches = new EnvelopeBatchCodec();
+    EnvelopeBatch batch = new EnvelopeBatch(oneOfEachKind());
+    Buffer buffer = Buffer.buffer().appendBytes(new byte[] {9, 9, 9});
+    batches.encodeToWire(buffer, batch);
+    assertEquals(batch, batches.decodeFromWire(3, buffer));
+    assertSame(batch, batches.transform(batch), "locally a batch is passed by reference");
+
+    Buffer corrupt = Buffer.buffer().appendInt(-1);
+    assertThrows(IllegalArgumentException.class, () -> batches.decodeFromWire(0, corrupt));
+  }
 }

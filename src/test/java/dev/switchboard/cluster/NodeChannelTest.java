@@ -72,6 +72,45 @@ class NodeChannelTest {
   }
 
   @Test
+  @DisplayName("what one event loop turn sends to a node leaves as batches of at most 128, in order")
+  void batchesPerTurn(VertxTestContext ctx) {
+    NodeChannel sender = new NodeChannel(nodes.get(0), "c0");
+    NodeChannel receiver = new NodeChannel(nodes.get(1), "c1");
+    List<Integer> batchSizes = new ArrayList<>();
+    nodes.get(0).eventBus().addOutboundInterceptor(dc -> {
+      Object body = dc.body();
+      if (body instanceof EnvelopeBatch b) {
+        synchronized (batchSizes) {
+          batchSizes.add(b.envelopes().size());
+        }
+      }
+      dc.next();
+    });
+    List<Long> refs = new ArrayList<>();
+    Checkpoint done = ctx.checkpoint();
+    receiver.start(e -> {
+      refs.add(e.ref());
+      if (refs.size() == 301) {
+        ctx.verify(() -> {
+          for (int i = 0; i < 301; i++) {
+            assertEquals(i, refs.get(i), "envelope out of order");
+          }
+          synchronized (batchSizes) {
+            assertEquals(List.of(128, 128, 44, 1), batchSizes, "one turn's 300, then the next turn's one");
+          }
+        });
+        done.flag();
+      }
+    }).compose(v -> sender.start(e -> ctx.failNow("sender got " + e)))
+        .onComplete(ctx.succeeding(v -> nodes.get(0).runOnContext(x -> {
+          for (int i = 0; i < 300; i++) {
+            sender.send("c1", Envelope.relay("r", "bob", "alice", 1L, "c0", i, "{}"));
+          }
+          nodes.get(0).setTimer(50, t -> sender.send("c1", Envelope.relay("r", "bob", "alice", 1L, "c0", 300, "{}")));
+        })));
+  }
+
+  @Test
   @DisplayName("an envelope for this node itself is routed at once, on the caller's thread")
   void selfIsRoutedInline(VertxTestContext ctx) {
     NodeChannel channel = new NodeChannel(nodes.get(0), "c0");
