@@ -2,6 +2,7 @@ package dev.switchboard.bench;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -105,7 +106,7 @@ final class Streams {
    * Returns every step; the last passing one is marked {@code best}.
    */
   static Result findMax(Bench bench, Spec spec, double startRate, double maxRate, double sloP99Ms, int bisections,
-                        java.io.PrintStream progress) {
+                        PrintStream progress) {
     List<Result> steps = new ArrayList<>();
     Result best = null;
     double low = 0;
