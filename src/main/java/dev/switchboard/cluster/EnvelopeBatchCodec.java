@@ -1,7 +1,6 @@
 package dev.switchboard.cluster;
 
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.MessageCodec;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -9,9 +8,13 @@ import java.util.List;
  * Binary codec for {@link EnvelopeBatch}: a count, then each envelope as {@link EnvelopeCodec}
  * writes it. Locally a batch is passed by reference (it is immutable).
  */
-public final class EnvelopeBatchCodec implements MessageCodec<EnvelopeBatch, EnvelopeBatch> {
+public final class EnvelopeBatchCodec extends ImmutableCodec<EnvelopeBatch> {
 
   public static final String NAME = "sb-envelope-batch";
+
+  public EnvelopeBatchCodec() {
+    super(NAME);
+  }
 
   /** More envelopes than a batch can hold ({@link NodeChannel#MAX_BATCH}) mean a corrupt frame. */
   private static final int MAX_COUNT = 1 << 16;
@@ -36,20 +39,5 @@ public final class EnvelopeBatchCodec implements MessageCodec<EnvelopeBatch, Env
       envelopes.add(EnvelopeCodec.read(buffer, at));
     }
     return new EnvelopeBatch(envelopes);
-  }
-
-  @Override
-  public EnvelopeBatch transform(EnvelopeBatch batch) {
-    return batch;
-  }
-
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public byte systemCodecID() {
-    return -1;
   }
 }

@@ -1,7 +1,6 @@
 package dev.switchboard.cluster;
 
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.MessageCodec;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -9,9 +8,13 @@ import java.nio.charset.StandardCharsets;
  * Locally an envelope is passed by reference (it is immutable). Measured on this project's
  * machine, Buffer bodies gave ~1.5x the throughput of String bodies between nodes.
  */
-public final class EnvelopeCodec implements MessageCodec<Envelope, Envelope> {
+public final class EnvelopeCodec extends ImmutableCodec<Envelope> {
 
   public static final String NAME = "sb-envelope";
+
+  public EnvelopeCodec() {
+    super(NAME);
+  }
 
   @Override
   public void encodeToWire(Buffer buffer, Envelope e) {
@@ -48,21 +51,6 @@ public final class EnvelopeCodec implements MessageCodec<Envelope, Envelope> {
     String node = getString(buffer, at);
     String payload = getString(buffer, at);
     return new Envelope(kind, room, peer, from, origin, node, seq, ref, session, payload);
-  }
-
-  @Override
-  public Envelope transform(Envelope envelope) {
-    return envelope;
-  }
-
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public byte systemCodecID() {
-    return -1;
   }
 
   private static void putString(Buffer buffer, String s) {
