@@ -151,6 +151,11 @@ public final class BenchCommand {
       out.println();
       out.print(table);
     }
+    for (Result r : results) {
+      if (r.scenario().equals("join-storm") || r.scenario().equals("idle")) {
+        out.println(r.oneLine());
+      }
+    }
     Result relay = null;
     Result baseline = null;
     for (Result r : results) {

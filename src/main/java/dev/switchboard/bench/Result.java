@@ -109,7 +109,18 @@ final class Result {
     return json;
   }
 
+  /** One line for people: the stream figures, or a join storm's or an idle run's. */
   String oneLine() {
+    if (scenario.equals("join-storm")) {
+      return String.format(Locale.ROOT, "  %-24s %,9.0f joins/s  join p50 %7.3f  p99 %8.3f ms  reachable p50 %7.3f  p99 %8.3f ms"
+          + "  lost %.0f  errors %d", label(), number("joinsPerSecond"), latencyMs("join", "p50"), latencyMs("join", "p99"),
+          latencyMs("reachable", "p50"), latencyMs("reachable", "p99"), number("lost"), errorCount());
+    }
+    if (scenario.equals("idle")) {
+      return String.format(Locale.ROOT, "  %-24s %,9.0f peers joined  heap %,7.0f B/peer  RSS %,7.0f B/peer"
+          + "  closed while idle %.0f  errors %d", label(), number("joined"), number("heapBytesPerPeer"),
+          number("rssBytesPerPeer"), number("closedWhileIdle"), errorCount());
+    }
     return String.format(Locale.ROOT, "  %-24s offered %,9.0f/s  delivered %,9.0f/s  p50 %7.3f  p99 %8.3f ms  lost %.0f  errors %d",
         label(), number("offeredPerSecond"), number("deliveredPerSecond"), latencyMs("latency", "p50"),
         latencyMs("latency", "p99"), number("lost"), errorCount());

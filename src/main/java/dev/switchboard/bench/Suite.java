@@ -127,11 +127,13 @@ final class Suite {
 
       out.println("join-storm:");
       Result storm = JoinStorm.run(bench, new JoinStorm.Spec(cross, p.joinConcurrency(), p.warmup(), p.duration()));
+      out.println(storm.oneLine());
       results.add(storm);
 
       out.printf(Locale.ROOT, "idle: %,d peers on one node%n", idlePeers);
       Result idle = Idle.run(bench, new Idle.Spec(cross.get(0), idlePeers, 10, p.warmup() + p.duration() / 2,
           nodes.processes().pid("node-1")));
+      out.println(idle.oneLine());
       results.add(idle);
 
       BenchCommand.report(results, jsonFile, out);

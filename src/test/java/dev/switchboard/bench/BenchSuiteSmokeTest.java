@@ -43,6 +43,8 @@ class BenchSuiteSmokeTest {
         assertEquals(0L, figures.getLong("lost"), ((JsonObject) o).encodePrettily());
       }
     }
+    assertTrue(printed.contains("joins/s  join p50"), "the join storm has a line of its own:\n" + printed);
+    assertTrue(printed.contains("peers joined  heap"), "so has the idle run:\n" + printed);
     for (String figure : List.of("cross-node relay ÷ baseline", "joins/s (join-storm)", "heap per idle peer",
         "Redis commands per relayed message")) {
       assertTrue(printed.contains(figure), "the verdict table names " + figure + ":\n" + printed);
