@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * processes of their own (this jar, loopback only), runs every scenario against them and the
  * baseline, prints the results and the ratios the targets are stated in, and stops everything.
  *
- * <p>The {@code small} profile takes about five minutes on 2 cores; {@code large} offers more
+ * <p>The {@code small} profile takes about seven minutes on 2 cores; {@code large} offers more
  * load and holds more idle peers, for machines with more cores and a raised open-files limit.
  */
 final class Suite {
