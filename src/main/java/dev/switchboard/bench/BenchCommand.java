@@ -27,7 +27,7 @@ public final class BenchCommand {
         join-storm  peers joining and leaving as fast as possible --concurrency 64
         idle        N joined idle peers on the first node        --peers 5000 --room-size 10 [--node-pid PID]
         baseline    the relay scenario against a bare in-process Vert.x relay (no cluster)
-        suite       starts Redis and 2 nodes here and runs all of the above [--profile small|large|smoke] [--out FILE]
+        suite       starts Redis and 2 nodes here and runs all of the above [--profile small|large|smoke] [--out FILE] [--node-jvm "-Xmx2g ..."]
       common: --nodes ws://127.0.0.1:8080/ws,ws://127.0.0.1:8081/ws  --warmup 5s --duration 10s --size 200
               --redis-url redis://127.0.0.1:6379 (counts Redis commands)  --loops N  --json FILE  --slo-p99 50
       """;

@@ -46,6 +46,9 @@ final class Streams {
   /** The highest rate a search tries unless told otherwise: far above what one load generator can offer. */
   static final double MAX_RATE = 2_000_000;
 
+  /** The pause after a failed step of a search, for the nodes to drain and collect. */
+  private static final long RECOVERY_NANOS = 2_000_000_000L;
+
   /** How long a run waits after its last send for messages still in flight. */
   private static final long DRAIN_NANOS = 3_000_000_000L;
 
@@ -122,6 +125,8 @@ final class Streams {
         low = rate;
       } else {
         high = rate;
+        // An overloaded step leaves queues and garbage behind; the next step must not measure them.
+        Bench.sleepUntil(System.nanoTime() + RECOVERY_NANOS);
       }
       if (high == 0 && rate * 2 <= maxRate) {
         rate *= 2;

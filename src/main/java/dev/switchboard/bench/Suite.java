@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
  * processes of their own (this jar, loopback only), runs every scenario against them and the
  * baseline, prints the results and the ratios the targets are stated in, and stops everything.
  *
- * <p>The {@code small} profile takes about seven minutes on 2 cores; {@code large} offers more
+ * <p>The {@code small} profile takes about four minutes on 2 cores; {@code large} offers more
  * load and holds more idle peers, for machines with more cores and a raised open-files limit.
  */
 final class Suite {
@@ -60,6 +60,7 @@ final class Suite {
     String jsonFile = a.string("out", "bench-results.json");
     int loops = a.integer("loops", Math.max(2, Runtime.getRuntime().availableProcessors()), 1);
     double slo = a.integer("slo-p99", 50, 1);
+    List<String> nodeJvm = List.of(a.string("node-jvm", "-Xms" + p.nodeHeap() + " -Xmx" + p.nodeHeap()).trim().split("\\s+"));
     a.rejectUnknown();
     int idlePeers = (int) Math.min(p.idlePeers(), Machine.maxOpenFiles() - SPARE_FILES);
     if (idlePeers < p.idlePeers()) {
@@ -74,11 +75,11 @@ final class Suite {
     }
     List<Result> results = new ArrayList<>();
     try (LocalRedis redisServer = LocalRedis.start();
-         NodeProcesses nodes = NodeProcesses.start(2, redisServer.url(), p.nodeHeap(), logs);
+         NodeProcesses nodes = NodeProcesses.start(2, redisServer.url(), nodeJvm, logs);
          RedisProbe redis = new RedisProbe(redisServer.url());
          Bench bench = new Bench(loops, redis, nodes.processes().add("redis", redisServer.pid()))) {
-      out.printf(Locale.ROOT, "suite %s: Redis on %d, nodes %s, node logs in %s%n", p.name(), redisServer.port(),
-          nodes.urls(), logs);
+      out.printf(Locale.ROOT, "suite %s: Redis on %d, nodes %s (JVM %s), node and GC logs in %s%n", p.name(),
+          redisServer.port(), nodes.urls(), String.join(" ", nodeJvm), logs);
       redis.measureBackground(p.name().equals("smoke") ? 1 : 5);
       List<String> cross = nodes.urls();
       // Fresh JVMs interpret before they compile: without this the first steps measure the JIT.
@@ -147,21 +148,26 @@ final class Suite {
     }
   }
 
-  /** The two node processes of a suite: this jar (this class path), loopback, a cluster name of their own. */
+  /**
+   * The two node processes of a suite: this jar (this class path), loopback, a cluster name of
+   * their own, their output and GC log in the suite's log directory.
+   */
   static final class NodeProcesses implements AutoCloseable {
     private final List<Process> processes = new ArrayList<>();
     private final List<String> urls = new ArrayList<>();
     private final Processes accounting = new Processes();
 
-    static NodeProcesses start(int count, String redisUrl, String heap, Path logs) {
+    static NodeProcesses start(int count, String redisUrl, List<String> jvmFlags, Path logs) {
       NodeProcesses n = new NodeProcesses();
       String cluster = "bench-" + Long.toString(System.nanoTime() % 1_000_000_000L, 36);
       int clusterPort = 30_000 + ThreadLocalRandom.current().nextInt(1000) * 20;
       try {
         for (int i = 1; i <= count; i++) {
           int port = freePort();
-          List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-              "-Xms" + heap, "-Xmx" + heap, "-cp", System.getProperty("java.class.path"), "dev.switchboard.Main",
+          List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+          cmd.addAll(jvmFlags);
+          cmd.addAll(List.of("-Xlog:gc:file=" + logs.resolve("node-" + i + "-gc.log"),
+              "-cp", System.getProperty("java.class.path"), "dev.switchboard.Main",
               "--http-host", "127.0.0.1", "--http-port", Integer.toString(port), "--node-id", "bench-" + i,
               "--redis-url", redisUrl, "--cluster-name", cluster, "--cluster-port", Integer.toString(clusterPort),
               "--cluster-members", "127.0.0.1:" + clusterPort));
