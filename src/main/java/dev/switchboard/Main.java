@@ -27,6 +27,7 @@ public final class Main {
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
     System.setProperty("hazelcast.logging.type", "slf4j");
     if (args.length > 0 && "bench".equals(args[0])) {
+      BenchCommand.quietClientLogs();
       System.exit(BenchCommand.run(Arrays.asList(args), System.out, System.err));
       return;
     }

@@ -37,13 +37,21 @@ public final class BenchCommand {
   private BenchCommand() {
   }
 
-  /** Runs {@code bench ...} ({@code args[0]} is "bench"); returns the exit code. */
-  public static int run(List<String> args, PrintStream out, PrintStream err) {
-    // The client logs a WARN for each socket it drops while closing thousands at the end of a
-    // run; that is the bench tidying up, not news.
-    if (LoggerFactory.getLogger("io.vertx.core.http.impl") instanceof ch.qos.logback.classic.Logger l) {
+  /**
+   * Quiets the WebSocket client's WARN for each connection it drops while a run closes thousands
+   * at its end: that is the bench tidying up, not news. For the bench's own process only (called
+   * by {@code Main}), never where nodes share the JVM.
+   */
+  public static void quietClientLogs() {
+    if (LoggerFactory.getLogger(EVICTION_LOGGER) instanceof ch.qos.logback.classic.Logger l) {
       l.setLevel(ch.qos.logback.classic.Level.ERROR);
     }
+  }
+
+  private static final String EVICTION_LOGGER = "io.vertx.core.http.impl.HttpClientConnection";
+
+  /** Runs {@code bench ...} ({@code args[0]} is "bench"); returns the exit code. */
+  public static int run(List<String> args, PrintStream out, PrintStream err) {
     if (args.size() < 2 || args.get(1).equals("--help")) {
       err.print(USAGE);
       return args.size() < 2 ? 2 : 0;
