@@ -143,8 +143,8 @@ public final class Settings {
           string()),
       new Setting("ice.turn-ttl", "24h", "how long a TURN credential handed out in welcome stays valid",
           duration(Duration.ofMinutes(1), Duration.ofDays(7))),
-      new Setting("client.dir", "client", "directory served at / (the demo page and the client module)",
-          string())
+      new Setting("client.dir", "", "serve the demo page and client module from this directory (a checkout's "
+          + "client/) instead of the copy in the jar", string())
   );
 
   private static final Map<String, Setting> BY_NAME = new LinkedHashMap<>();

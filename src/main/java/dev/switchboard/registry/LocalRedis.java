@@ -129,7 +129,8 @@ public final class LocalRedis implements AutoCloseable {
     }
   }
 
-  static String findBinary() throws IOException {
+  /** The {@code redis-server} on PATH, else the one shipped in the embedded-redis artifact. */
+  public static String findBinary() throws IOException {
     String path = System.getenv("PATH");
     if (path != null) {
       for (String dir : path.split(File.pathSeparator)) {

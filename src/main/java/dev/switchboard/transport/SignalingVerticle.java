@@ -23,7 +23,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -49,6 +48,8 @@ public final class SignalingVerticle extends VerticleBase {
   static final int RETRY_AFTER_SECONDS = 5;
 
   private static final Logger log = LoggerFactory.getLogger(SignalingVerticle.class);
+  /** Where the build puts client/demo and client/src on the class path (see pom.xml). */
+  static final String BUILT_IN_CLIENT = "switchboard-client";
 
   private final Config config;
   private final Rooms rooms;
@@ -226,10 +227,7 @@ public final class SignalingVerticle extends VerticleBase {
     router.get("/metrics").handler(this::metrics);
     router.get("/v1/placement").handler(this::placement);
     admin.mount(router);
-    Path client = Path.of(config.clientDir()).toAbsolutePath();
-    if (Files.isDirectory(client)) {
-      router.route("/*").handler(StaticHandler.create(FileSystemAccess.ROOT, client.toString()));
-    }
+    mountClient(router);
     router.route().last().handler(ctx -> HttpJson.send(ctx, 404, new JsonObject().put("error", "not-found")
         .put("message", "no such path: " + ctx.request().path())));
     // Never a stack trace to a client: failures become a JSON status, the cause goes to the log.
@@ -242,6 +240,27 @@ public final class SignalingVerticle extends VerticleBase {
           .put("message", status >= 500 ? "the node failed to answer; retry" : "the request was not understood"));
     });
     return router;
+  }
+
+  /**
+   * The browser client: the demo page at {@code /}, its files under {@code /demo/}, and the
+   * client module under {@code /src/}. Nothing else of {@code client/} (tests, node_modules) is
+   * served. By default the copy packed into the jar; with {@code client.dir}, that directory,
+   * so edits show on reload.
+   */
+  private void mountClient(Router router) {
+    String dir = config.clientDir();
+    for (String part : List.of("demo", "src")) {
+      StaticHandler files;
+      if (dir.isEmpty()) {
+        files = StaticHandler.create(BUILT_IN_CLIENT + "/" + part);
+      } else {
+        files = StaticHandler.create(FileSystemAccess.ROOT, Path.of(dir, part).toAbsolutePath().toString())
+            .setCachingEnabled(false);
+      }
+      router.get("/" + part + "/*").handler(files.setDirectoryListing(false));
+    }
+    router.get("/").handler(ctx -> ctx.reroute("/demo/index.html"));
   }
 
   /**

@@ -61,7 +61,7 @@ class ConfigLoaderTest {
     assertEquals("sb:", c.redisPrefix());
     assertEquals(Duration.ofSeconds(2), c.redisTimeout());
     assertEquals(new Config.Ice(new JsonArray(), List.of(), "", Duration.ofHours(24)), c.ice());
-    assertEquals("client", c.clientDir());
+    assertEquals("", c.clientDir());
   }
 
   @Test

@@ -1,0 +1,185 @@
+// What the browser tests run against: a real Redis, real Switchboard nodes forming a Hazelcast
+// cluster, and in front of them a plain TCP load balancer with failover, all on loopback.
+//
+// Run inside a network namespace that has only `lo` (see run-in-netns.sh), so that WebRTC
+// cannot pick any other interface. Everything started here is stopped by `stopAll()`, and
+// every wait is bounded.
+import { spawn } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { mkdirSync, openSync, readFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const clientDir = resolve(here, '..');
+export const repoDir = resolve(clientDir, '..');
+export const outDir = process.env.E2E_OUT ?? join(repoDir, 'target', 'e2e');
+mkdirSync(outDir, { recursive: true });
+
+const children = new Set();
+const servers = new Set();
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+function start(name, command, args, env = {}) {
+  const log = join(outDir, `${name}.log`);
+  const fd = openSync(log, 'w');
+  const child = spawn(command, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+  child.logFile = log;
+  child.exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
+  children.add(child);
+  child.exited.then(() => children.delete(child));
+  return child;
+}
+
+export async function startRedis() {
+  const port = await freePort();
+  const binary = process.env.REDIS_SERVER ?? 'redis-server';
+  const child = start('redis', binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  await until(`redis on ${port}`, 10_000, () => canConnect(port));
+  return { port, url: `redis://127.0.0.1:${port}`, child };
+}
+
+/**
+ * Starts a node: with SWITCHBOARD_E2E_JAVA and SWITCHBOARD_E2E_CLASSPATH (what the Maven test
+ * passes) from the build's classes, else from target/switchboard.jar. It serves the client
+ * from this checkout (`--client-dir`), so what is tested is the working tree.
+ */
+export async function startNode({ id, redisUrl, cluster, clusterPort }) {
+  const port = await freePort();
+  const java = process.env.SWITCHBOARD_E2E_JAVA ?? 'java';
+  const cp = process.env.SWITCHBOARD_E2E_CLASSPATH;
+  const jar = join(repoDir, 'target', 'switchboard.jar');
+  if (!cp && !existsSync(jar)) throw new Error(`no ${jar}: run mvn -B -q package -DskipTests first`);
+  const launch = cp ? ['-cp', cp, 'dev.switchboard.Main'] : ['-jar', jar];
+  const args = ['-Xmx256m', '-XX:+UseSerialGC', ...launch,
+    '--http-host', '127.0.0.1', '--http-port', String(port), '--node-id', id, '--node-verticles', '1',
+    '--redis-url', redisUrl, '--cluster-name', cluster, '--cluster-port', String(clusterPort),
+    '--cluster-members', `127.0.0.1:${clusterPort}`, '--client-dir', clientDir];
+  const env = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('SWITCHBOARD_')).map((k) => [k, undefined]));
+  const child = start(id, java, args, env);
+  const node = { id, port, child, url: `http://127.0.0.1:${port}` };
+  await until(`node ${id} ready`, 60_000, async () => {
+    if (child.exitCode !== null) {
+      throw Object.assign(new Error(`node ${id} exited with ${child.exitCode}:\n${tail(child.logFile)}`), { fatal: true });
+    }
+    return (await fetch(`${node.url}/ready`).catch(() => null))?.status === 200;
+  });
+  return node;
+}
+
+/** Stops a node the way an orchestrator does (SIGTERM), and waits until it is gone. */
+export async function stopNode(node) {
+  node.child.kill('SIGTERM');
+  const exited = await Promise.race([node.child.exited, sleep(30_000, null)]);
+  if (!exited) {
+    node.child.kill('SIGKILL');
+    await node.child.exited;
+  }
+}
+
+/**
+ * A load balancer as a browser meets one: one address, and behind it the first backend that
+ * accepts the connection, in order of preference. A backend that stops accepting is skipped,
+ * as a health-checking balancer would. It copies bytes and nothing else.
+ */
+export async function startBalancer(name, backends) {
+  const port = await freePort();
+  const sockets = new Set();
+  const server = createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => client.destroy());
+    client.pause();
+    const tryBackend = (i) => {
+      if (i >= backends.length) {
+        client.destroy();
+        return;
+      }
+      const upstream = connect(backends[i].port, '127.0.0.1');
+      upstream.on('error', () => {
+        upstream.destroy();
+        if (upstream.connectedOnce) client.destroy();
+        else if (!upstream.failedOver) {
+          upstream.failedOver = true;
+          tryBackend(i + 1); // refused: that backend is down
+        }
+      });
+      upstream.once('connect', () => {
+        upstream.connectedOnce = true;
+        sockets.add(upstream);
+        upstream.on('close', () => { sockets.delete(upstream); client.destroy(); });
+        client.on('close', () => upstream.destroy());
+        client.pipe(upstream);
+        upstream.pipe(client);
+        client.resume();
+      });
+    };
+    tryBackend(0);
+  });
+  await new Promise((res) => server.listen(port, '127.0.0.1', res));
+  const lb = { name, port, url: `http://127.0.0.1:${port}`, server, sockets };
+  servers.add(lb);
+  return lb;
+}
+
+/** Stops everything this harness started. */
+export async function stopAll() {
+  for (const lb of servers) {
+    for (const s of lb.sockets) s.destroy();
+    lb.server.close();
+  }
+  servers.clear();
+  const running = [...children];
+  for (const child of running) child.kill('SIGTERM');
+  await Promise.race([Promise.all(running.map((c) => c.exited)), sleep(20_000)]);
+  for (const child of children) child.kill('SIGKILL');
+}
+
+/** Polls `check` until it returns something truthy; fails after `ms` with `what` in the message. */
+export async function until(what, ms, check, everyMs = 100) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+      last = value;
+    } catch (error) {
+      if (error?.fatal) throw error;
+      last = error;
+    }
+    if (Date.now() >= deadline) {
+      const detail = last instanceof Error ? last.message : JSON.stringify(last);
+      throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${detail})`);
+    }
+    await sleep(everyMs);
+  }
+}
+
+function canConnect(port) {
+  return new Promise((res) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => { s.destroy(); res(true); });
+    s.once('error', () => res(false));
+  });
+}
+
+export function tail(file, lines = 40) {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch (error) {
+    return String(error);
+  }
+}

@@ -1,0 +1,259 @@
+// The demo page in a real Chromium against a real 2-node cluster: four pages in one room, two
+// on each node, through a failover load balancer. Run by run-in-netns.sh (Maven runs it from
+// ClientBrowserTest), inside a network namespace with only `lo`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import {
+  startRedis, startNode, stopNode, startBalancer, stopAll, until, freePort, outDir, tail,
+} from './harness.js';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const ROOM = `e2e-${Date.now().toString(36)}`;
+const LOOPBACK = new Set(['127.0.0.1', '::1']);
+const browserLog = join(outDir, 'browser.log');
+
+let n1;
+let n2;
+let lb1; // prefers node 1, falls back to node 2
+let lb2; // prefers node 2, falls back to node 1
+let browser;
+const pages = new Map(); // name -> {page, context, errors}
+
+before(async () => {
+  const redis = await startRedis();
+  const cluster = `e2e-${process.pid}`;
+  const clusterPort = await freePort();
+  n1 = await startNode({ id: 'e2e-1', redisUrl: redis.url, cluster, clusterPort });
+  n2 = await startNode({ id: 'e2e-2', redisUrl: redis.url, cluster, clusterPort });
+  lb1 = await startBalancer('lb-1', [n1, n2]);
+  lb2 = await startBalancer('lb-2', [n2, n1]);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--allow-loopback-in-peer-connection',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+  log(`chromium ${browser.version()}, room ${ROOM}, node 1 :${n1.port}, node 2 :${n2.port}, lb-1 :${lb1.port}, lb-2 :${lb2.port}`);
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await stopAll();
+});
+
+test('four pages on two nodes connect every pair over loopback and decode each other\'s video', async () => {
+  await open('A', lb1);
+  await open('B', lb1);
+  await open('C', lb2);
+  await open('D', lb2);
+  assert.deepEqual(await nodes(), { A: 'e2e-1', B: 'e2e-1', C: 'e2e-2', D: 'e2e-2' });
+
+  const mesh = await fullMesh(['A', 'B', 'C', 'D']);
+  for (const [name, calls] of Object.entries(mesh)) {
+    for (const call of calls) {
+      assert.ok(LOOPBACK.has(call.local) && LOOPBACK.has(call.remote),
+        `${name}→${call.name} selected pair ${call.local} ↔ ${call.remote} is not loopback at both ends`);
+    }
+  }
+  // The tiles show the others by name, with video playing.
+  for (const name of pages.keys()) {
+    const tiles = await remoteTiles(name);
+    assert.deepEqual(tiles.map((t) => t.name).sort(), others(name), `${name}'s tiles`);
+    for (const t of tiles) assert.ok(t.videoWidth > 0, `${name}'s tile of ${t.name} plays no video`);
+  }
+  const a = pages.get('A').page;
+  assert.equal(await a.locator('.tile').count(), 4);
+  await a.screenshot({ path: join(outDir, 'four-tiles.png') });
+  noPageErrors();
+});
+
+test('mute and camera-off propagate to the other tiles', async () => {
+  const a = pages.get('A').page;
+  await a.click('#audio');
+  await until('A shown muted on B, C, D', 5000, () => tileOf(['B', 'C', 'D'], 'A', (t) => t.audio === 'off'));
+  await a.click('#video');
+  await until('A shown with camera off on B, C, D', 5000, () => tileOf(['B', 'C', 'D'], 'A', (t) => t.video === 'off' && t.badges.includes('camera off')));
+  assert.equal(await a.getAttribute('#audio', 'aria-pressed'), 'true');
+  await a.click('#audio');
+  await a.click('#video');
+  await until('A shown unmuted again', 5000, () => tileOf(['B', 'C', 'D'], 'A', (t) => t.audio === 'on' && t.video === 'on' && t.badges.length === 0));
+  noPageErrors();
+});
+
+test('a page that leaves disappears from the others within a second', async () => {
+  const watchers = ['A', 'B', 'C'];
+  // Each watcher notes (wall clock, shared by all pages of this machine) when D's tile goes.
+  await Promise.all(watchers.map((name) => pages.get(name).page.evaluate((gone) => {
+    window.tileGoneAt = null;
+    const observer = new MutationObserver(() => {
+      const present = [...document.querySelectorAll('.tile.remote .name')].some((n) => n.textContent === gone);
+      if (!present && window.tileGoneAt === null) {
+        window.tileGoneAt = Date.now();
+        observer.disconnect();
+      }
+    });
+    observer.observe(document.getElementById('grid'), { childList: true });
+  }, 'D')));
+  const clickedAt = await pages.get('D').page.evaluate(() => {
+    const at = Date.now();
+    document.getElementById('leave').click();
+    return at;
+  });
+  const goneAt = await until('D\'s tile gone everywhere', 5000, async () => {
+    const times = await Promise.all(watchers.map((name) => pages.get(name).page.evaluate(() => window.tileGoneAt)));
+    return times.every((t) => t !== null) && times;
+  });
+  const delays = goneAt.map((t) => t - clickedAt);
+  log(`leave → tile gone: ${watchers.map((w, i) => `${w} ${delays[i]} ms`).join(', ')}`);
+  for (const [i, delay] of delays.entries()) assert.ok(delay <= 1000, `${watchers[i]} removed D's tile after ${delay} ms`);
+  await until('D closed', 5000, async () => (await pages.get('D').page.evaluate(() => window.switchboard.connectionState)) === 'closed');
+  await close('D');
+  noPageErrors();
+});
+
+test('when a node stops, its pages reconnect through the other node and every call comes back', async () => {
+  await open('D', lb2);
+  await fullMesh(['A', 'B', 'C', 'D']);
+  const before = await ids();
+  await stopNode(n1);
+  log('node e2e-1 stopped');
+  await until('A and B rejoined on node 2', 30_000, async () => {
+    const n = await nodes();
+    const states = await Promise.all(['A', 'B'].map((name) => pages.get(name).page.evaluate(() => window.switchboard.connectionState)));
+    return n.A === 'e2e-2' && n.B === 'e2e-2' && states.every((s) => s === 'joined');
+  });
+  const mesh = await fullMesh(['A', 'B', 'C', 'D']);
+  for (const [name, calls] of Object.entries(mesh)) {
+    for (const call of calls) {
+      assert.ok(LOOPBACK.has(call.local) && LOOPBACK.has(call.remote), `${name}→${call.name} is not loopback after the rejoin`);
+    }
+  }
+  const after = await ids();
+  assert.equal(after.C, before.C);
+  assert.equal(after.D, before.D);
+  for (const name of pages.keys()) {
+    assert.deepEqual((await remoteTiles(name)).map((t) => t.name).sort(), others(name), `${name}'s tiles after the rejoin`);
+  }
+  await pages.get('A').page.screenshot({ path: join(outDir, 'after-node-stop.png') });
+  noPageErrors();
+});
+
+async function open(name, lb) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  const page = await context.newPage();
+  const entry = { page, context, errors: [] };
+  page.on('console', (m) => log(`[${name}] ${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => { entry.errors.push(e.message); log(`[${name}] pageerror: ${e.message}`); });
+  pages.set(name, entry);
+  await page.goto(`${lb.url}/?room=${ROOM}&name=${name}`);
+  await page.waitForFunction(() => window.switchboard?.connectionState === 'joined', null, { timeout: 20_000 });
+  const error = await page.textContent('#error');
+  assert.equal(await page.isVisible('#error'), false, `${name} shows an error: ${error}`);
+}
+
+async function close(name) {
+  await pages.get(name).context.close();
+  pages.delete(name);
+}
+
+function others(name) {
+  return [...pages.keys()].filter((n) => n !== name).sort();
+}
+
+async function nodes() {
+  const out = {};
+  for (const [name, { page }] of pages) out[name] = await page.evaluate(() => window.switchboard.node);
+  return out;
+}
+
+async function ids() {
+  const out = {};
+  for (const [name, { page }] of pages) out[name] = await page.evaluate(() => window.switchboard.id);
+  return out;
+}
+
+/** Waits until every page has a connected call to each other page that decodes video. */
+async function fullMesh(names) {
+  let mesh;
+  try {
+    await until(`a full mesh of ${names.join(', ')}`, 60_000, async () => {
+      mesh = {};
+      for (const name of names) mesh[name] = await calls(name);
+      return names.every((name) => {
+        const c = mesh[name];
+        return c.length === names.length - 1
+          && c.map((x) => x.name).sort().join() === others(name).join()
+          && c.every((x) => x.pc === 'connected' && (x.ice === 'connected' || x.ice === 'completed') && x.framesDecoded > 0);
+      });
+    }, 500);
+  } finally {
+    log(`mesh: ${JSON.stringify(mesh)}`);
+  }
+  return mesh;
+}
+
+/** Each call of a page, from its RTCPeerConnection and getStats(). */
+function calls(name) {
+  return pages.get(name).page.evaluate(async () => {
+    const sb = window.switchboard;
+    const out = [];
+    for (const [peer, info] of sb.peers) {
+      const pc = sb.peerConnection(peer);
+      if (!pc) continue;
+      const stats = await pc.getStats();
+      let pair = null;
+      let framesDecoded = 0;
+      stats.forEach((s) => {
+        if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId);
+        if (s.type === 'inbound-rtp' && s.kind === 'video') framesDecoded += s.framesDecoded ?? 0;
+      });
+      const local = pair ? stats.get(pair.localCandidateId) : null;
+      const remote = pair ? stats.get(pair.remoteCandidateId) : null;
+      out.push({
+        name: info.meta.name, pc: pc.connectionState, ice: pc.iceConnectionState, framesDecoded,
+        local: local?.address ?? local?.ip ?? null, remote: remote?.address ?? remote?.ip ?? null,
+      });
+    }
+    return out;
+  });
+}
+
+function remoteTiles(name) {
+  return pages.get(name).page.evaluate(() => [...document.querySelectorAll('.tile.remote')].map((t) => ({
+    name: t.querySelector('.name').textContent,
+    audio: t.dataset.audio,
+    video: t.dataset.video,
+    badges: [...t.querySelectorAll('.badge')].map((b) => b.textContent),
+    videoWidth: t.querySelector('video').videoWidth,
+  })));
+}
+
+/** True when, on each of `watchers`, the tile of `subject` satisfies `ok`. */
+async function tileOf(watchers, subject, ok) {
+  for (const name of watchers) {
+    const t = (await remoteTiles(name)).find((x) => x.name === subject);
+    if (!t || !ok(t)) return false;
+  }
+  return true;
+}
+
+function noPageErrors() {
+  for (const [name, { errors }] of pages) assert.deepEqual(errors, [], `uncaught errors on page ${name}`);
+}
+
+function log(line) {
+  appendFileSync(browserLog, `${new Date().toISOString()} ${line}\n`);
+}
+
+process.on('exit', () => {
+  if (process.exitCode) {
+    for (const n of [n1, n2]) if (n) console.error(`--- ${n.id} log tail ---\n${tail(n.child.logFile, 30)}`);
+  }
+});
