@@ -363,6 +363,37 @@ class ClusterSignalingTest {
   }
 
   @Test
+  @DisplayName("HTTP: the demo page at /, the demo and client module from the jar's copy, and nothing else of client/")
+  void clientFiles() throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    java.util.function.Function<String, java.net.http.HttpResponse<String>> get = path -> {
+      try {
+        return http.send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + cluster.port(1) + path)).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+      } catch (Exception e) {
+        throw new AssertionError(path, e);
+      }
+    };
+    var page = get.apply("/?room=demo");
+    assertEquals(200, page.statusCode());
+    assertTrue(page.headers().firstValue("content-type").orElse("").startsWith("text/html"));
+    assertTrue(page.body().contains("src=\"/demo/demo.js\""), page.body());
+    for (String file : List.of("src/switchboard.js", "src/signaling.js", "src/peer-link.js", "demo/demo.js")) {
+      var js = get.apply("/" + file);
+      assertEquals(200, js.statusCode(), file);
+      assertTrue(js.headers().firstValue("content-type").orElse("").startsWith("text/javascript"), file);
+      assertEquals(java.nio.file.Files.readString(java.nio.file.Path.of("client", file)), js.body(), file);
+    }
+    for (String hidden : List.of("/package.json", "/e2e/harness.js", "/test/fakes.js", "/node_modules/",
+        "/src/", "/demo/../../pom.xml", "/demo/nope.js")) {
+      var refused = get.apply(hidden);
+      assertEquals(404, refused.statusCode(), hidden);
+      assertEquals("not-found", new JsonObject(refused.body()).getString("error"), hidden);
+    }
+  }
+
+  @Test
   @DisplayName("after every peer leaves, Redis holds no members and every node's connection count is zero")
   void redisCleanAfterAllLeave() throws Exception {
     String room = room();
