@@ -56,6 +56,7 @@ async function start() {
   });
   sb.addEventListener('disconnected', (e) => {
     showStatus(`Reconnecting in ${(e.retryInMs / 1000).toFixed(1)} s…`);
+    setError(`${describe(e.error)} Reconnecting; calls already up carry on meanwhile.`);
   });
   sb.addEventListener('error', (e) => setError(describe(e.error), e.fatal));
   sb.addEventListener('room-closed', () => setError('The room was closed.', true));

@@ -122,6 +122,7 @@ test('when a node stops, its pages reconnect through the other node and every ca
   await open('D', lb2);
   await fullMesh(['A', 'B', 'C', 'D']);
   const before = await ids();
+  await watchStatus(['A', 'B']);
   await stopNode(n1);
   log('node e2e-1 stopped');
   await until('A and B rejoined on node 2', 30_000, async () => {
@@ -141,9 +142,48 @@ test('when a node stops, its pages reconnect through the other node and every ca
   for (const name of pages.keys()) {
     assert.deepEqual((await remoteTiles(name)).map((t) => t.name).sort(), others(name), `${name}'s tiles after the rejoin`);
   }
+  // The pages said what was happening while it happened.
+  for (const name of ['A', 'B']) {
+    const seen = await pages.get(name).page.evaluate(() => window.statusSeen);
+    assert.ok(seen.some((s) => s.state === 'reconnecting'), `${name} never showed reconnecting: ${JSON.stringify(seen)}`);
+    assert.equal(seen.at(-1).state, 'joined');
+  }
   await pages.get('A').page.screenshot({ path: join(outDir, 'after-node-stop.png') });
   noPageErrors();
 });
+
+test('with every node gone, each page says so in words and keeps retrying', async () => {
+  await watchStatus([...pages.keys()]);
+  await stopNode(n2);
+  log('node e2e-2 stopped');
+  for (const name of pages.keys()) {
+    const page = pages.get(name).page;
+    await page.waitForSelector('#error:not([hidden])', { timeout: 10_000 });
+    const text = await page.textContent('#error');
+    assert.match(text, /server|connection/i, `${name}'s error: ${text}`);
+    assert.doesNotMatch(text, /undefined|\[object|Error:/, `${name}'s error is not in words: ${text}`);
+    await until(`${name} shows reconnecting`, 10_000, async () => (await page.getAttribute('#status', 'data-state')) === 'reconnecting');
+    assert.match(await page.textContent('#status'), /Reconnecting/);
+    assert.equal(await page.evaluate(() => window.switchboard.connectionState), 'reconnecting');
+  }
+  // Calls do not need the server once they are up: media still flows between the pages.
+  const calls = await callsOf('A');
+  assert.equal(calls.length, 3);
+  for (const call of calls) assert.equal(call.pc, 'connected', `A→${call.name} during the outage`);
+  await pages.get('A').page.screenshot({ path: join(outDir, 'all-nodes-gone.png') });
+  noPageErrors();
+});
+
+/** Records every status the page shows from now on, in `window.statusSeen`. */
+function watchStatus(names) {
+  return Promise.all(names.map((name) => pages.get(name).page.evaluate(() => {
+    const el = document.getElementById('status');
+    window.statusSeen = [];
+    new MutationObserver(() => {
+      window.statusSeen.push({ state: el.dataset.state, text: el.textContent });
+    }).observe(el, { attributes: true, childList: true, characterData: true, subtree: true });
+  })));
+}
 
 async function open(name, lb) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
@@ -185,7 +225,7 @@ async function fullMesh(names) {
   try {
     await until(`a full mesh of ${names.join(', ')}`, 60_000, async () => {
       mesh = {};
-      for (const name of names) mesh[name] = await calls(name);
+      for (const name of names) mesh[name] = await callsOf(name);
       return names.every((name) => {
         const c = mesh[name];
         return c.length === names.length - 1
@@ -200,7 +240,7 @@ async function fullMesh(names) {
 }
 
 /** Each call of a page, from its RTCPeerConnection and getStats(). */
-function calls(name) {
+function callsOf(name) {
   return pages.get(name).page.evaluate(async () => {
     const sb = window.switchboard;
     const out = [];
