@@ -163,7 +163,11 @@ export class Signaling extends EventTarget {
       promise = new Promise((resolve, reject) => {
         const timer = this.#timers.setTimeout(() => {
           this.#pending.delete(id);
-          reject(new SwitchboardError('timeout', `no answer to ${message.type} within ${this.#opts.ackTimeoutMs} ms`, { id }));
+          // Still waiting for the rate limit: it must not go out after we said it failed.
+          const queued = this.#queue.findIndex((entry) => entry.id === id);
+          if (queued >= 0) this.#queue.splice(queued, 1);
+          const what = queued >= 0 ? 'was still queued (rate limit)' : 'got no answer';
+          reject(new SwitchboardError('timeout', `${message.type} ${what} after ${this.#opts.ackTimeoutMs} ms; it was not applied${queued >= 0 ? '' : ' as far as we know'}`, { id }));
         }, this.#opts.ackTimeoutMs);
         this.#pending.set(id, { resolve, reject, timer });
       });
@@ -172,7 +176,10 @@ export class Signaling extends EventTarget {
     return promise;
   }
 
-  /** Leaves the room: sends `leave` after what is queued, waits for the close (at most 3 s). */
+  /**
+   * Leaves the room: sends `leave` after what is already queued, then waits for the server's
+   * close (at most 3 s after the `leave` went out).
+   */
   leave() {
     if (this.#state === 'closed' || this.#state === 'idle') return Promise.resolve();
     if (this.#leaveWaiter) return this.#leaveWaiter.promise;
@@ -180,10 +187,14 @@ export class Signaling extends EventTarget {
     const promise = new Promise((r) => { resolve = r; });
     this.#leaveWaiter = { promise, resolve };
     if (this.#state === 'joined') {
-      this.#queue.push({ text: JSON.stringify({ type: 'leave' }) });
+      this.#queue.push({
+        text: JSON.stringify({ type: 'leave' }),
+        onSent: () => {
+          this.#timer.leave = this.#timers.setTimeout(() => this.#finish(1000, 'left', null), 3000);
+        },
+      });
       this.#leaving = true;
       this.#pump();
-      this.#timer.leave = this.#timers.setTimeout(() => this.#finish(1000, 'left', null), 3000);
     } else {
       this.#finish(1000, 'left', null);
     }
@@ -285,7 +296,7 @@ export class Signaling extends EventTarget {
     this.#peerId = welcome.peer;
     this.#resume = typeof welcome.resume === 'string' ? welcome.resume : null;
     this.#limits = { ...DEFAULT_LIMITS, ...(welcome.limits ?? {}) };
-    this.#tokens = this.#bucketSize();
+    this.#tokens = this.#bucketSize() - 1; // the server's bucket already paid for the join
     this.#refilledAt = this.#timers.now();
     this.#attempt = 0;
     this.#idTaken = 0;
@@ -411,9 +422,10 @@ export class Signaling extends EventTarget {
     this.#tokens = Math.min(this.#bucketSize(), this.#tokens + (now - this.#refilledAt) * perMs);
     this.#refilledAt = now;
     while (this.#queue.length > 0 && this.#tokens >= 1) {
-      const { text } = this.#queue.shift();
+      const { text, onSent } = this.#queue.shift();
       this.#tokens -= 1;
       ws.send(text);
+      onSent?.();
     }
     if (this.#queue.length > 0) {
       const wait = Math.ceil((1 - this.#tokens) / perMs);
@@ -430,15 +442,19 @@ export class Signaling extends EventTarget {
     this.#timer.ping = this.#timers.setTimeout(() => {
       this.#timer.ping = null;
       if (this.#state !== 'joined') return;
-      this.#queue.push({ text: '{"type":"ping"}' });
-      this.#pump();
       const ws = this.#ws;
-      if (this.#timer.pong === null) {
-        this.#timer.pong = this.#timers.setTimeout(() => {
-          this.#timer.pong = null;
-          this.#abandon(ws, new SwitchboardError('timeout', `no pong within ${this.#opts.pongTimeoutMs} ms`));
-        }, this.#opts.pongTimeoutMs);
-      }
+      // The pong clock starts when the ping leaves, not while it waits behind the rate limit.
+      this.#queue.push({
+        text: '{"type":"ping"}',
+        onSent: () => {
+          if (this.#timer.pong !== null || ws !== this.#ws) return;
+          this.#timer.pong = this.#timers.setTimeout(() => {
+            this.#timer.pong = null;
+            this.#abandon(ws, new SwitchboardError('timeout', `no pong within ${this.#opts.pongTimeoutMs} ms`));
+          }, this.#opts.pongTimeoutMs);
+        },
+      });
+      this.#pump();
       this.#schedulePing();
     }, this.#opts.pingIntervalMs);
   }

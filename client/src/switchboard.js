@@ -69,7 +69,7 @@ export class Switchboard extends EventTarget {
     sig.addEventListener('room-closed', (e) => this.#emit('room-closed', { reason: e.reason }));
     sig.addEventListener('error', (e) => this.#emit('error', { error: e.error, code: e.code, message: e.message, fatal: e.fatal }));
     sig.addEventListener('closed', (e) => {
-      this.#closeAll('closed');
+      this.#closeAll(e.reason === 'left' ? 'left' : 'closed');
       this.#emit('closed', { closeCode: e.closeCode, reason: e.reason, error: e.error });
     });
   }
@@ -107,8 +107,7 @@ export class Switchboard extends EventTarget {
 
   /** Leaves the room and closes every call. */
   async leave() {
-    await this.#signaling.leave();
-    this.#closeAll('left');
+    await this.#signaling.leave(); // its `closed` event closes every call
   }
 
   /** Drops everything at once, without `leave`. */
@@ -241,7 +240,10 @@ export class Switchboard extends EventTarget {
       timers: this.#opts.timers,
       MediaStream: this.#opts.MediaStream,
       restartAfterMs: this.#opts.iceRestartAfterMs,
-      signal: (message) => { this.#signaling.send({ ...message, to: id }); },
+      signal: (message) => {
+        // While we rejoin, the old calls' signals have nowhere to go: the rejoin replaces them.
+        if (this.#signaling.state === 'joined') this.#signaling.send({ ...message, to: id });
+      },
       events: {
         onStream: (stream) => this.#emit('stream', { peer: id, stream }),
         onStateChange: (state) => this.#emit('peer-connection', { peer: id, state }),
