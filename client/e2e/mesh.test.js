@@ -3,7 +3,7 @@
 // ClientBrowserTest), inside a network namespace with only `lo`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import {
@@ -14,6 +14,7 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const ROOM = `e2e-${Date.now().toString(36)}`;
 const LOOPBACK = new Set(['127.0.0.1', '::1']);
 const browserLog = join(outDir, 'browser.log');
+writeFileSync(browserLog, ''); // this run's only
 
 let n1;
 let n2;
@@ -49,6 +50,7 @@ after(async () => {
 });
 
 test('four pages on two nodes connect every pair over loopback and decode each other\'s video', async () => {
+  const openedAt = Date.now();
   await open('A', lb1);
   await open('B', lb1);
   await open('C', lb2);
@@ -56,6 +58,7 @@ test('four pages on two nodes connect every pair over loopback and decode each o
   assert.deepEqual(await nodes(), { A: 'e2e-1', B: 'e2e-1', C: 'e2e-2', D: 'e2e-2' });
 
   const mesh = await fullMesh(['A', 'B', 'C', 'D']);
+  log(`four pages opened, every call connected and decoding: ${Date.now() - openedAt} ms`);
   for (const [name, calls] of Object.entries(mesh)) {
     for (const call of calls) {
       assert.ok(LOOPBACK.has(call.local) && LOOPBACK.has(call.remote),
@@ -123,14 +126,16 @@ test('when a node stops, its pages reconnect through the other node and every ca
   await fullMesh(['A', 'B', 'C', 'D']);
   const before = await ids();
   await watchStatus(['A', 'B']);
+  const stoppingAt = Date.now();
   await stopNode(n1);
-  log('node e2e-1 stopped');
+  log(`node e2e-1 stopped (SIGTERM to exit: ${Date.now() - stoppingAt} ms)`);
   await until('A and B rejoined on node 2', 30_000, async () => {
     const n = await nodes();
     const states = await Promise.all(['A', 'B'].map((name) => pages.get(name).page.evaluate(() => window.switchboard.connectionState)));
     return n.A === 'e2e-2' && n.B === 'e2e-2' && states.every((s) => s === 'joined');
   });
   const mesh = await fullMesh(['A', 'B', 'C', 'D']);
+  log(`every call re-established and decoding ${Date.now() - stoppingAt} ms after SIGTERM to node e2e-1`);
   for (const [name, calls] of Object.entries(mesh)) {
     for (const call of calls) {
       assert.ok(LOOPBACK.has(call.local) && LOOPBACK.has(call.remote), `${name}→${call.name} is not loopback after the rejoin`);
