@@ -5,8 +5,8 @@ import { Switchboard } from '/src/switchboard.js';
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const room = validRoom(params.get('room')) ?? randomRoom();
-const name = (params.get('name') ?? localStorage.getItem('switchboard.name') ?? `Guest ${Math.floor(Math.random() * 900 + 100)}`).slice(0, 40);
-localStorage.setItem('switchboard.name', name);
+const name = (params.get('name') ?? remembered('switchboard.name') ?? `Guest ${Math.floor(Math.random() * 900 + 100)}`).slice(0, 40);
+remember('switchboard.name', name);
 if (params.get('room') !== room) {
   params.set('room', room);
   history.replaceState(null, '', `${location.pathname}?${params}`);
@@ -194,6 +194,15 @@ function clearSessionError() {
 function describe(error) {
   const words = WORDS[error?.code];
   return words ? `${words} (${error.code})` : `${error?.message ?? error}`;
+}
+
+// Storage can be refused (private windows, blocked cookies): the name is then per visit.
+function remembered(key) {
+  try { return localStorage.getItem(key); } catch { return null; }
+}
+
+function remember(key, value) {
+  try { localStorage.setItem(key, value); } catch { /* not kept */ }
 }
 
 function validRoom(value) {
