@@ -62,6 +62,17 @@ public record Setting(String name, String defaultValue, String doc, Function<Str
     return s -> s;
   }
 
+  /** Empty, or a directory holding the client's {@code demo/} and {@code src/} (a checkout's client/). */
+  static Function<String, Object> clientDir() {
+    return s -> {
+      if (!s.isEmpty() && !(java.nio.file.Files.isDirectory(java.nio.file.Path.of(s, "demo"))
+          && java.nio.file.Files.isDirectory(java.nio.file.Path.of(s, "src")))) {
+        throw new IllegalArgumentException("must be empty or a directory with demo/ and src/ in it");
+      }
+      return s;
+    };
+  }
+
   static Function<String, Object> idString(String pattern) {
     return s -> {
       if (!s.matches(pattern)) {

@@ -1,6 +1,7 @@
 package dev.switchboard.config;
 
 import static dev.switchboard.config.Setting.cidrList;
+import static dev.switchboard.config.Setting.clientDir;
 import static dev.switchboard.config.Setting.duration;
 import static dev.switchboard.config.Setting.httpUrl;
 import static dev.switchboard.config.Setting.iceServers;
@@ -144,7 +145,7 @@ public final class Settings {
       new Setting("ice.turn-ttl", "24h", "how long a TURN credential handed out in welcome stays valid",
           duration(Duration.ofMinutes(1), Duration.ofDays(7))),
       new Setting("client.dir", "", "serve the demo page and client module from this directory (a checkout's "
-          + "client/) instead of the copy in the jar", string())
+          + "client/) instead of the copy in the jar", clientDir())
   );
 
   private static final Map<String, Setting> BY_NAME = new LinkedHashMap<>();

@@ -228,6 +228,16 @@ class ConfigLoaderTest {
   }
 
   @Test
+  @DisplayName("client.dir must be empty or hold the client's demo/ and src/: a typo is not a site of 404s")
+  void clientDir() {
+    ConfigException e = fails(List.of("--client-dir", "/no/such/client"), Map.of());
+    assertTrue(e.getMessage().contains("client.dir"), e.getMessage());
+    fails(List.of("--client-dir", "docs"), Map.of()); // a directory, but not a client
+    assertEquals(Path.of("client").toAbsolutePath().toString(),
+        loadArgs("--client-dir", Path.of("client").toAbsolutePath().toString()).clientDir());
+  }
+
+  @Test
   @DisplayName("a duration that is not one is refused naming the setting")
   void durationInvalid() {
     ConfigException e = fails(List.of("--limits-join-timeout", "soon"), Map.of());
