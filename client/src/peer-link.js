@@ -110,18 +110,18 @@ export class PeerLink {
   setLocalStream(stream) {
     this.#localStream = stream;
     if (this.#closed || !this.#tracksAdded) return;
-    const senders = this.#pc.getSenders();
+    const transceivers = this.#pc.getTransceivers().filter((t) => t.direction !== 'stopped');
     for (const track of stream?.getTracks() ?? []) {
-      const sender = senders.find((s) => s.track?.kind === track.kind)
-        ?? this.#pc.getTransceivers().find((t) => t.receiver.track?.kind === track.kind && !t.sender.track && t.direction !== 'stopped')?.sender;
-      if (sender) {
-        sender.replaceTrack(track).catch((cause) => this.#error(new SwitchboardError('negotiation-failed', `replaceTrack failed: ${cause.message}`, { cause })));
-        const transceiver = this.#pc.getTransceivers().find((t) => t.sender === sender);
-        if (transceiver && transceiver.direction === 'recvonly') transceiver.direction = 'sendrecv';
-        if (typeof sender.setStreams === 'function' && stream) sender.setStreams(stream);
-      } else {
+      // The transceiver already sending this kind, else one that only receives it.
+      const t = transceivers.find((x) => x.sender.track?.kind === track.kind)
+        ?? transceivers.find((x) => !x.sender.track && x.receiver.track?.kind === track.kind);
+      if (!t) {
         this.#pc.addTrack(track, stream); // renegotiates
+        continue;
       }
+      t.sender.replaceTrack(track).catch((cause) => this.#error(new SwitchboardError('negotiation-failed', `replaceTrack failed: ${cause.message}`, { cause })));
+      if (t.direction === 'recvonly') t.direction = 'sendrecv'; // renegotiates
+      t.sender.setStreams?.(stream);
     }
   }
 
