@@ -19,7 +19,8 @@ const DEFAULTS = Object.freeze({
   pongTimeoutMs: 10_000,
   maxQueued: 1024, // messages waiting for the rate limit
   maxPendingAcks: 256, // the server refuses more than 256 relays awaiting their ack
-  reconnect: Object.freeze({ baseMs: 500, maxMs: 15_000, attempts: Infinity }),
+  // 40 failed attempts in a row: 4.5 to 9 minutes of trying, then `closed` and the app decides.
+  reconnect: Object.freeze({ baseMs: 500, maxMs: 15_000, attempts: 40 }),
 });
 
 // Until `welcome` says otherwise: the server's defaults.

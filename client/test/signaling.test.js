@@ -693,6 +693,21 @@ describe('reconnect', () => {
     assert.equal(s.events.of('closed').length, 1);
     assert.equal(s.events.of('error').at(-1).fatal, true);
   });
+
+  test('by default it gives up after 40 failed attempts in a row, 4.5 to 9 minutes in', async () => {
+    const s = await joined();
+    const start = s.clock.now();
+    s.ws().serverClose(1006);
+    while (s.sig.state !== 'closed') {
+      assert.ok(s.events.of('disconnected').length <= 40, 'more than 40 attempts');
+      s.clock.advance(s.events.of('disconnected').at(-1).retryInMs);
+      s.ws().serverClose(1006);
+    }
+    assert.equal(s.events.of('disconnected').length, 40);
+    const minutes = (s.clock.now() - start) / 60_000;
+    assert.ok(minutes >= 4.4 && minutes <= 4.6, `${minutes} minutes`); // random 0: the short end of [4.5, 9]
+    assert.equal(s.events.of('error').at(-1).fatal, true);
+  });
 });
 
 describe('leave, close, room-closed', () => {
