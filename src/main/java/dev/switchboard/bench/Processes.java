@@ -48,6 +48,26 @@ final class Processes {
     return o;
   }
 
+  /**
+   * CPU microseconds that the processes whose names start with {@code prefix} used together
+   * between two readings, per unit of work done in between (a message delivered, a join);
+   * -1 when nothing was done or a reading failed.
+   */
+  static double microsPerUnit(Map<String, Double> before, Map<String, Double> after, String prefix, long units) {
+    double seconds = 0;
+    for (Map.Entry<String, Double> e : after.entrySet()) {
+      Double start = before.get(e.getKey());
+      if (!e.getKey().startsWith(prefix)) {
+        continue;
+      }
+      if (start == null || start < 0 || e.getValue() < 0) {
+        return -1;
+      }
+      seconds += e.getValue() - start;
+    }
+    return units <= 0 ? -1 : Math.round(seconds * 1e7 / units) / 10.0;
+  }
+
   long pid(String name) {
     return pids.getOrDefault(name, -1L);
   }

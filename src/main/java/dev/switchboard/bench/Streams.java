@@ -90,6 +90,8 @@ final class Streams {
       r.latency("join", totals.joins());
       r.errors(totals.errors());
       r.cpu(Processes.percentOfCore(cpuStart, cpuEnd, seconds));
+      r.figure("nodeCpuMicrosPerMessage", Processes.microsPerUnit(cpuStart, cpuEnd, "node-",
+          totals.deliveredInWindow()));
       if (redisStart != null) {
         r.redis(bench.redis, RedisProbe.Delta.between(redisStart, redisEnd, seconds), totals.deliveredInWindow(),
             "perMessage");
