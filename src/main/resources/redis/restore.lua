@@ -3,17 +3,24 @@
 -- node's view already holds.
 -- KEYS: 1 room peers, 2 room nodes, 3 room seq, 4 rooms (ZSET), 5 node peers (SET)
 -- ARGV: 1 room, 2 peer, 3 node, 4 member JSON without "seq", 5 lowest sequence to continue from
--- Returns {'exists'} | {'ok', seq}
+-- Returns {'exists' | 'ok', seq, peer1, member1, peer2, member2, ...}: the room afterwards,
+-- so the node can tell its members who else came back, and the room who came back here.
 if tonumber(redis.call('GET', KEYS[3]) or '0') < tonumber(ARGV[5]) then
   redis.call('SET', KEYS[3], ARGV[5])
 end
 redis.call('PERSIST', KEYS[3])
-if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then
-  return {'exists'}
+local status = 'exists'
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 0 then
+  status = 'ok'
+  local seq = redis.call('INCR', KEYS[3])
+  redis.call('HSET', KEYS[1], ARGV[2], '{"seq":' .. seq .. ',' .. string.sub(ARGV[4], 2))
+  redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
+  redis.call('ZADD', KEYS[4], redis.call('HLEN', KEYS[1]), ARGV[1])
+  redis.call('SADD', KEYS[5], ARGV[1] .. '/' .. ARGV[2])
 end
-local seq = redis.call('INCR', KEYS[3])
-redis.call('HSET', KEYS[1], ARGV[2], '{"seq":' .. seq .. ',' .. string.sub(ARGV[4], 2))
-redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
-redis.call('ZADD', KEYS[4], redis.call('HLEN', KEYS[1]), ARGV[1])
-redis.call('SADD', KEYS[5], ARGV[1] .. '/' .. ARGV[2])
-return {'ok', seq}
+local out = {status, tonumber(redis.call('GET', KEYS[3]) or '0')}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all do
+  out[#out + 1] = all[i]
+end
+return out

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.auth.RoomTokens;
-import dev.switchboard.ops.Metrics.Refusal;
+import dev.switchboard.transport.Refusal;
 import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.testing.TestCluster;
 import dev.switchboard.testing.TestPeer;
@@ -97,7 +97,7 @@ class AccessIntegrationTest {
   }
 
   private static long count(Refusal r) {
-    return cluster.node(0).metrics().get(r);
+    return cluster.node(0).refusals().get(r);
   }
 
   private static TestPeer joinWithToken(String room, String peer) {

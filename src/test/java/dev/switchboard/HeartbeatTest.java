@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.switchboard.ops.Metrics.Refusal;
+import dev.switchboard.transport.Refusal;
 import dev.switchboard.testing.RawSocketPeer;
 import dev.switchboard.testing.TestCluster;
 import dev.switchboard.testing.TestPeer;
@@ -45,7 +45,7 @@ class HeartbeatTest {
   void silentClientTimesOut() throws Exception {
     try (TestPeer alice = cluster.join(0, "hb1", "alice");
          RawSocketPeer bob = RawSocketPeer.connect(cluster.port(1))) {
-      long timeouts = cluster.node(1).metrics().get(Refusal.PONG_TIMEOUT);
+      long timeouts = cluster.node(1).refusals().get(Refusal.PONG_TIMEOUT);
       // bob joins, then answers nothing: no pong, no close, as if its host vanished.
       bob.sendText(new JsonObject().put("type", "join").put("room", "hb1").put("peer", "bob").encode());
       assertEquals("bob", alice.expect("peer-joined").getString("peer"));
@@ -59,10 +59,10 @@ class HeartbeatTest {
       assertEquals("timeout", left.getString("reason"));
       assertTrue(tookMs >= PONG_TIMEOUT_MS - 50, "not before the pong timeout: " + tookMs + "ms");
       assertTrue(tookMs <= PONG_TIMEOUT_MS + PING_MS + 1000, "bounded: " + tookMs + "ms");
-      assertEquals(timeouts + 1, cluster.node(1).metrics().get(Refusal.PONG_TIMEOUT));
+      assertEquals(timeouts + 1, cluster.node(1).refusals().get(Refusal.PONG_TIMEOUT));
       // The peer is gone from the node, and the node ends the TCP connection (after the close
       // handshake's own timeout, as the client never answers the close frame either).
-      assertTrue(Waits.waitFor(3000, () -> cluster.node(1).rooms().localPeers() == 0));
+      assertTrue(Waits.waitFor(3000, () -> cluster.node(1).sessions().active() == 0));
       assertTrue(Waits.waitFor(15_000, bob::serverClosed), "the node drops the dead connection");
     }
   }

@@ -3,7 +3,7 @@ package dev.switchboard;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.switchboard.ops.Metrics.Refusal;
+import dev.switchboard.transport.Refusal;
 import dev.switchboard.testing.TestCluster;
 import dev.switchboard.testing.TestPeer;
 import dev.switchboard.testing.Waits;
@@ -117,7 +117,7 @@ class SlowConsumerTest {
     List<CountingReader> senders = List.of(new CountingReader(client, cluster.port(0), room, "sender-1"),
         new CountingReader(client, cluster.port(0), room, "sender-2"));
     Memory before = Memory.now();
-    long slowBefore = cluster.node(0).metrics().get(Refusal.SLOW_CONSUMER);
+    long slowBefore = cluster.node(0).refusals().get(Refusal.SLOW_CONSUMER);
 
     // Each sender broadcasts 600 messages of 32 KiB: 38 MB offered to every stalled reader,
     // 190 MB in all that an unbounded queue would have to hold.
@@ -156,7 +156,7 @@ class SlowConsumerTest {
         assertTrue(r.left.contains("stalled-" + i + ":disconnected"), r.left.toString());
       }
     }
-    assertEquals(slowBefore + 5, cluster.node(0).metrics().get(Refusal.SLOW_CONSUMER));
+    assertEquals(slowBefore + 5, cluster.node(0).refusals().get(Refusal.SLOW_CONSUMER));
     long heapGrew = after.heap() - before.heap();
     long directGrew = after.direct() - before.direct();
     double offered = 5.0 * expected * MESSAGE_BYTES;
@@ -213,7 +213,7 @@ class SlowConsumerTest {
       assertTrue(left != null, "the lagging reader left");
       assertEquals("lagging", left.getString("peer"));
       assertEquals("disconnected", left.getString("reason"));
-      assertEquals(1, c.node(0).metrics().get(Refusal.SLOW_CONSUMER));
+      assertEquals(1, c.node(0).refusals().get(Refusal.SLOW_CONSUMER));
       sender.close();
       reader.close();
       lagging.resumeReading();

@@ -31,7 +31,7 @@ public final class ClusterBoot {
         .with(options)
         .withClusterManager(new HazelcastClusterManager(hz))
         .buildClustered()
-        .onSuccess(NodeChannel::registerCodec);
+        .onSuccess(vertx -> NodeChannel.registerCodec(vertx, config.cluster().wireVersion()));
   }
 
   /** Loads the Hazelcast XML and applies the node's network settings over it. */

@@ -2,107 +2,193 @@ package dev.switchboard.cluster;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The node's one clustered address, {@code sb.node.<id>}, and sending to other nodes' addresses.
+ * The transport between nodes: this node's one clustered address, {@code sb.node.<id>}, and
+ * sending to the other nodes' addresses. It knows envelopes, not what they mean: what arrives is
+ * handed to the {@link Receiver} given at {@link #start}.
  *
- * <p>All traffic from one node to another travels on this address, so it is one ordered channel
- * per pair of nodes: whatever one sender (one event loop) sends to a node arrives there in the
- * order sent. The consumer runs on one event loop and only routes: it hands each envelope to the
- * local session (or the room's local sessions), each on the event loop of its socket.
+ * <p>All traffic from one node to another travels on that address, so it is one ordered channel
+ * per pair of nodes: whatever one event loop sends to a node arrives there in the order sent.
+ * Each event loop is a numbered stream, and each batch it sends to a node carries the next
+ * number of that stream: the receiver counts gaps and reorders ({@link #gaps()}), so a change in
+ * the event bus's ordering shows in production, not only in a test.
  *
- * <p>An envelope for this node itself does not touch the event bus: it is routed at once on the
- * caller's thread, which keeps the same order guarantee for peers on the same node.
- *
- * <p>Envelopes sent from an event loop are batched: what one turn of the loop sends to a node
- * (every socket it read in that turn) leaves as one event bus message, at the end of the turn,
- * in the order sent. One message instead of dozens means one write on the connection between
- * the two nodes, one read and one dispatch on the other side, instead of one each per relay
- * (docs/benchmarks.md has the profile that showed it). A batch holds at most
- * {@link #MAX_BATCH} envelopes; a fuller one leaves at once. Sends from other threads (tests,
- * start-up) go out one by one.
+ * <p>What one turn of an event loop sends to a node leaves as one event bus message, at the end
+ * of the turn, in the order sent (docs/design.md has the measurement behind it). A batch holds at
+ * most {@link #MAX_BATCH} envelopes; a fuller one leaves at once. Sends from other threads
+ * (start-up, tests) go out one by one, unnumbered.
  */
 public final class NodeChannel {
 
-  private final Vertx vertx;
-  private final String nodeId;
+  private static final Logger log = LoggerFactory.getLogger(NodeChannel.class);
+
   /** Envelopes in one batch at most: bounds the outbox of a loop and the size of one message. */
   static final int MAX_BATCH = 128;
+  /** Sending streams whose numbering the receiver follows; more (a huge cluster) start over. */
+  static final int MAX_TRACKED_STREAMS = 4096;
 
-  private final DeliveryOptions options = new DeliveryOptions().setCodecName(EnvelopeBatchCodec.NAME);
+  /** What a node does with the envelopes that reach it. */
+  @FunctionalInterface
+  public interface Receiver {
+    /** Called on the channel's event loop, in the order sent, for each envelope of each batch. */
+    void receive(String origin, Envelope envelope);
+  }
+
+  private final Vertx vertx;
+  private final String nodeId;
+  private final DeliveryOptions options = new DeliveryOptions().setCodecName(BatchCodec.NAME);
+  /** How long a probe waits for a node's answer before giving it the benefit of the doubt. */
+  static final long PROBE_TIMEOUT_MS = 2000;
+  private final DeliveryOptions probeOptions = new DeliveryOptions().setCodecName(BatchCodec.NAME)
+      .setSendTimeout(PROBE_TIMEOUT_MS);
+  private final AtomicInteger streams = new AtomicInteger();
   /** Each event loop's envelopes of the current turn, by target node; touched by that loop only. */
-  private final ThreadLocal<Outbox> outboxes = ThreadLocal.withInitial(Outbox::new);
-  private Handler<Envelope> router;
-  private MessageConsumer<EnvelopeBatch> consumer;
+  private final ThreadLocal<Outbox> outboxes = ThreadLocal.withInitial(() -> new Outbox(streams.incrementAndGet()));
+  /** The last batch number seen per sending stream ({@code origin/stream}); the consumer's loop only. */
+  private final Map<String, Long> lastSeq = new HashMap<>();
+  private final LongAdder gaps = new LongAdder();
+  private final LongAdder skipped = new LongAdder();
+  /** Batches received in the first release's format: while not 0, a node of it is in the cluster. */
+  private final LongAdder legacyBatches = new LongAdder();
+  private MessageConsumer<Batch> consumer;
 
   public NodeChannel(Vertx vertx, String nodeId) {
     this.vertx = vertx;
     this.nodeId = nodeId;
   }
 
-  /** Registers the codecs (once per Vert.x instance). */
-  public static void registerCodec(Vertx vertx) {
-    vertx.eventBus().registerCodec(new EnvelopeCodec());
-    vertx.eventBus().registerCodec(new EnvelopeBatchCodec());
-  }
-
-  public String nodeId() {
-    return nodeId;
+  /**
+   * Registers the codec in the node-to-node format version {@code writeVersion} (once per Vert.x
+   * instance). Every version is read whatever this says.
+   */
+  public static void registerCodec(Vertx vertx, int writeVersion) {
+    vertx.eventBus().registerCodec(new BatchCodec(writeVersion));
   }
 
   /**
-   * Registers {@code sb.node.<id>} cluster-wide; the future completes once other nodes can
-   * reach it. Call before the node takes sockets.
+   * Registers {@code sb.node.<id>} cluster-wide; the future completes once other nodes can reach
+   * it. Call before the node takes sockets.
    */
-  public Future<Void> start(Handler<Envelope> router) {
-    this.router = router;
-    consumer = vertx.eventBus().consumer(Addresses.node(nodeId), msg -> msg.body().envelopes().forEach(router::handle));
+  public Future<Void> start(Receiver receiver) {
+    consumer = vertx.eventBus().consumer(Addresses.node(nodeId), msg -> {
+      Batch batch = msg.body();
+      track(batch);
+      for (Envelope e : batch.envelopes()) {
+        receiver.receive(batch.origin(), e);
+      }
+      if (msg.replyAddress() != null) {
+        msg.reply(null); // a probe: this node is here
+      }
+    });
     return consumer.completion();
   }
 
-  /**
-   * Sends {@code envelope} to {@code node}: routed at once when it is this node; else, from an
-   * event loop, with the loop's other envelopes for that node at the end of this turn.
-   */
+  /** Sends {@code envelope} to another node: from an event loop, with the loop's other envelopes for that node. */
   public void send(String node, Envelope envelope) {
-    if (nodeId.equals(node)) {
-      router.handle(envelope);
-      return;
-    }
     Context context = Vertx.currentContext();
     if (context == null || !Context.isOnEventLoopThread() || !context.isEventLoopContext()) {
-      vertx.eventBus().send(Addresses.node(node), new EnvelopeBatch(List.of(envelope)), options);
+      vertx.eventBus().send(Addresses.node(node), Batch.of(nodeId, envelope), options);
       return;
     }
-    Outbox outbox = outboxes.get();
-    List<Envelope> batch = outbox.byNode.computeIfAbsent(node, k -> new ArrayList<>());
-    batch.add(envelope);
-    if (batch.size() >= MAX_BATCH) {
-      outbox.flush(node);
+    outboxes.get().add(context, node, envelope);
+  }
+
+  /**
+   * Whether {@code node} is in the cluster now: its address has a consumer that answers. False
+   * only when the event bus knows no consumer for it (the node left the cluster or never joined);
+   * a node that is there but slow (or of the first release, which does not answer) counts as
+   * there, so that a doubt never declares a live node dead.
+   */
+  public Future<Boolean> reachable(String node) {
+    return vertx.eventBus().request(Addresses.node(node), Batch.of(nodeId, 0, 0, List.of()), probeOptions)
+        .map(reply -> true)
+        .recover(err -> Future.succeededFuture(
+            !(err instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS)));
+  }
+
+  /** Batches that arrived out of their stream's order or after a missing one, since start. */
+  public long gaps() {
+    return gaps.sum();
+  }
+
+  /** Entries of kinds this node does not know (sent by a newer node), skipped since start. */
+  public long skippedEntries() {
+    return skipped.sum();
+  }
+
+  /**
+   * Batches received in the first release's format ({@link WireFormat#LEGACY}) since start: a node
+   * still writes it (a node of the first release, or one told to with {@code cluster.wire-version}).
+   */
+  public long legacyBatches() {
+    return legacyBatches.sum();
+  }
+
+  private void track(Batch batch) {
+    if (batch.version() == WireFormat.LEGACY) {
+      legacyBatches.increment();
     }
-    if (!outbox.flushScheduled) {
-      outbox.flushScheduled = true;
-      context.runOnContext(v -> outbox.flushAll());
+    if (batch.skipped() > 0) {
+      skipped.add(batch.skipped());
+    }
+    if (batch.seq() == 0) {
+      return;
+    }
+    if (lastSeq.size() >= MAX_TRACKED_STREAMS) {
+      lastSeq.clear();
+    }
+    Long last = lastSeq.put(batch.origin() + "/" + batch.stream(), batch.seq());
+    // A stream starts at 1: a node that restarted under the same id numbers from 1 again.
+    if (last != null && batch.seq() != last + 1 && batch.seq() != 1) {
+      gaps.increment();
+      log.atWarn().addKeyValue("origin", batch.origin()).addKeyValue("stream", batch.stream())
+          .addKeyValue("expected", last + 1).addKeyValue("got", batch.seq())
+          .log("node-to-node batches out of order or missing");
     }
   }
 
   /** One event loop's envelopes waiting for the end of its turn. */
   private final class Outbox {
+    private final int stream;
     private final Map<String, List<Envelope>> byNode = new HashMap<>();
+    private final Map<String, Long> seqByNode = new HashMap<>();
     private boolean flushScheduled;
+
+    Outbox(int stream) {
+      this.stream = stream;
+    }
+
+    void add(Context context, String node, Envelope envelope) {
+      List<Envelope> batch = byNode.computeIfAbsent(node, k -> new ArrayList<>());
+      batch.add(envelope);
+      if (batch.size() >= MAX_BATCH) {
+        flush(node);
+      }
+      if (!flushScheduled) {
+        flushScheduled = true;
+        context.runOnContext(v -> flushAll());
+      }
+    }
 
     void flush(String node) {
       List<Envelope> batch = byNode.remove(node);
       if (batch != null && !batch.isEmpty()) {
-        vertx.eventBus().send(Addresses.node(node), new EnvelopeBatch(batch), options);
+        long seq = seqByNode.merge(node, 1L, Long::sum);
+        vertx.eventBus().send(Addresses.node(node), Batch.of(nodeId, stream, seq, batch), options);
       }
     }
 

@@ -62,7 +62,7 @@ public record Config(
 
   /** Where the node meets the other nodes. */
   public record Cluster(String name, String host, int port, List<String> members, int busPort,
-                        String configFile) {
+                        String configFile, int wireVersion) {
   }
 
   /** Protocol and abuse limits; see {@link Settings} for what each one means. */
@@ -197,7 +197,8 @@ public record Config(
         (Integer) v.get("cluster.port"),
         members,
         (Integer) v.get("cluster.bus-port"),
-        (String) v.get("cluster.config"));
+        (String) v.get("cluster.config"),
+        (Integer) v.get("cluster.wire-version"));
     return new Config(
         (String) v.get("http.host"), port, nodeId, publicUrl, heartbeat, heartbeatTtl, soft, hard, verticles,
         (String) v.get("redis.url"), (String) v.get("redis.prefix"), (Duration) v.get("redis.timeout"),

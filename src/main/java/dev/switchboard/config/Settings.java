@@ -71,6 +71,10 @@ public final class Settings {
       new Setting("cluster.members", "127.0.0.1", "comma-separated Hazelcast members to join (host or host:port)",
           memberList()),
       new Setting("cluster.bus-port", "0", "event bus TCP port between nodes; 0 picks a free one", integer(0, 65535)),
+      new Setting("cluster.wire-version", "2",
+          "node-to-node format this node writes (it reads every version): 1 while nodes of the first release are"
+              + " still in the cluster, during a rolling update from it; then 2",
+          integer(1, 2)),
       new Setting("cluster.config", "conf/cluster.xml",
           "Hazelcast XML configuration; the network settings above override its network section", string()),
       // Operations

@@ -2,14 +2,16 @@ package dev.switchboard.ops;
 
 import dev.switchboard.protocol.Ids;
 import dev.switchboard.registry.Placement;
+import dev.switchboard.cluster.Envelope;
+import dev.switchboard.protocol.ServerMessage;
+import dev.switchboard.registry.RedisRoomStore;
 import dev.switchboard.registry.RoomStore;
-import dev.switchboard.room.Rooms;
+import dev.switchboard.room.Router;
 import dev.switchboard.transport.HttpJson;
 import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
@@ -29,21 +31,21 @@ public final class AdminApi {
   static final long MAX_BODY_BYTES = 4096;
 
   private final String key;
-  private final RoomStore store;
+  private final RedisRoomStore store;
   private final Placement nodes;
-  private final Rooms rooms;
+  private final Router router;
   private final int defaultMaxPeers;
 
-  public AdminApi(String key, RoomStore store, Placement nodes, Rooms rooms, int defaultMaxPeers) {
+  public AdminApi(String key, RedisRoomStore store, Placement nodes, Router router, int defaultMaxPeers) {
     this.key = key;
     this.store = store;
     this.nodes = nodes;
-    this.rooms = rooms;
+    this.router = router;
     this.defaultMaxPeers = defaultMaxPeers;
   }
 
   /** Adds the admin routes to {@code router}. */
-  public void mount(Router router) {
+  public void mount(io.vertx.ext.web.Router router) {
     router.route("/v1/nodes*").handler(this::authorize);
     router.route("/v1/rooms*").handler(this::authorize);
     router.get("/v1/nodes").handler(this::listNodes);
@@ -85,7 +87,7 @@ public final class AdminApi {
       if (list.stream().noneMatch(n -> n.node().equals(node))) {
         throw new Refusal(404, "not-found", "no live node " + node);
       }
-      rooms.drain(node);
+      router.send(node, new Envelope.Drain());
       return new JsonObject().put("node", node).put("state", "draining");
     }));
   }
@@ -115,7 +117,7 @@ public final class AdminApi {
       return;
     }
     reply(ctx, store.room(room).map(found -> {
-      RoomStore.RoomInfo info = found.orElseThrow(() -> new Refusal(404, "not-found", "no room " + room));
+      RedisRoomStore.RoomInfo info = found.orElseThrow(() -> new Refusal(404, "not-found", "no room " + room));
       JsonArray peers = new JsonArray();
       for (RoomStore.StoredMember m : info.members()) {
         JsonObject r = m.record();
@@ -164,9 +166,10 @@ public final class AdminApi {
       return;
     }
     reply(ctx, store.room(room).compose(found -> {
-      RoomStore.RoomInfo info = found.orElseThrow(() -> new Refusal(404, "not-found", "no room " + room));
+      RedisRoomStore.RoomInfo info = found.orElseThrow(() -> new Refusal(404, "not-found", "no room " + room));
       return store.roomNodes(room).compose(holding -> {
-        rooms.closeRoom(room, holding, "closed by an operator");
+        // Each member gets room-closed, then close 1000; their leaves empty the room.
+        router.announce(holding, new Envelope.CloseRoom(room, ServerMessage.roomClosed("closed by an operator")));
         return store.deleteRoomConfig(room);
       }).map(v -> new JsonObject().put("room", room).put("closed", info.members().size()));
     }));

@@ -6,6 +6,7 @@ import dev.switchboard.config.ConfigLoader;
 import dev.switchboard.protocol.Ids;
 import dev.switchboard.registry.Keys;
 import dev.switchboard.registry.Placement;
+import dev.switchboard.registry.RedisRoomStore;
 import dev.switchboard.registry.RoomStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -58,7 +59,7 @@ public final class Cli {
     Redis redis = Redis.createClient(vertx, config.redisUrl());
     Keys keys = new Keys(config.redisPrefix());
     try {
-      RoomStore store = new RoomStore(redis, keys, config.redisTimeout(), () -> null);
+      RedisRoomStore store = new RedisRoomStore(redis, keys, config.redisTimeout(), () -> null);
       if ("nodes".equals(command)) {
         out.print(nodes(new Placement(redis, keys, config.softCapacity(), config.redisTimeout())));
       } else if (room == null) {
@@ -90,13 +91,13 @@ public final class Cli {
     return t.size() == 0 ? "no live nodes\n" : t.render();
   }
 
-  static String rooms(RoomStore store) {
+  static String rooms(RedisRoomStore store) {
     Table t = new Table("ROOM", "PEERS");
     store.rooms(ROOMS_LISTED).await().forEach(t::row);
     return t.size() == 0 ? "no rooms\n" : t.render();
   }
 
-  static Optional<String> room(RoomStore store, String room) {
+  static Optional<String> room(RedisRoomStore store, String room) {
     return store.room(room).await().map(info -> {
       Table t = new Table("PEER", "NODE", "ROLE", "AUDIO", "VIDEO", "JOINED");
       for (RoomStore.StoredMember m : info.members()) {

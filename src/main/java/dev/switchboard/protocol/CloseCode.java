@@ -2,8 +2,13 @@ package dev.switchboard.protocol;
 
 /**
  * WebSocket close codes the server uses. Codes below 4000 are RFC 6455's; the 4xxx codes mirror
- * HTTP statuses so they read at a glance. A client should reconnect after 1001 and 4503 (with
- * backoff), and should not retry blindly after the others: they mean the request itself was wrong.
+ * HTTP statuses so they read at a glance.
+ *
+ * <p>What a client does after each is one contract, written once in docs/protocol.md ("Close
+ * codes") and implemented by the browser client's {@code closeAction} (client/src/errors.js):
+ * 1007, 1009 and 4400 are terminal (the same messages would be refused again); 4401 and 4403 are
+ * terminal unless the client can fetch a fresh token; 1000 follows a {@code leave} or
+ * {@code room-closed}; every other code means reconnect, with backoff, and join again.
  */
 public final class CloseCode {
   /** After {@code leave}, or after {@code room-closed}. */

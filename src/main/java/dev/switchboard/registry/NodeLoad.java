@@ -20,12 +20,12 @@ import org.slf4j.LoggerFactory;
  * drift; one write at a time, and a change made during a write is written right after it.
  *
  * <p>Each write also reads the data epoch ({@code sb:epoch}, set once when Redis has none). A
- * new epoch means Redis lost its data: the node is told through {@link #onDataLost} and writes
- * its members back. A reaped marker ({@code sb:reaped:<node>}) means another node declared this
- * one dead and announced its peers as lost: it is told through {@link #onReaped} on every write
- * until it acknowledges with {@link #acknowledgeReaped}, so a lost answer cannot hide it. A
- * record that merely expired (Redis was out of reach for longer than the TTL, nobody reaped) is
- * written back and nothing else happens.
+ * new epoch means Redis lost its data: the {@link Listener} is told and the node writes its
+ * members back. A reaped marker ({@code sb:reaped:<node>}) means another node declared this one
+ * dead and announced its peers as lost: the listener is told, and the marker is removed once it
+ * has dropped its stale state; until then every write finds it again, so a lost answer cannot
+ * hide it. A record that merely expired (Redis was out of reach for longer than the TTL, nobody
+ * reaped) is written back and nothing else happens.
  */
 public final class NodeLoad {
 
@@ -37,6 +37,18 @@ public final class NodeLoad {
   private static final long MIN_WRITE_TIMEOUT_MS = 2000;
   /** How long a clean shutdown waits for a write in flight before deleting the record. */
   private static final long WITHDRAW_WAIT_MS = 2000;
+
+  /** What the node does about what its writes find. Called on a Vert.x thread, one call at a time. */
+  public interface Listener {
+    /** Redis lost its data (a new epoch): the node's members must be written back. */
+    void dataLost();
+
+    /** A write succeeded after writes failed: Redis is back, and may list what left meanwhile. */
+    void redisBack();
+
+    /** Another node declared this one dead and announced its peers as lost. */
+    void reaped();
+  }
 
   /** What a node tells the world about itself, besides its load. */
   public record Identity(String node, String url, String version, long startedAt) {
@@ -52,15 +64,15 @@ public final class NodeLoad {
   private final AtomicInteger connections = new AtomicInteger();
   private final java.util.concurrent.atomic.AtomicLong beats = new java.util.concurrent.atomic.AtomicLong();
   private final AtomicBoolean writing = new AtomicBoolean();
+  /** Completes when the write in flight (if any) has landed; a withdrawal waits for it. */
+  private volatile Future<Boolean> inFlight = Future.succeededFuture(false);
   private volatile boolean dirty;
   private volatile boolean stopped;
   private volatile boolean written;
   private volatile String state = "active";
-  private volatile Runnable onReaped = () -> { };
-  private volatile Runnable onRedisBack = () -> { };
+  private volatile Listener listener;
   /** When the current run of successful writes began; -1 while writes fail. */
   private volatile long healthySince = -1;
-  private volatile Runnable onDataLost = () -> { };
   private volatile String epoch;
   private volatile boolean redisUp;
   private long timer = -1;
@@ -84,18 +96,8 @@ public final class NodeLoad {
     return state;
   }
 
-  /** Called (on a Vert.x thread) when a write finds that another node reaped this one. */
-  public void onReaped(Runnable action) {
-    this.onReaped = action;
-  }
-
-  /** Called (on a Vert.x thread) when a write succeeds after writes failed: Redis is back. */
-  public void onRedisBack(Runnable action) {
-    this.onRedisBack = action;
-  }
-
   /** Removes the reaped marker once this node has dropped its stale state. */
-  public Future<Void> acknowledgeReaped() {
+  private Future<Void> acknowledgeReaped() {
     return redis.send(Request.cmd(Command.DEL).arg(keys.reaped(identity.node()))).mapEmpty();
   }
 
@@ -103,11 +105,6 @@ public final class NodeLoad {
   public long healthyForMs() {
     long since = healthySince;
     return since < 0 ? 0 : System.currentTimeMillis() - since;
-  }
-
-  /** Called (on a Vert.x thread) when a heartbeat finds that Redis lost its data. */
-  public void onDataLost(Runnable action) {
-    this.onDataLost = action;
   }
 
   /** The data epoch this node last read from Redis; {@code null} before the first write. */
@@ -135,8 +132,9 @@ public final class NodeLoad {
     flush();
   }
 
-  /** Writes the record now and then every heartbeat. */
-  public Future<Void> start() {
+  /** Writes the record now and then every heartbeat, telling {@code listener} what the writes find. */
+  public Future<Void> start(Listener listener) {
+    this.listener = listener;
     timer = vertx.setPeriodic(heartbeatMs, id -> flush());
     return write().mapEmpty();
   }
@@ -154,15 +152,9 @@ public final class NodeLoad {
       vertx.cancelTimer(timer);
     }
     // A write still in flight would bring the record back after the delete: let it land first.
-    io.vertx.core.Promise<Void> idle = io.vertx.core.Promise.promise();
-    long deadline = System.currentTimeMillis() + WITHDRAW_WAIT_MS;
-    vertx.setPeriodic(1, 10, id -> {
-      if (!writing.get() || System.currentTimeMillis() > deadline) {
-        idle.tryComplete();
-        vertx.cancelTimer(id);
-      }
-    });
-    return idle.future().compose(v -> Future.all(
+    Future<Boolean> idle = inFlight.timeout(WITHDRAW_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+        .recover(err -> Future.succeededFuture(false));
+    return idle.compose(v -> Future.all(
             redis.send(Request.cmd(Command.DEL).arg(keys.node(identity.node()))),
             redis.send(Request.cmd(Command.ZREM).arg(keys.nodes()).arg(identity.node())))
         .mapEmpty());
@@ -174,7 +166,8 @@ public final class NodeLoad {
       return;
     }
     dirty = false;
-    write().onComplete(ar -> {
+    inFlight = write();
+    inFlight.onComplete(ar -> {
       writing.set(false);
       redisUp = ar.succeeded();
       if (ar.failed()) {
@@ -211,16 +204,17 @@ public final class NodeLoad {
             return existed;
           }
           if (wasDown && !reaped) {
-            onRedisBack.run();
+            listener.redisBack();
           }
           if (reaped) {
             log.atWarn().addKeyValue("node", identity.node())
                 .log("another node declared this one dead and announced its peers as lost");
-            onReaped.run();
+            listener.reaped();
+            acknowledgeReaped();
           } else if (known != null && !known.equals(current)) {
             log.atWarn().addKeyValue("node", identity.node()).addKeyValue("epoch", current)
                 .log("Redis lost its data (new epoch); writing this node's members back");
-            onDataLost.run();
+            listener.dataLost();
           } else if (!existed && written) {
             log.atWarn().addKeyValue("node", identity.node())
                 .log("this node's record had expired (Redis out of reach past the TTL); written back");

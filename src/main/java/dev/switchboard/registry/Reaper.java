@@ -1,5 +1,6 @@
 package dev.switchboard.registry;
 
+import dev.switchboard.async.OneAtATime;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -42,7 +43,7 @@ public final class Reaper {
   private final Vertx vertx;
   private final Redis redis;
   private final Keys keys;
-  private final RoomStore store;
+  private final RedisRoomStore store;
   private final String self;
   private final long intervalMs;
   private final long lockMs;
@@ -57,7 +58,7 @@ public final class Reaper {
    * whose heartbeats have not been succeeding for a whole TTL may be coming back from an outage
    * in which every record expired, and must not declare the others dead.
    */
-  public Reaper(Vertx vertx, Redis redis, Keys keys, RoomStore store, String self, Duration interval,
+  public Reaper(Vertx vertx, Redis redis, Keys keys, RedisRoomStore store, String self, Duration interval,
                 Duration timeout, Announcer announcer, BooleanSupplier mayReap) {
     this.mayReap = mayReap;
     this.vertx = vertx;
@@ -89,21 +90,14 @@ public final class Reaper {
     }
     running = true;
     return deadNodes()
-        .compose(dead -> reapEach(dead, 0, 0))
+        .compose(dead -> OneAtATime.each(dead, node -> tryReap(node).recover(err -> Future.succeededFuture(0))))
+        .map(counts -> counts.stream().mapToInt(Integer::intValue).sum())
         .onFailure(err -> log.atDebug().addKeyValue("error", String.valueOf(err.getMessage()))
             .log("reaper pass failed; next heartbeat tries again"))
         .eventually(() -> {
           running = false;
           return Future.succeededFuture();
         });
-  }
-
-  private Future<Integer> reapEach(List<String> dead, int i, int total) {
-    if (i >= dead.size()) {
-      return Future.succeededFuture(total);
-    }
-    return tryReap(dead.get(i)).recover(err -> Future.succeededFuture(0))
-        .compose(n -> reapEach(dead, i + 1, total + n));
   }
 
   /** Nodes listed in {@code sb:nodes} whose record has expired, other than this one. */
@@ -162,7 +156,7 @@ public final class Reaper {
           String next = page.get(0).toString();
           List<String> pairs = new ArrayList<>();
           page.get(1).forEach(p -> pairs.add(p.toString()));
-          leaveAll(node, pairs, 0, removed).onComplete(ar -> {
+          leaveAll(node, pairs, removed).onComplete(ar -> {
             if (ar.failed()) {
               done.fail(ar.cause());
             } else if (!ar.result() || "0".equals(next)) {
@@ -174,12 +168,18 @@ public final class Reaper {
         });
   }
 
-  /** Leaves {@code pairs[i..]} one after the other; false if the node turned out alive. */
-  private Future<Boolean> leaveAll(String node, List<String> pairs, int i, int[] removed) {
-    if (i >= pairs.size()) {
-      return Future.succeededFuture(true);
-    }
-    String pair = pairs.get(i);
+  /** Leaves {@code pairs} one after the other; false if the node turned out alive (the rest are left alone). */
+  private Future<Boolean> leaveAll(String node, List<String> pairs, int[] removed) {
+    boolean[] alive = {false};
+    return OneAtATime.each(pairs, pair -> alive[0] ? Future.succeededFuture(false) : leave(node, pair, removed)
+        .map(stillDead -> {
+          alive[0] = !stillDead;
+          return stillDead;
+        })).map(v -> !alive[0]);
+  }
+
+  /** One reaper leave; false if the node turned out alive. A failed leave is retried next pass. */
+  private Future<Boolean> leave(String node, String pair, int[] removed) {
     RoomPeer member = RoomPeer.parse(pair);
     return store.reapLeave(member.room(), member.peer(), node)
         .map(change -> {
@@ -193,7 +193,6 @@ public final class Reaper {
           log.atDebug().addKeyValue("dead", node).addKeyValue("pair", pair)
               .addKeyValue("error", String.valueOf(err.getMessage())).log("reaper leave failed; retried next pass");
           return Future.succeededFuture(true);
-        })
-        .compose(go -> go ? leaveAll(node, pairs, i + 1, removed) : Future.succeededFuture(false));
+        });
   }
 }

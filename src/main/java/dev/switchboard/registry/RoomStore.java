@@ -2,212 +2,80 @@ package dev.switchboard.registry;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
- * Rooms and their members in Redis. Join, leave and state change are each one Lua script:
- * atomic, and each returns the room's new sequence number, which orders the events that the
- * calling node then sends to the room's nodes.
+ * The rooms and their members, as every node agrees on them: the one ordering of each room's
+ * changes. Each step is atomic and returns the room's sequence number after it, which orders the
+ * events the calling node then sends to the room's nodes. {@link RedisRoomStore} keeps them in
+ * Redis; tests of the room rules use a store whose answers they release in the order they choose.
+ *
+ * <p>A failed future means the outcome is unknown (the store did not answer in time): the step
+ * may or may not have happened.
  */
-public final class RoomStore {
+public interface RoomStore {
 
   /** What a join found. */
-  public enum JoinStatus { OK, TAKEN, FULL, STALE_EPOCH }
+  enum JoinStatus { OK, TAKEN, FULL, STALE_EPOCH }
 
   /** A member as stored: its id and its record ({@code seq, node, meta, state, role, joinedAt}). */
-  public record StoredMember(String peer, JsonObject record) {
+  record StoredMember(String peer, JsonObject record) {
+    /** The node holding the member. */
+    public String node() {
+      return record.getString("node");
+    }
+
+    /** The room's sequence number of the member's last change. */
+    public long seq() {
+      return record.getLong("seq", 0L);
+    }
   }
 
   /** The outcome of a join: on success the room's sequence number and every member, the joiner too. */
-  public record JoinResult(JoinStatus status, long seq, List<StoredMember> members) {
+  record JoinResult(JoinStatus status, long seq, List<StoredMember> members) {
   }
 
   /**
    * The outcome of a leave or state change: {@code applied} is false when the peer was not (or
    * no longer) held by this node; {@code nodes} are the nodes holding members afterwards.
    */
-  public record Change(boolean applied, long seq, List<String> nodes, boolean alive) {
+  record Change(boolean applied, long seq, List<String> nodes, boolean alive) {
   }
 
-  private static final LuaScript JOIN = LuaScript.load("join.lua");
-  private static final LuaScript LEAVE = LuaScript.load("leave.lua");
-  private static final LuaScript STATE = LuaScript.load("state.lua");
-  private static final LuaScript RESTORE = LuaScript.load("restore.lua");
-  private static final LuaScript CREATE_ROOM = LuaScript.load("create_room.lua");
-
-  private final Redis redis;
-  private final Keys keys;
-  private final long timeoutMs;
-  private final Supplier<String> epoch;
-
-  /** {@code epoch} is the data epoch the node last read from Redis ({@link NodeLoad#epoch()}). */
-  public RoomStore(Redis redis, Keys keys, Duration timeout, Supplier<String> epoch) {
-    this.redis = redis;
-    this.keys = keys;
-    this.timeoutMs = timeout.toMillis();
-    this.epoch = epoch;
+  /**
+   * The room as the store has it: its sequence number and every member. From a restore, also
+   * whether the member was written back ({@code applied}) or was there already.
+   */
+  record Snapshot(boolean applied, long seq, List<StoredMember> members) {
   }
 
   /**
    * Adds {@code peer} to {@code room} on {@code node}. {@code record} is the member record
-   * without {@code seq}; the script adds it.
+   * without {@code seq}; the store adds it.
    */
-  public Future<JoinResult> join(String room, String peer, String node, JsonObject record, int defaultMaxPeers) {
-    List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room),
-        keys.roomConfig(room), keys.rooms(), keys.nodePeers(node), keys.epoch());
-    String known = epoch.get();
-    List<String> a = List.of(room, peer, node, record.encode(), Integer.toString(defaultMaxPeers),
-        known == null ? "" : known);
-    return timed(JOIN.run(redis, k, a)).map(r -> {
-      String status = r.get(0).toString();
-      switch (status) {
-        case "taken":
-          return new JoinResult(JoinStatus.TAKEN, 0, List.of());
-        case "full":
-          return new JoinResult(JoinStatus.FULL, 0, List.of());
-        case "epoch":
-          return new JoinResult(JoinStatus.STALE_EPOCH, 0, List.of());
-        default:
-          List<StoredMember> members = new ArrayList<>();
-          for (int i = 2; i + 1 < r.size(); i += 2) {
-            members.add(new StoredMember(r.get(i).toString(), new JsonObject(r.get(i + 1).toString())));
-          }
-          return new JoinResult(JoinStatus.OK, r.get(1).toLong(), members);
-      }
-    });
-  }
-
-  /**
-   * The reaper's leave: removes {@code peer} of the dead {@code node} from {@code room}, unless
-   * the node has a record again (it woke up); then the change is {@link Change#alive()}.
-   */
-  public Future<Change> reapLeave(String room, String peer, String node) {
-    List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room),
-        keys.rooms(), keys.nodePeers(node), keys.node(node));
-    return timed(LEAVE.run(redis, k, List.of(room, peer, node))).map(RoomStore::change);
-  }
+  Future<JoinResult> join(String room, String peer, String node, JsonObject record, int defaultMaxPeers);
 
   /** Removes {@code peer} from {@code room} if {@code node} still holds it. */
-  public Future<Change> leave(String room, String peer, String node) {
-    return leave(room, peer, node, timeoutMs);
-  }
+  Future<Change> leave(String room, String peer, String node);
 
-  /** {@link #leave(String, String, String)} with its own time limit. */
-  public Future<Change> leave(String room, String peer, String node, long timeoutMs) {
-    List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room),
-        keys.rooms(), keys.nodePeers(node));
-    return LEAVE.run(redis, k, List.of(room, peer, node)).timeout(timeoutMs, TimeUnit.MILLISECONDS)
-        .map(RoomStore::change);
-  }
+  /** {@link #leave(String, String, String)} with its own time limit, for a leave that queues behind a slow step. */
+  Future<Change> leave(String room, String peer, String node, long timeoutMs);
 
   /** Replaces the record of {@code peer} (its state changed) if {@code node} still holds it. */
-  public Future<Change> updateMember(String room, String peer, String node, JsonObject record) {
-    List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room));
-    return timed(STATE.run(redis, k, List.of(peer, node, record.encode()))).map(RoomStore::change);
-  }
+  Future<Change> updateMember(String room, String peer, String node, JsonObject record);
 
   /**
-   * Writes back a member this node holds, after Redis lost its data; the room's sequence first
-   * rises to {@code minSeq}. Returns the member's new sequence number, or -1 if it was there.
+   * Writes back a member this node holds, after the store lost its data; the room's sequence
+   * first rises to {@code minSeq}. Returns the room as it is afterwards.
    */
-  public Future<Long> restore(String room, String peer, String node, JsonObject record, long minSeq) {
-    List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room), keys.rooms(),
-        keys.nodePeers(node));
-    return timed(RESTORE.run(redis, k, List.of(room, peer, node, record.encode(), Long.toString(minSeq))))
-        .map(r -> "ok".equals(r.get(0).toString()) ? r.get(1).toLong() : -1L);
-  }
+  Future<Snapshot> restore(String room, String peer, String node, JsonObject record, long minSeq);
 
-  /** A room as the operator sees it: its members' records and its configuration, if any. */
-  public record RoomInfo(String room, List<StoredMember> members, Map<String, String> config) {
-  }
+  /** The {@code room/peer} pairs the store says {@code node} holds. */
+  Future<List<String>> nodePeers(String node);
 
-  /** The rooms with the most members first, at most {@code limit}: room -> member count. */
-  public Future<Map<String, Integer>> rooms(int limit) {
-    return timed(redis.send(Request.cmd(Command.ZREVRANGE).arg(keys.rooms()).arg(0).arg(limit - 1)
-        .arg("WITHSCORES"))).map(r -> {
-          // RESP3 answers [[member, score], ...]; RESP2 answers [member, score, ...].
-          Map<String, Integer> out = new LinkedHashMap<>();
-          boolean pairs = r.size() > 0 && r.get(0).type() == io.vertx.redis.client.ResponseType.MULTI;
-          for (int i = 0; i < r.size(); i += pairs ? 1 : 2) {
-            Response member = pairs ? r.get(i).get(0) : r.get(i);
-            Response score = pairs ? r.get(i).get(1) : r.get(i + 1);
-            out.put(member.toString(), (int) Double.parseDouble(score.toString()));
-          }
-          return out;
-        });
-  }
+  /** Which of {@code nodes} have a live record (they heartbeat). */
+  Future<List<String>> liveNodes(List<String> nodes);
 
-  /** One room's members and configuration; empty if it has neither. */
-  public Future<Optional<RoomInfo>> room(String room) {
-    return timed(redis.batch(List.of(
-        Request.cmd(Command.HGETALL).arg(keys.roomPeers(room)),
-        Request.cmd(Command.HGETALL).arg(keys.roomConfig(room))))).map(r -> {
-          List<StoredMember> members = new ArrayList<>();
-          for (String peer : r.get(0).getKeys()) {
-            members.add(new StoredMember(peer, new JsonObject(r.get(0).get(peer).toString())));
-          }
-          Map<String, String> config = new LinkedHashMap<>();
-          for (String k : r.get(1).getKeys()) {
-            config.put(k, r.get(1).get(k).toString());
-          }
-          return members.isEmpty() && config.isEmpty() ? Optional.<RoomInfo>empty()
-              : Optional.of(new RoomInfo(room, members, config));
-        });
-  }
-
-  /** Creates a room ahead of its first peer; false if it is already configured. */
-  public Future<Boolean> createRoom(String room, String mode, int maxPeers) {
-    return timed(CREATE_ROOM.run(redis, List.of(keys.roomConfig(room)), List.of(mode, Integer.toString(maxPeers))))
-        .map(r -> r.toInteger() == 1);
-  }
-
-  /** Forgets a room's configuration; its members leave on their own as their sockets close. */
-  public Future<Void> deleteRoomConfig(String room) {
-    return timed(redis.send(Request.cmd(Command.DEL).arg(keys.roomConfig(room)))).mapEmpty();
-  }
-
-  /** The {@code room/peer} pairs Redis says {@code node} holds. */
-  public Future<List<String>> nodePeers(String node) {
-    return timed(redis.send(Request.cmd(Command.SMEMBERS).arg(keys.nodePeers(node)))).map(r -> {
-      List<String> out = new ArrayList<>();
-      r.forEach(p -> out.add(p.toString()));
-      return out;
-    });
-  }
-
-  /** The nodes holding members of {@code room}. */
-  public Future<List<String>> roomNodes(String room) {
-    return timed(redis.send(Request.cmd(Command.HKEYS).arg(keys.roomNodes(room)))).map(r -> {
-      List<String> out = new ArrayList<>();
-      r.forEach(n -> out.add(n.toString()));
-      return out;
-    });
-  }
-
-  private static Change change(Response r) {
-    String status = r.get(0).toString();
-    if (!"ok".equals(status)) {
-      return new Change(false, 0, List.of(), "alive".equals(status));
-    }
-    List<String> nodes = new ArrayList<>();
-    for (int i = 2; i < r.size(); i++) {
-      nodes.add(r.get(i).toString());
-    }
-    return new Change(true, r.get(1).toLong(), nodes, false);
-  }
-
-  private <T> Future<T> timed(Future<T> f) {
-    return f.timeout(timeoutMs, TimeUnit.MILLISECONDS);
-  }
+  /** The room's members and sequence number now. */
+  Future<Snapshot> snapshot(String room);
 }

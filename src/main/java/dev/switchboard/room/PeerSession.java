@@ -1,6 +1,11 @@
 package dev.switchboard.room;
 
 import dev.switchboard.cluster.Envelope;
+import dev.switchboard.cluster.Envelope.PeerJoined;
+import dev.switchboard.cluster.Envelope.PeerLeft;
+import dev.switchboard.cluster.Envelope.PeerStateChanged;
+import dev.switchboard.cluster.Envelope.Relay;
+import dev.switchboard.cluster.Envelope.RoomMessage;
 import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.protocol.ErrorCode;
@@ -13,69 +18,62 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One peer in one room, on the node holding its socket: join, relays, room messages, state and
- * leave, and what the peer receives. Every method runs on the socket's event loop.
+ * leave, and what the peer receives. Every method runs on the socket's event loop, except
+ * {@link #deliver}, which any thread may call.
  */
 public final class PeerSession {
 
   private static final Logger log = LoggerFactory.getLogger(PeerSession.class);
-  /** Envelopes held while the join's Redis step is in flight; a room has at most maxPeers members. */
+  /** Envelopes held while the join's store step is in flight; a room has at most maxPeers members. */
   private static final int MAX_BUFFERED = 1024;
-  /** State changes queued behind the one in flight. */
-  private static final int MAX_QUEUED_STATES = 8;
-  /** A state change whose outcome is unknown (Redis timed out) is written again this often. */
-  private static final int STATE_ATTEMPTS = 3;
-  private static final long STATE_RETRY_MS = 500;
-  /**
-   * How long the undo of a join whose answer did not come may take: it queues behind that
-   * join in a Redis that is slow, so it gets more time than an ordinary command.
-   */
+  /** How long undoing a join whose answer did not come may take: it queues behind that slow join. */
   private static final long UNDO_TIMEOUT_MS = 30_000;
 
   private enum Phase { NEW, JOINING, JOINED, LEAVING, GONE }
 
-  private final Rooms rooms;
+  private final PeerSessions sessions;
+  private final Router router;
+  private final RoomStore store;
   private final PeerLink link;
   private final Context context;
   private final long id;
   private final PendingAcks acks;
+  private final Roster roster;
+  private final ArrayDeque<Envelope> buffered = new ArrayDeque<>();
   private Phase phase = Phase.NEW;
-  private String room;
+  private LocalRoom room;
   private String peer;
   private ClientMessage.Role role;
   private JsonObject meta;
   private JsonObject state = new JsonObject();
   private long joinedAt;
-  /** The room's sequence number of this peer's last change in Redis. */
+  /** The room's sequence number of this peer's last change in the store. */
   private long lastSeq;
   private LeaveReason leaveAfterJoin;
-  private final ArrayDeque<Envelope> buffered = new ArrayDeque<>();
-  private final PeerInbox inbox;
-  private Future<Void> stateTail = Future.succeededFuture();
-  private int queuedStates;
+  private final StateChanges stateChanges;
 
-  PeerSession(Rooms rooms, PeerLink link, Context context, long id) {
-    this.rooms = rooms;
+  PeerSession(PeerSessions sessions, PeerLink link, Context context, long id) {
+    this.sessions = sessions;
+    this.router = sessions.router();
+    this.store = sessions.store();
     this.link = link;
     this.context = context;
     this.id = id;
-    this.acks = new PendingAcks(rooms.vertx(), rooms.limits().ackTimeout().toMillis(), clientId ->
+    this.acks = new PendingAcks(context.owner(), sessions.limits().ackTimeout().toMillis(), clientId ->
         link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, "the target's node did not answer in time", clientId)));
-    this.inbox = new PeerInbox(rooms, link, acks);
+    this.roster = new Roster(router, link, acks);
+    this.stateChanges = new StateChanges(this, context.owner());
   }
 
+  /** The room's id, once join was asked for. */
   public String room() {
-    return room;
+    return room == null ? null : room.id();
   }
 
   public String peer() {
@@ -94,7 +92,7 @@ public final class PeerSession {
   /**
    * Hands {@code e} to this session on its own event loop. Called by the router from any thread;
    * envelopes handed over from one thread are handled in the order they were handed over (the
-   * event loop's task queue is FIFO). One reached after the session left is answered by
+   * event loop's task queue is FIFO). One that arrives after the session left is answered by
    * {@link #onEnvelope} (a relay gets peer-not-found), never dropped.
    */
   void deliver(Envelope e) {
@@ -104,7 +102,6 @@ public final class PeerSession {
   /** Joins the room: answers with {@code welcome}, or with an error and a close. */
   public Future<Void> join(ClientMessage.Join j) {
     phase = Phase.JOINING;
-    room = j.room();
     peer = j.peer() != null ? j.peer() : UUID.randomUUID().toString();
     role = j.role();
     meta = j.meta();
@@ -113,37 +110,29 @@ public final class PeerSession {
       return refuse(ErrorCode.BAD_REQUEST, "role " + role.wire() + " needs a broadcast room; this room is mesh",
           j.id(), CloseCode.BAD_JOIN);
     }
-    if (!rooms.claim(room, peer, this)) {
-      return refuse(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room " + room, j.id(),
+    room = sessions.enter(j.room(), peer, this);
+    if (room == null) {
+      return refuse(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room " + j.room(), j.id(),
           CloseCode.PEER_ID_TAKEN);
     }
-    rooms.directory().hold(room);
-    return onContext(rooms.store().join(room, peer, rooms.nodeId(), record(), rooms.limits().maxPeers()))
+    return onContext(store.join(room.id(), peer, router.self(), record(), sessions.limits().maxPeers()))
         .transform(ar -> {
           if (ar.failed()) {
-            log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer)
-                .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("join failed: Redis unavailable");
+            log.atWarn().addKeyValue("room", room()).addKeyValue("peer", peer)
+                .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("join failed: store unavailable");
             undoJoin();
-            release();
-            return refuse(ErrorCode.UNAVAILABLE, "rooms are unavailable right now; retry later", j.id(),
+            return refuseJoined(ErrorCode.UNAVAILABLE, "rooms are unavailable right now; retry later", j.id(),
                 CloseCode.UNAVAILABLE);
           }
           RoomStore.JoinResult r = ar.result();
           return switch (r.status()) {
-            case TAKEN -> {
-              release();
-              yield refuse(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room " + room, j.id(),
-                  CloseCode.PEER_ID_TAKEN);
-            }
-            case FULL -> {
-              release();
-              yield refuse(ErrorCode.ROOM_FULL, "room " + room + " is full", j.id(), CloseCode.UNAVAILABLE);
-            }
+            case TAKEN -> refuseJoined(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room " + room(),
+                j.id(), CloseCode.PEER_ID_TAKEN);
+            case FULL -> refuseJoined(ErrorCode.ROOM_FULL, "room " + room() + " is full", j.id(), CloseCode.UNAVAILABLE);
             case STALE_EPOCH -> {
-              release();
-              rooms.staleEpoch().run();
-              yield refuse(ErrorCode.UNAVAILABLE, "rooms are being restored after a Redis restart; retry", j.id(),
-                  CloseCode.UNAVAILABLE);
+              sessions.staleEpoch();
+              yield refuseJoined(ErrorCode.UNAVAILABLE, "rooms are being restored after a store restart; retry",
+                  j.id(), CloseCode.UNAVAILABLE);
             }
             case OK -> welcome(r);
           };
@@ -151,64 +140,44 @@ public final class PeerSession {
   }
 
   /**
-   * A join whose answer did not come may still have run in Redis, and others may have seen the
-   * peer in their welcome: remove it, and if it was there, say so to the room.
+   * A join whose answer did not come may still have run in the store, and others may have seen
+   * the peer in their welcome: remove it, and if it was there, say so to the room.
    */
   private void undoJoin() {
-    String left = ServerMessage.peerLeft(peer, LeaveReason.DISCONNECTED);
-    String r = room;
+    String r = room();
     String p = peer;
-    rooms.store().leave(r, p, rooms.nodeId(), UNDO_TIMEOUT_MS).onSuccess(c -> {
+    store.leave(r, p, router.self(), UNDO_TIMEOUT_MS).onSuccess(c -> {
       if (c.applied()) {
-        Envelope event = Envelope.membership(Envelope.Kind.LEFT, r, p, rooms.nodeId(), c.seq(), rooms.nodeId(), left);
-        c.nodes().forEach(node -> rooms.channel().send(node, event));
+        router.announce(c.nodes(), new PeerLeft(r, p, c.seq(), ServerMessage.peerLeft(p, LeaveReason.DISCONNECTED)));
       }
     });
   }
 
   private Future<Void> welcome(RoomStore.JoinResult r) {
     lastSeq = r.seq();
-    Set<String> othersIds = new HashSet<>();
-    List<RoomView.Member> members = new ArrayList<>();
-    List<PeerInfo> others = new ArrayList<>();
-    Set<String> nodes = new LinkedHashSet<>();
-    for (RoomStore.StoredMember m : r.members()) {
-      JsonObject rec = m.record();
-      String node = rec.getString("node");
-      members.add(new RoomView.Member(m.peer(), node, rec.getLong("seq", 0L)));
-      nodes.add(node);
-      if (!m.peer().equals(peer)) {
-        othersIds.add(m.peer());
-        others.add(new PeerInfo(m.peer(), rec.getJsonObject("meta", new JsonObject()),
-            rec.getJsonObject("state", new JsonObject()),
-            ClientMessage.Role.fromWire(rec.getString("role", "peer"))));
-      }
-    }
-    rooms.directory().get(room).applySnapshot(r.seq(), members);
-    inbox.welcomed(room, peer, r.seq(), othersIds);
+    RoomListing listing = RoomListing.of(r.members(), peer);
+    room.view().applySnapshot(r.seq(), listing.members());
+    roster.welcomed(room(), peer, r.seq(), listing.others().keySet());
     // Every node of the room learns of the join before this peer can send anything.
-    String joined = ServerMessage.peerJoined(new PeerInfo(peer, meta, state, role));
-    Envelope event = Envelope.membership(Envelope.Kind.JOINED, room, peer, rooms.nodeId(), r.seq(),
-        rooms.nodeId(), joined);
-    nodes.forEach(node -> rooms.channel().send(node, event));
+    router.announce(listing.nodes(), joinedEvent(r.seq()));
     phase = Phase.JOINED;
-    log.atDebug().addKeyValue("room", room).addKeyValue("peer", peer).addKeyValue("seq", r.seq()).log("joined");
+    log.atDebug().addKeyValue("room", room()).addKeyValue("peer", peer).addKeyValue("seq", r.seq()).log("joined");
     if (leaveAfterJoin != null) {
       return leave(leaveAfterJoin);
     }
-    link.send(ServerMessage.welcome(peer, room, rooms.nodeId(), others, rooms.iceServers(peer),
-        rooms.limits().toClientJson()));
+    link.send(ServerMessage.welcome(peer, room(), router.self(), listing.others().values(), sessions.iceServers(peer),
+        sessions.limits().toClientJson()));
     while (!buffered.isEmpty()) {
-      inbox.deliver(buffered.poll());
+      roster.deliver(buffered.poll());
     }
     return Future.succeededFuture();
   }
 
   /** Relays an offer, answer, candidate or targeted message to one peer of the room. */
   public void relay(ClientMessage.Relay r) {
-    String node = rooms.directory().get(room).nodeOf(r.to());
+    String node = room.view().nodeOf(r.to());
     if (node == null) {
-      link.send(ServerMessage.error(ErrorCode.PEER_NOT_FOUND, "peer " + r.to() + " is not in room " + room, r.id()));
+      link.send(ServerMessage.error(ErrorCode.PEER_NOT_FOUND, "peer " + r.to() + " is not in room " + room(), r.id()));
       return;
     }
     long ref = 0;
@@ -219,68 +188,47 @@ public final class PeerSession {
       }
       ref = acks.add(r.id());
     }
-    rooms.channel().send(node, Envelope.relay(room, r.to(), peer, id, rooms.nodeId(), ref,
-        ServerMessage.relayed(r, peer)));
+    router.send(node, new Relay(room(), r.to(), peer, id, router.self(), ref, ServerMessage.relayed(r, peer)));
   }
 
   /** Sends an application message to every other peer of the room. */
   public void broadcast(ClientMessage.Broadcast b) {
-    Envelope e = Envelope.room(room, peer, rooms.nodeId(), ServerMessage.broadcast(b.data(), peer));
-    for (String node : rooms.directory().get(room).nodes()) {
-      rooms.channel().send(node, e);
-    }
+    router.announce(room.view().nodes(), new RoomMessage(room(), peer, ServerMessage.broadcast(b.data(), peer)));
     if (b.id() != null) {
       link.send(ServerMessage.ack(b.id()));
     }
   }
 
-  /** Updates this peer's published state; changes are written to Redis one at a time, in order. */
+  /** Updates this peer's published state; changes are written to the store one at a time, in order. */
   public void state(ClientMessage.State s) {
-    if (queuedStates >= MAX_QUEUED_STATES) {
+    if (!stateChanges.offer(s)) {
       link.send(ServerMessage.error(ErrorCode.RATE_LIMITED, "too many state changes in flight", s.id()));
-      return;
     }
-    queuedStates++;
-    stateTail = stateTail.transform(ignored -> applyState(s, 1)).onComplete(ar -> queuedStates--);
   }
 
-  private Future<Void> applyState(ClientMessage.State s, int attempt) {
-    if (phase != Phase.JOINED) {
-      return Future.succeededFuture();
+  // --- for StateChanges ---
+
+  JsonObject publishedState() {
+    return state;
+  }
+
+  /** Writes this member's record with {@code next} as its state; completes on this session's event loop. */
+  Future<RoomStore.Change> writeState(JsonObject next) {
+    return onContext(store.updateMember(room(), peer, router.self(), record().put("state", next)));
+  }
+
+  /** The store holds {@code next}: the room is told, and the client if it gave an id. */
+  void stateSaved(RoomStore.Change change, JsonObject next, Object clientId) {
+    state = next;
+    lastSeq = Math.max(lastSeq, change.seq());
+    router.announce(change.nodes(), new PeerStateChanged(room(), peer, change.seq(), ServerMessage.peerState(peer, next)));
+    if (clientId != null && phase == Phase.JOINED) {
+      link.send(ServerMessage.ack(clientId));
     }
-    JsonObject next = state.copy();
-    if (s.audio() != null) {
-      next.put("audio", s.audio());
-    }
-    if (s.video() != null) {
-      next.put("video", s.video());
-    }
-    if (s.data() != null) {
-      next.put("data", s.data());
-    }
-    JsonObject record = record().put("state", next);
-    return onContext(rooms.store().updateMember(room, peer, rooms.nodeId(), record)).transform(ar -> {
-      if (ar.failed() && attempt < STATE_ATTEMPTS) {
-        // The write may or may not have happened; writing the same record again is safe, and
-        // announcing what Redis holds keeps the room and later welcomes in agreement.
-        Promise<Void> retried = Promise.promise();
-        rooms.vertx().setTimer(STATE_RETRY_MS, t -> applyState(s, attempt + 1).onComplete(retried));
-        return retried.future();
-      }
-      if (ar.failed() || !ar.result().applied()) {
-        link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, "state could not be saved; retry later", s.id()));
-        return Future.succeededFuture();
-      }
-      state = next;
-      lastSeq = Math.max(lastSeq, ar.result().seq());
-      Envelope event = Envelope.membership(Envelope.Kind.STATE, room, peer, rooms.nodeId(), ar.result().seq(),
-          rooms.nodeId(), ServerMessage.peerState(peer, next));
-      ar.result().nodes().forEach(node -> rooms.channel().send(node, event));
-      if (s.id() != null && phase == Phase.JOINED) {
-        link.send(ServerMessage.ack(s.id()));
-      }
-      return Future.succeededFuture();
-    });
+  }
+
+  void stateNotSaved(Object clientId) {
+    link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, "state could not be saved; retry later", clientId));
   }
 
   /**
@@ -316,39 +264,35 @@ public final class PeerSession {
       return Future.succeededFuture();
     }
     phase = Phase.GONE;
-    rooms.leaving().incrementAndGet();
-    rooms.unclaim(room, peer, this);
+    room.unclaim(peer, this);
     acks.clear();
-    RoomView view = rooms.directory().get(room);
     String left = ServerMessage.peerLeft(peer, reason);
-    return onContext(rooms.store().leave(room, peer, rooms.nodeId())).transform(ar -> {
+    return onContext(store.leave(room(), peer, router.self())).transform(ar -> {
       if (ar.succeeded() && ar.result().applied()) {
-        Envelope event = Envelope.membership(Envelope.Kind.LEFT, room, peer, rooms.nodeId(), ar.result().seq(),
-            rooms.nodeId(), left);
-        ar.result().nodes().forEach(node -> rooms.channel().send(node, event));
+        router.announce(ar.result().nodes(), new PeerLeft(room(), peer, ar.result().seq(), left));
       } else {
-        // Redis is unreachable, or no longer lists the peer (it lost its data, or the peer was
-        // reaped): tell the nodes this one knows of, so no one waits on a ghost. Sequenced just
-        // after the peer's last change; a view that already knows better ignores it, and a
+        // The store is unreachable, or no longer lists the peer (it lost its data, or the peer
+        // was reaped): tell the nodes this one knows of, so no one waits on a ghost. Sequenced
+        // just after the peer's last change; a view that already knows better ignores it, and a
         // client that never saw the peer is not told.
         if (ar.failed()) {
-          log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer)
-              .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("leave not written to Redis");
+          log.atWarn().addKeyValue("room", room()).addKeyValue("peer", peer)
+              .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("leave not written to the store");
         }
-        Envelope event = Envelope.membership(Envelope.Kind.LEFT, room, peer, rooms.nodeId(), lastSeq + 1,
-            rooms.nodeId(), left);
-        for (String node : view.nodes()) {
-          rooms.channel().send(node, event);
-        }
+        router.announce(room.view().nodes(), new PeerLeft(room(), peer, lastSeq + 1, left));
       }
-      release();
-      rooms.leaving().decrementAndGet();
-      log.atDebug().addKeyValue("room", room).addKeyValue("peer", peer).addKeyValue("reason", reason.wire()).log("left");
+      exit();
+      log.atDebug().addKeyValue("room", room()).addKeyValue("peer", peer).addKeyValue("reason", reason.wire())
+          .log("left");
       return Future.succeededFuture();
     });
   }
 
-  /** Writes this member back to Redis (it lost its data), on this session's event loop. */
+  /**
+   * Writes this member back after the store lost its data, on this session's event loop; then
+   * the room's nodes learn of it again, at its new sequence number, and this peer's client of
+   * every member it had not heard of. Completes when done, whatever the outcome.
+   */
   Future<Void> restore() {
     Promise<Void> done = Promise.promise();
     context.runOnContext(v -> {
@@ -356,18 +300,40 @@ public final class PeerSession {
         done.complete();
         return;
       }
-      long minSeq = rooms.directory().get(room).maxSeq();
-      rooms.store().restore(room, peer, rooms.nodeId(), record(), minSeq).onComplete(ar -> context.runOnContext(x -> {
-        if (ar.succeeded() && ar.result() >= 0) {
-          lastSeq = Math.max(lastSeq, ar.result());
-        } else if (ar.failed()) {
-          log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer)
-              .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("could not write member back");
+      onContext(store.restore(room(), peer, router.self(), record(), room.view().maxSeq())).onSuccess(s -> {
+        if (s.applied()) {
+          lastSeq = Math.max(lastSeq, s.seq());
+          // Joins that happened while this member was missing from the store did not reach
+          // this node, nor did they list this peer: both sides learn of each other now.
+          RoomListing listing = RoomListing.of(s.members(), peer);
+          room.view().merge(listing.members());
+          router.announce(listing.nodes(), joinedEvent(s.seq()));
         }
-        done.complete();
-      }));
+      }).onFailure(err -> log.atWarn().addKeyValue("room", room()).addKeyValue("peer", peer)
+          .addKeyValue("error", String.valueOf(err.getMessage())).log("could not write member back"))
+          .onComplete(ar -> done.complete());
     });
     return done.future();
+  }
+
+  /**
+   * After the store lost its data: this node's view learns the members of {@code snapshot}, and
+   * this peer's client those it has not heard of, on this session's event loop.
+   */
+  void resync(RoomStore.Snapshot snapshot) {
+    context.runOnContext(v -> {
+      if (phase != Phase.JOINED) {
+        return;
+      }
+      RoomListing listing = RoomListing.of(snapshot.members(), peer);
+      room.view().merge(listing.members());
+      listing.others().forEach((other, info) -> roster.met(other, ServerMessage.peerJoined(info)));
+    });
+  }
+
+  /** Closes the socket (this node's room state is stale): the client reconnects and joins afresh. */
+  void drop(short code, String reason) {
+    context.runOnContext(v -> link.close(code, reason));
   }
 
   /** An envelope for this session or for its room, on this session's event loop. */
@@ -375,16 +341,21 @@ public final class PeerSession {
     switch (phase) {
       case JOINING -> {
         if (buffered.size() >= MAX_BUFFERED) {
-          log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer).log("join backlog overflow; closing");
-          inbox.nack(e);
+          log.atWarn().addKeyValue("room", room()).addKeyValue("peer", peer).log("join backlog overflow; closing");
+          roster.refuse(e);
           link.close(CloseCode.INTERNAL, "join backlog overflow");
           return;
         }
         buffered.add(e);
       }
-      case JOINED, LEAVING -> inbox.deliver(e);
-      default -> inbox.nack(e);
+      case JOINED, LEAVING -> roster.deliver(e);
+      default -> roster.refuse(e);
     }
+  }
+
+  private PeerJoined joinedEvent(long seq) {
+    return new PeerJoined(room(), peer, router.self(), seq,
+        ServerMessage.peerJoined(new PeerInfo(peer, meta, state, role)));
   }
 
   private Future<Void> refuse(ErrorCode code, String message, Object clientId, short closeCode) {
@@ -394,19 +365,24 @@ public final class PeerSession {
     return Future.succeededFuture();
   }
 
+  /** Refuses a join that entered its local room: leaves it, then refuses. */
+  private Future<Void> refuseJoined(ErrorCode code, String message, Object clientId, short closeCode) {
+    exit();
+    return refuse(code, message, clientId, closeCode);
+  }
+
   /** Undoes what join set up on this node: from now on the router no longer finds this session. */
-  private void release() {
+  private void exit() {
     phase = Phase.GONE;
-    rooms.unclaim(room, peer, this);
-    rooms.directory().release(room);
+    sessions.exit(room, peer, this);
     while (!buffered.isEmpty()) {
-      inbox.nack(buffered.poll());
+      roster.refuse(buffered.poll());
     }
   }
 
   private JsonObject record() {
     return new JsonObject()
-        .put("node", rooms.nodeId())
+        .put("node", router.self())
         .put("meta", meta)
         .put("state", state)
         .put("role", role.wire())

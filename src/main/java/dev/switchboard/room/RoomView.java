@@ -1,5 +1,6 @@
 package dev.switchboard.room;
 
+import dev.switchboard.cluster.Envelope;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -73,6 +74,17 @@ public final class RoomView {
     return nodes;
   }
 
+  /** The present members and their nodes, as a copy. */
+  public synchronized Map<String, String> presentMembers() {
+    Map<String, String> present = new HashMap<>();
+    entries.forEach((peer, e) -> {
+      if (e.present) {
+        present.put(peer, e.node);
+      }
+    });
+    return present;
+  }
+
   /** {@link #apply(EventKind, String, String, long, Runnable)} without a hand-off action. */
   public boolean apply(EventKind kind, String peer, String node, long seq) {
     return apply(kind, peer, node, seq, null);
@@ -81,12 +93,13 @@ public final class RoomView {
   /**
    * Applies a join, leave or state event. Returns true, after running {@code handOn} under the
    * view's lock, if the event must be handed to the local members; false if it is not newer
-   * than what they were already given.
+   * than what they were already given. {@code node} is the peer's node for a join; a leave or a
+   * state change may leave it null.
    */
   public synchronized boolean apply(EventKind kind, String peer, String node, long seq, Runnable handOn) {
     Entry e = entries.get(peer);
     if (e == null) {
-      e = new Entry(node, false, coveredSeq);
+      e = new Entry(node == null ? "" : node, false, coveredSeq);
       entries.put(peer, e);
       tombstones++;
     }
@@ -134,6 +147,27 @@ public final class RoomView {
       }
     }
     coveredSeq = Math.max(coveredSeq, seq);
+    pruneIfNeeded();
+  }
+
+  /**
+   * Merges the members a store lists after it lost its data and nodes wrote their members back:
+   * each listed member is added or moved if the listing is newer than what the view knows. A
+   * member not listed is left alone: its node may not have written it back yet (and if that
+   * node died, {@link Recovery} announces it as lost).
+   */
+  public synchronized void merge(List<Member> listed) {
+    for (Member m : listed) {
+      Entry e = entries.get(m.peer());
+      if (e == null) {
+        e = new Entry(m.node(), false, -1);
+        entries.put(m.peer(), e);
+        tombstones++;
+      }
+      if (m.seq() > e.seq) {
+        setRoute(e, m.node(), true, m.seq());
+      }
+    }
     pruneIfNeeded();
   }
 
@@ -200,5 +234,14 @@ public final class RoomView {
   }
 
   /** The membership events a view applies. */
-  public enum EventKind { JOINED, LEFT, STATE }
+  public enum EventKind {
+    JOINED, LEFT, STATE;
+
+    static EventKind of(Envelope.Membership m) {
+      if (m instanceof Envelope.PeerJoined) {
+        return JOINED;
+      }
+      return m instanceof Envelope.PeerLeft ? LEFT : STATE;
+    }
+  }
 }

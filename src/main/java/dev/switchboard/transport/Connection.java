@@ -2,7 +2,6 @@ package dev.switchboard.transport;
 
 import dev.switchboard.auth.RoomTokens;
 import dev.switchboard.config.Config;
-import dev.switchboard.ops.Metrics.Refusal;
 import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.protocol.Decoded;
@@ -13,6 +12,7 @@ import dev.switchboard.room.PeerLink;
 import dev.switchboard.room.PeerSession;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.http.WebSocketInternal;
@@ -40,7 +40,7 @@ final class Connection implements PeerLink, InboundMessages.Sink {
   /** The close handshake's own timeout, plus a margin: then the TCP connection is dropped. */
   static final long HARD_CLOSE_MS = SignalingVerticle.CLOSE_HANDSHAKE_SECONDS * 1000L + 500;
 
-  private final SocketServices s;
+  private final SocketServices services;
   private final ServerWebSocket ws;
   private final Context context;
   private final Config.Limits limits;
@@ -59,10 +59,13 @@ final class Connection implements PeerLink, InboundMessages.Sink {
   private long lastHeard;
 
   Connection(SocketServices services, ServerWebSocket ws, Consumer<Connection> onGone) {
-    this.s = services;
+    this.services = services;
     this.ws = ws;
     this.onGone = onGone;
-    this.context = services.vertx().getOrCreateContext();
+    this.context = Vertx.currentContext();
+    if (context == null) {
+      throw new IllegalStateException("a connection is created on its socket's event loop");
+    }
     this.limits = services.limits();
     this.lastHeard = now();
     this.rate = new RateLimit(limits.rate(), limits.rateBurst(), limits.rateCloseAfter().toMillis(), lastHeard);
@@ -70,9 +73,9 @@ final class Connection implements PeerLink, InboundMessages.Sink {
     ws.pongHandler(b -> lastHeard = now());
     ws.closeHandler(v -> onClosed());
     ws.exceptionHandler(this::onError);
-    joinTimer = services.vertx().setTimer(limits.joinTimeout().toMillis(), id -> {
+    joinTimer = context.owner().setTimer(limits.joinTimeout().toMillis(), id -> {
       if (session == null) {
-        s.metrics().count(Refusal.JOIN_TIMEOUT);
+        services.refusals().count(Refusal.JOIN_TIMEOUT);
         close(CloseCode.JOIN_TIMEOUT, "no join within " + limits.joinTimeout().toMillis() + "ms");
       }
     });
@@ -90,16 +93,16 @@ final class Connection implements PeerLink, InboundMessages.Sink {
     if (closed) {
       return;
     }
-    Decoded decoded = s.codec().decode(text);
+    Decoded decoded = services.codec().decode(text);
     switch (rate.take(lastHeard)) {
       case ACCEPT -> handle(decoded);
       case REFUSE -> {
-        s.metrics().count(Refusal.RATE_LIMITED);
+        services.refusals().count(Refusal.RATE_LIMITED);
         send(ServerMessage.error(ErrorCode.RATE_LIMITED,
             "over " + limits.rate() + " messages/s; this message was dropped", idOf(decoded)));
       }
       case CLOSE -> {
-        s.metrics().count(Refusal.RATE_CLOSED);
+        services.refusals().count(Refusal.RATE_CLOSED);
         send(ServerMessage.error(ErrorCode.RATE_LIMITED, "over the rate limit for too long", idOf(decoded)));
         close(CloseCode.RATE_LIMITED, "rate limit exceeded");
       }
@@ -126,7 +129,7 @@ final class Connection implements PeerLink, InboundMessages.Sink {
   /** A message too large in sum (1009), or a text message that is not UTF-8 (1007). */
   @Override
   public void violation(short code, String reason) {
-    s.metrics().count(Refusal.BAD_FRAME);
+    services.refusals().count(Refusal.BAD_FRAME);
     close(code, reason);
   }
 
@@ -139,15 +142,15 @@ final class Connection implements PeerLink, InboundMessages.Sink {
     }
     switch (rate.take(lastHeard)) {
       case ACCEPT -> {
-        s.metrics().count(Refusal.BAD_MESSAGE);
+        services.refusals().count(Refusal.BAD_MESSAGE);
         send(ServerMessage.error(ErrorCode.BAD_REQUEST, "binary frames are not accepted; send JSON text", null));
       }
       case REFUSE -> {
-        s.metrics().count(Refusal.RATE_LIMITED);
+        services.refusals().count(Refusal.RATE_LIMITED);
         send(ServerMessage.error(ErrorCode.RATE_LIMITED, "over " + limits.rate() + " messages/s", null));
       }
       case CLOSE -> {
-        s.metrics().count(Refusal.RATE_CLOSED);
+        services.refusals().count(Refusal.RATE_CLOSED);
         close(CloseCode.RATE_LIMITED, "rate limit exceeded");
       }
       default -> throw new IllegalStateException();
@@ -156,7 +159,7 @@ final class Connection implements PeerLink, InboundMessages.Sink {
 
   private void handle(Decoded decoded) {
     if (decoded instanceof Decoded.Rejected r) {
-      s.metrics().count(session == null ? Refusal.BAD_JOIN : Refusal.BAD_MESSAGE);
+      services.refusals().count(session == null ? Refusal.BAD_JOIN : Refusal.BAD_MESSAGE);
       send(ServerMessage.error(r.code(), r.reason(), r.id()));
       if (session == null) {
         close(CloseCode.BAD_JOIN, "the first message must be a valid join");
@@ -166,11 +169,11 @@ final class Connection implements PeerLink, InboundMessages.Sink {
     ClientMessage m = ((Decoded.Ok) decoded).message();
     if (session == null) {
       if (m instanceof ClientMessage.Join join) {
-        s.vertx().cancelTimer(joinTimer);
-        session = s.rooms().newSession(this, context);
+        context.owner().cancelTimer(joinTimer);
+        session = services.sessions().open(this, context);
         admit(join);
       } else {
-        s.metrics().count(Refusal.BAD_JOIN);
+        services.refusals().count(Refusal.BAD_JOIN);
         send(ServerMessage.error(ErrorCode.NOT_JOINED, "the first message must be join", m.id()));
         close(CloseCode.BAD_JOIN, "the first message must be join");
       }
@@ -209,7 +212,7 @@ final class Connection implements PeerLink, InboundMessages.Sink {
    * meanwhile are answered {@code not-joined}; a socket that closes meanwhile never joins.
    */
   private void admit(ClientMessage.Join join) {
-    RoomTokens tokens = s.tokens();
+    RoomTokens tokens = services.tokens();
     if (tokens == null) {
       session.join(join);
       return;
@@ -223,7 +226,7 @@ final class Connection implements PeerLink, InboundMessages.Sink {
       if (a instanceof RoomTokens.Granted g) {
         session.join(g.join());
       } else if (a instanceof RoomTokens.Refused r) {
-        s.metrics().count(r.close() == CloseCode.FORBIDDEN ? Refusal.FORBIDDEN : Refusal.UNAUTHORIZED);
+        services.refusals().count(r.close() == CloseCode.FORBIDDEN ? Refusal.FORBIDDEN : Refusal.UNAUTHORIZED);
         log.atInfo().addKeyValue("room", join.room()).addKeyValue("remote", String.valueOf(ws.remoteAddress()))
             .addKeyValue("code", r.close()).addKeyValue("reason", r.reason()).log("join refused");
         send(ServerMessage.error(r.error(), r.reason(), join.id()));
@@ -243,19 +246,19 @@ final class Connection implements PeerLink, InboundMessages.Sink {
       return false;
     }
     pending += bytes;
-    s.outbound().add(bytes);
+    services.outbound().add(bytes);
     ws.writeTextMessage(frame).onComplete(ar -> {
       pending -= bytes;
-      s.outbound().add(-bytes);
+      services.outbound().add(-bytes);
       if (pending <= limits.writeQueueBytes()) {
         cancelSlowTimer();
       }
     });
     if (pending > limits.writeQueueBytes()) {
-      if (s.outbound().exceeded()) {
+      if (services.outbound().exceeded()) {
         terminateSlow("the node's outbound bytes are over their limit");
       } else if (slowTimer < 0) {
-        slowTimer = s.vertx().setTimer(limits.slowConsumerTimeout().toMillis(), id -> {
+        slowTimer = context.owner().setTimer(limits.slowConsumerTimeout().toMillis(), id -> {
           slowTimer = -1;
           if (pending > limits.writeQueueBytes()) {
             terminateSlow("a slow consumer for " + limits.slowConsumerTimeout().toMillis() + "ms");
@@ -276,7 +279,7 @@ final class Connection implements PeerLink, InboundMessages.Sink {
       return;
     }
     if (nowMs - lastHeard > limits.pongTimeout().toMillis()) {
-      s.metrics().count(Refusal.PONG_TIMEOUT);
+      services.refusals().count(Refusal.PONG_TIMEOUT);
       log.atInfo().addKeyValue("room", session == null ? null : session.room())
           .addKeyValue("peer", session == null ? null : session.peer())
           .addKeyValue("silentMs", nowMs - lastHeard).log("closing a socket that stopped answering pings");
@@ -288,7 +291,7 @@ final class Connection implements PeerLink, InboundMessages.Sink {
   }
 
   private void terminateSlow(String why) {
-    s.metrics().count(Refusal.SLOW_CONSUMER);
+    services.refusals().count(Refusal.SLOW_CONSUMER);
     log.atInfo().addKeyValue("room", session == null ? null : session.room())
         .addKeyValue("peer", session == null ? null : session.peer())
         .addKeyValue("pendingBytes", pending).addKeyValue("why", why).log("closing slow consumer");
@@ -319,7 +322,7 @@ final class Connection implements PeerLink, InboundMessages.Sink {
     }
     closed = true;
     ws.close(code, reason);
-    hardCloseTimer = s.vertx().setTimer(HARD_CLOSE_MS, id -> {
+    hardCloseTimer = context.owner().setTimer(HARD_CLOSE_MS, id -> {
       hardCloseTimer = -1;
       if (!gone && ws instanceof WebSocketInternal internal) {
         log.atDebug().addKeyValue("remote", String.valueOf(ws.remoteAddress()))
@@ -335,12 +338,12 @@ final class Connection implements PeerLink, InboundMessages.Sink {
     closed = true;
     gone = true;
     if (hardCloseTimer >= 0) {
-      s.vertx().cancelTimer(hardCloseTimer);
+      context.owner().cancelTimer(hardCloseTimer);
     }
     onGone.accept(this);
-    s.vertx().cancelTimer(joinTimer);
+    context.owner().cancelTimer(joinTimer);
     cancelSlowTimer();
-    s.load().disconnected();
+    services.load().disconnected();
     if (session != null) {
       session.leave(LeaveReason.DISCONNECTED);
     }
@@ -348,7 +351,7 @@ final class Connection implements PeerLink, InboundMessages.Sink {
 
   private void cancelSlowTimer() {
     if (slowTimer >= 0) {
-      s.vertx().cancelTimer(slowTimer);
+      context.owner().cancelTimer(slowTimer);
       slowTimer = -1;
     }
   }

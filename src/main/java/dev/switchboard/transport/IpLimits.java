@@ -1,6 +1,5 @@
 package dev.switchboard.transport;
 
-import dev.switchboard.ops.Metrics.Refusal;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**

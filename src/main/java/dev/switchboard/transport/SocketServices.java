@@ -1,18 +1,24 @@
 package dev.switchboard.transport;
 
+import dev.switchboard.auth.Origins;
 import dev.switchboard.auth.RoomTokens;
 import dev.switchboard.config.Config;
-import dev.switchboard.ops.Metrics;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.registry.NodeLoad;
-import dev.switchboard.room.Rooms;
-import io.vertx.core.Vertx;
+import dev.switchboard.registry.Placement;
+import dev.switchboard.room.PeerSessions;
 
 /**
- * What every {@link Connection} of a node shares: thread-safe, created once per node.
+ * What every socket of a node shares, created once per node: thread-safe.
  *
- * @param tokens the room token check, or {@code null} when the node runs open
+ * @param tokens    the room token check, or {@code null} when the node runs open
+ * @param placement names a better node to a client this one refuses because it is full
  */
-record SocketServices(Vertx vertx, Rooms rooms, Codec codec, NodeLoad load, Config.Limits limits,
-                      RoomTokens tokens, Metrics metrics, OutboundBudget outbound) {
+public record SocketServices(Config config, PeerSessions sessions, Codec codec, NodeLoad load, RoomTokens tokens,
+                             Refusals refusals, IpLimits ipLimits, Origins origins, OutboundBudget outbound,
+                             Placement placement) {
+
+  Config.Limits limits() {
+    return config.limits();
+  }
 }

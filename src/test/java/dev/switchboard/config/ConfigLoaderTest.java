@@ -87,7 +87,7 @@ class ConfigLoaderTest {
   void defaultCluster() {
     Config.Cluster c = load(List.of(), Map.of()).cluster();
     assertEquals(new Config.Cluster("switchboard", "127.0.0.1", 5701, List.of("127.0.0.1"), 0,
-        "conf/cluster.xml"), c);
+        "conf/cluster.xml", 2), c);
   }
 
   @Test

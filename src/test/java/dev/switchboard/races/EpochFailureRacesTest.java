@@ -20,12 +20,7 @@ import org.junit.jupiter.api.Test;
 /** Redis loses its data (a restart without persistence; FLUSHALL here) under live rooms. */
 class EpochFailureRacesTest {
 
-
-
-
   @Test
-  @org.junit.jupiter.api.Disabled("open: a join between two nodes' restores after Redis lost its data can hide a"
-      + " restored member; needs restores that announce and resync known peers (see the closing note of issue 3)")
   @DisplayName("a join on a node that has written its members back, before another node has, neither hides "
       + "that node's members from the newcomer nor cuts the room's members off from them")
   void joinBetweenTwoNodesRestores() {

@@ -120,6 +120,8 @@ class RedisLinkFailureRacesTest {
       link.heal();
       // Well within the TTL: the node's record never lapses, Redis kept everything.
       assertTrue(waitFor(3000, () -> cluster.node(1).load().redisUp()), "node 1 reaches Redis again");
+      // A negative check follows (no peer-left for a): the reconcile that Redis coming back
+      // starts would announce it within a heartbeat; nothing signals that none is coming.
       sleep(1000);
 
       String ghost = String.valueOf(cluster.redis(Command.HGET, "sb:{" + room + "}:peers", "a"));
@@ -152,9 +154,9 @@ class RedisLinkFailureRacesTest {
       assertEquals("b", a.expect("peer-joined").getString("peer"));
 
       link.cut();
-      sleep(2000);
+      sleep(2000); // an outage longer than the TTL (1 s): the record lapses, the node must not be reaped
       link.heal();
-      sleep(2000);
+      sleep(2000); // heartbeats and the reconcile run again; what they must not announce is checked next
       List<JsonObject> toA = drain(a, 100);
       List<JsonObject> toB = drain(b, 100);
       assertTrue(!a.isClosed() && !b.isClosed() && toA.isEmpty() && toB.isEmpty(),
@@ -205,7 +207,7 @@ class RedisLinkFailureRacesTest {
           p.released = true;
           notifyAll();
         }
-        sleep(60);
+        sleep(60); // one held reply at a time, each handled before the next is let go
       }
       synchronized (this) {
         frozen = false;

@@ -44,7 +44,7 @@ class RoomStoreTest {
   @BeforeEach
   void setUp(Vertx vertx) {
     redis = Redis.createClient(vertx, server.url());
-    store = new RoomStore(redis, keys, Duration.ofSeconds(2), () -> "epoch-1");
+    store = new RedisRoomStore(redis, keys, Duration.ofSeconds(2), () -> "epoch-1");
     redis.send(Request.cmd(Command.SET).arg(keys.epoch()).arg("epoch-1")).await();
     room = "r-" + UUID.randomUUID().toString().substring(0, 8);
   }
@@ -154,7 +154,7 @@ class RoomStoreTest {
   @Test
   @DisplayName("a join under a data epoch the node has not seen is refused, and changes nothing")
   void staleEpochRefused(Vertx vertx, VertxTestContext ctx) {
-    RoomStore stale = new RoomStore(redis, keys, Duration.ofSeconds(2), () -> "epoch-0");
+    RoomStore stale = new RedisRoomStore(redis, keys, Duration.ofSeconds(2), () -> "epoch-0");
     stale.join(room, "a", "n1", record("n1"), 25)
         .compose(r -> {
           ctx.verify(() -> assertEquals(RoomStore.JoinStatus.STALE_EPOCH, r.status()));
@@ -167,20 +167,35 @@ class RoomStoreTest {
   }
 
   @Test
-  @DisplayName("a member written back continues the room's sequence above what the node has seen")
+  @DisplayName("a member written back continues the room's sequence above what the node has seen, and sees the room")
   void restoreContinuesSequence(VertxTestContext ctx) {
     store.restore(room, "a", "n1", record("n1"), 40)
-        .compose(seq -> {
-          ctx.verify(() -> assertEquals(41L, seq));
+        .compose(first -> {
+          ctx.verify(() -> {
+            assertEquals(true, first.applied());
+            assertEquals(41L, first.seq());
+            assertEquals(List.of("a"), first.members().stream().map(RoomStore.StoredMember::peer).toList());
+            assertEquals(41L, first.members().get(0).seq());
+          });
           return store.restore(room, "a", "n1", record("n1"), 40);
         })
         .compose(again -> {
-          ctx.verify(() -> assertEquals(-1L, again, "already there: left alone"));
+          ctx.verify(() -> {
+            assertEquals(false, again.applied(), "already there: left alone");
+            assertEquals(41L, again.seq());
+          });
           return store.join(room, "b", "n2", record("n2"), 25);
         })
-        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
-          assertEquals(42L, r.seq());
-          assertEquals(2, r.members().size());
+        .compose(r -> {
+          ctx.verify(() -> {
+            assertEquals(42L, r.seq());
+            assertEquals(2, r.members().size());
+          });
+          return store.snapshot(room);
+        })
+        .onComplete(ctx.succeeding(s -> ctx.verify(() -> {
+          assertEquals(42L, s.seq());
+          assertEquals(List.of("a", "b"), s.members().stream().map(RoomStore.StoredMember::peer).sorted().toList());
           ctx.completeNow();
         })));
   }

@@ -111,9 +111,12 @@ class ConnectionFuzzTest {
     codec = new Codec(limits.metaBytes(), limits.stateBytes());
     // The node's own services, as its SignalingVerticle builds them (with an outbound budget of
     // this test's, so that it can check the budget returns to zero).
-    services = new SocketServices(node.vertx(), node.rooms(), codec, node.load(), limits,
-        RoomTokens.create(node.vertx(), node.config().auth()), node.metrics(),
-        new OutboundBudget(limits.nodeOutboundBytes()));
+    // No placement: the fuzzed sockets never meet a full node.
+    services = new SocketServices(node.config(), node.sessions(), codec, node.load(),
+        RoomTokens.create(node.vertx(), node.config().auth()), node.refusals(),
+        new IpLimits(1_000_000, 1_000_000, 1_000_000),
+        new dev.switchboard.auth.Origins(node.config().access().allowedOrigins(), node.config().publicUrl()),
+        new OutboundBudget(limits.nodeOutboundBytes()), null);
     node.vertx().exceptionHandler(uncaught::add);
     fuzzContext = node.vertx().getOrCreateContext();
     residentContext = contextOnAnotherLoop(fuzzContext);
@@ -408,8 +411,8 @@ class ConnectionFuzzTest {
   private void run(List<Step> script) throws Exception {
     assertNoUncaught("before this input");
     assertTrue(!resident.closed, () -> "the resident was closed: " + resident.closes);
-    int peersBefore = node.rooms().localPeers();
-    int roomsBefore = node.rooms().localRooms();
+    int peersBefore = node.sessions().active();
+    int roomsBefore = node.rooms().size();
     long connectionsBefore = node.load().connections();
     resident.clear();
 
@@ -466,7 +469,7 @@ class ConnectionFuzzTest {
     ws.disconnect();
     await(() -> ws.closeFired && ws.gone, "the connection to notice its socket closed");
     // Its peer leaves (in this node and in Redis), and the node is back where it was.
-    await(() -> node.rooms().localPeers() == peersBefore && node.rooms().localRooms() == roomsBefore
+    await(() -> node.sessions().active() == peersBefore && node.rooms().size() == roomsBefore
         && node.load().connections() == connectionsBefore && services.outbound().bytes() == 0,
         "the node to forget the connection (peers " + peersBefore + ", rooms " + roomsBefore + ", connections "
             + connectionsBefore + ")");

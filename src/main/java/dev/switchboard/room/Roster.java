@@ -1,0 +1,113 @@
+package dev.switchboard.room;
+
+import dev.switchboard.cluster.Envelope;
+import dev.switchboard.cluster.Envelope.CloseRoom;
+import dev.switchboard.cluster.Envelope.Delivered;
+import dev.switchboard.cluster.Envelope.PeerJoined;
+import dev.switchboard.cluster.Envelope.PeerLeft;
+import dev.switchboard.cluster.Envelope.PeerStateChanged;
+import dev.switchboard.cluster.Envelope.Relay;
+import dev.switchboard.cluster.Envelope.RoomMessage;
+import dev.switchboard.cluster.Envelope.Undelivered;
+import dev.switchboard.protocol.CloseCode;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.ServerMessage;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * The room as one joined peer's client knows it: the peers it was told are in the room (its
+ * welcome, then {@code peer-joined} and {@code peer-left}). It decides what of the envelopes
+ * reaching the session the client is given: nothing from or about a peer outside it, no
+ * membership event its welcome already showed, no second {@code peer-joined} for a peer it
+ * knows. Used on the session's event loop only.
+ */
+final class Roster {
+
+  private final Router router;
+  private final PeerLink link;
+  private final PendingAcks acks;
+  private final Set<String> known = new HashSet<>();
+  private String room;
+  private String peer;
+  private long welcomeSeq;
+
+  Roster(Router router, PeerLink link, PendingAcks acks) {
+    this.router = router;
+    this.link = link;
+    this.acks = acks;
+  }
+
+  /** The client got its welcome: the room at sequence {@code seq}, with {@code others} in it. */
+  void welcomed(String room, String peer, long seq, Set<String> others) {
+    this.room = room;
+    this.peer = peer;
+    this.welcomeSeq = seq;
+    known.addAll(others);
+  }
+
+  /**
+   * Tells the client of a peer it has not heard of, found in the room after the store lost its
+   * data and was written back (its join event never reached this node).
+   */
+  void met(String other, String peerJoinedFrame) {
+    if (!other.equals(peer) && known.add(other)) {
+      link.send(peerJoinedFrame);
+    }
+  }
+
+  void deliver(Envelope e) {
+    if (e instanceof Relay r) {
+      if (!known.contains(r.from())) {
+        refuse(r); // a sender this client never saw join: it left before this peer's welcome
+      } else if (!link.send(r.frame())) {
+        refuse(r); // the socket closed under it: not delivered
+      } else if (r.ref() != 0) {
+        router.answer(r, Envelope.delivered(r));
+      }
+    } else if (e instanceof RoomMessage m) {
+      if (known.contains(m.from())) {
+        link.send(m.frame());
+      }
+    } else if (e instanceof PeerJoined j) {
+      if (isNewAbout(j.peer(), j.seq()) && known.add(j.peer())) {
+        link.send(j.frame());
+      }
+    } else if (e instanceof PeerLeft l) {
+      if (isNewAbout(l.peer(), l.seq()) && known.remove(l.peer())) {
+        link.send(l.frame());
+      }
+    } else if (e instanceof PeerStateChanged s) {
+      if (isNewAbout(s.peer(), s.seq()) && known.contains(s.peer())) {
+        link.send(s.frame());
+      }
+    } else if (e instanceof Delivered d) {
+      Object clientId = acks.take(d.ref());
+      if (clientId != null) {
+        link.send(ServerMessage.ack(clientId));
+      }
+    } else if (e instanceof Undelivered u) {
+      Object clientId = u.ref() == 0 ? null : acks.take(u.ref());
+      if (u.ref() == 0 || clientId != null) {
+        ErrorCode code = ErrorCode.fromWire(u.code());
+        link.send(ServerMessage.error(code == null ? ErrorCode.UNAVAILABLE : code,
+            "the target peer is not in room " + room, clientId));
+      }
+    } else if (e instanceof CloseRoom c) {
+      link.send(c.frame());
+      link.close(CloseCode.NORMAL, "room closed");
+    }
+  }
+
+  /** Answers a relay that will not be delivered with peer-not-found; anything else is dropped. */
+  void refuse(Envelope e) {
+    if (e instanceof Relay r) {
+      router.answer(r, Envelope.undelivered(r, ErrorCode.PEER_NOT_FOUND.wire()));
+    }
+  }
+
+  /** A membership event about another peer, newer than this peer's welcome. */
+  private boolean isNewAbout(String subject, long seq) {
+    return !peer.equals(subject) && seq > welcomeSeq;
+  }
+}

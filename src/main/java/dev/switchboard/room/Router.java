@@ -1,0 +1,135 @@
+package dev.switchboard.room;
+
+import dev.switchboard.cluster.Envelope;
+import dev.switchboard.cluster.Envelope.CloseRoom;
+import dev.switchboard.cluster.Envelope.Delivered;
+import dev.switchboard.cluster.Envelope.Drain;
+import dev.switchboard.cluster.Envelope.Membership;
+import dev.switchboard.cluster.Envelope.PeerJoined;
+import dev.switchboard.cluster.Envelope.Relay;
+import dev.switchboard.cluster.Envelope.RoomMessage;
+import dev.switchboard.cluster.Envelope.Undelivered;
+import dev.switchboard.cluster.NodeChannel;
+import dev.switchboard.protocol.ErrorCode;
+
+/**
+ * The one place that knows whether a node is this one: every envelope the room rules send goes
+ * through {@link #send}, {@link #announce} or {@link #answer}, and every envelope that reaches
+ * this node, from another node or from itself, through {@link #receive}. The room rules never
+ * ask "is that me?".
+ *
+ * <p>Delivery keeps the order of the node channel: an envelope for this node is routed at once
+ * on the caller's thread and handed to each session on the session's event loop, whose task
+ * queue is FIFO, so what one thread sends to one session arrives in the order sent, wherever the
+ * two are.
+ */
+public final class Router implements NodeChannel.Receiver {
+
+  /** Where envelopes for other nodes go: the node channel, or a test's loopback. */
+  @FunctionalInterface
+  public interface Remote {
+    void send(String node, Envelope envelope);
+  }
+
+  private final String self;
+  private final Remote remote;
+  private final LocalRooms rooms;
+  private final Runnable drain;
+
+  /** {@code drain} is what this node does when an operator drains it. */
+  public Router(String self, Remote remote, LocalRooms rooms, Runnable drain) {
+    this.self = self;
+    this.remote = remote;
+    this.rooms = rooms;
+    this.drain = drain;
+  }
+
+  /** This node's id. */
+  public String self() {
+    return self;
+  }
+
+  /** Sends {@code envelope} to {@code node}, this one included. */
+  public void send(String node, Envelope envelope) {
+    if (self.equals(node)) {
+      receive(self, envelope);
+    } else {
+      remote.send(node, envelope);
+    }
+  }
+
+  /** Sends {@code envelope} to each of {@code nodes}: a room's nodes, for a room-wide envelope. */
+  public void announce(Iterable<String> nodes, Envelope envelope) {
+    for (String node : nodes) {
+      send(node, envelope);
+    }
+  }
+
+  /** {@link #announce(Iterable, Envelope)} for the array a {@link RoomView} keeps. */
+  void announce(String[] nodes, Envelope envelope) {
+    for (String node : nodes) {
+      send(node, envelope);
+    }
+  }
+
+  /** Answers {@code relay} to the node it came from. */
+  void answer(Relay relay, Envelope answer) {
+    send(relay.origin(), answer);
+  }
+
+  /**
+   * Routes an envelope that reached this node: to a local peer, to the local members of a room,
+   * or into a room's view. Runs on the node channel's event loop, or on the sender's for an
+   * envelope between two peers of this node; never blocks.
+   */
+  @Override
+  public void receive(String origin, Envelope envelope) {
+    if (envelope instanceof Relay r) {
+      PeerSession target = session(r.room(), r.to());
+      if (target != null) {
+        target.deliver(r);
+      } else {
+        answer(r, Envelope.undelivered(r, ErrorCode.PEER_NOT_FOUND.wire()));
+      }
+    } else if (envelope instanceof Delivered d) {
+      toSender(d.room(), d.sender(), d.session(), d);
+    } else if (envelope instanceof Undelivered u) {
+      toSender(u.room(), u.sender(), u.session(), u);
+    } else if (envelope instanceof Membership m) {
+      LocalRoom room = rooms.get(m.room());
+      if (room != null) {
+        String node = m instanceof PeerJoined j ? j.node() : null;
+        // Handed on under the view's lock: two events about one peer, routed on two threads,
+        // reach the members in the order the view applied them.
+        room.view().apply(RoomView.EventKind.of(m), m.peer(), node, m.seq(), () -> toMembers(room, m));
+      }
+    } else if (envelope instanceof RoomMessage || envelope instanceof CloseRoom) {
+      LocalRoom room = rooms.get(envelope.room());
+      if (room != null) {
+        toMembers(room, envelope);
+      }
+    } else if (envelope instanceof Drain) {
+      drain.run();
+    }
+  }
+
+  /** An answer for the session that sent the relay only: a peer that joined again is another one. */
+  private void toSender(String room, String peer, long session, Envelope answer) {
+    PeerSession sender = session(room, peer);
+    if (sender != null && sender.id() == session) {
+      sender.deliver(answer);
+    }
+  }
+
+  private PeerSession session(String room, String peer) {
+    LocalRoom r = rooms.get(room);
+    return r == null ? null : r.session(peer);
+  }
+
+  /** Hands a room-wide envelope to every local session of its room, each on its own event loop. */
+  private static void toMembers(LocalRoom room, Envelope envelope) {
+    for (PeerSession s : room.sessions()) {
+      s.deliver(envelope);
+    }
+  }
+}

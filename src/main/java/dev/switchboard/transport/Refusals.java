@@ -1,0 +1,30 @@
+package dev.switchboard.transport;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The node's counters of refused and closed connections, one per reason, shared by every event
+ * loop (each a {@link LongAdder}, so counting never contends). Read at {@code GET /metrics}
+ * and by tests.
+ */
+public final class Refusals {
+
+  private final Map<Refusal, LongAdder> refusals = new EnumMap<>(Refusal.class);
+
+  public Refusals() {
+    for (Refusal r : Refusal.values()) {
+      refusals.put(r, new LongAdder());
+    }
+  }
+
+  public void count(Refusal r) {
+    refusals.get(r).increment();
+  }
+
+  /** How many times {@code r} happened since the node started. */
+  public long get(Refusal r) {
+    return refusals.get(r).sum();
+  }
+}
