@@ -30,6 +30,7 @@ public final class BenchCommand {
         suite       starts Redis and 2 nodes here and runs all of the above [--profile small|large|smoke] [--out FILE] [--node-jvm "-Xmx2g ..."]
       common: --nodes ws://127.0.0.1:8080/ws,ws://127.0.0.1:8081/ws  --warmup 5s --duration 10s --size 200
               --redis-url redis://127.0.0.1:6379 (counts Redis commands)  --loops N  --json FILE  --slo-p99 50
+              --node-pids PID,PID (records the nodes' CPU, and CPU per message)
       """;
 
   private static final Set<String> FLAGS = Set.of("same", "cross", "find-max", "baseline");
@@ -85,9 +86,19 @@ public final class BenchCommand {
     long duration = a.duration("duration", "10s").toNanos();
     int size = a.integer("size", 200, 0);
     double slo = a.integer("slo-p99", 50, 1);
+    // With the nodes' process ids, each result records their CPU, and CPU per message.
+    Processes processes = new Processes();
+    List<String> pids = a.list("node-pids", "");
+    for (int i = 0; i < pids.size(); i++) {
+      try {
+        processes.add("node-" + (i + 1), Long.parseLong(pids.get(i)));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--node-pids takes process ids, comma-separated; got " + pids.get(i));
+      }
+    }
     List<Result> results = new ArrayList<>();
     try (RedisProbe redis = redisUrl == null ? null : new RedisProbe(redisUrl);
-         Bench bench = new Bench(loops, redis, new Processes())) {
+         Bench bench = new Bench(loops, redis, processes)) {
       switch (scenario) {
         case "relay", "baseline" -> {
           boolean same = a.flag("same");
