@@ -10,7 +10,7 @@ import dev.switchboard.ops.AdminApi;
 import dev.switchboard.ops.HttpRoutes;
 import dev.switchboard.protocol.Codec;
 import dev.switchboard.registry.Keys;
-import dev.switchboard.registry.NodeLoad;
+import dev.switchboard.registry.NodeRecord;
 import dev.switchboard.registry.Placement;
 import dev.switchboard.registry.Reaper;
 import dev.switchboard.registry.RedisRoomStore;
@@ -53,7 +53,7 @@ public final class Node {
   private final Vertx vertx;
   private final Redis redis;
   private final NodeChannel channel;
-  private final NodeLoad load;
+  private final NodeRecord record;
   private final Reaper reaper;
   private final LocalRooms rooms;
   private final PeerSessions sessions;
@@ -79,31 +79,31 @@ public final class Node {
         .setMaxWaitingHandlers(4096));
     Keys keys = new Keys(config.redisPrefix());
     this.rooms = new LocalRooms();
-    this.load = new NodeLoad(vertx, redis, keys,
-        new NodeLoad.Identity(config.nodeId(), config.publicUrl(), version(), System.currentTimeMillis()),
+    this.record = new NodeRecord(vertx, redis, keys,
+        new NodeRecord.Identity(config.nodeId(), config.publicUrl(), version(), System.currentTimeMillis()),
         config.heartbeat(), config.heartbeatTtl(), rooms::size);
-    RedisRoomStore store = new RedisRoomStore(redis, keys, config.redisTimeout(), load::epoch);
+    RedisRoomStore store = new RedisRoomStore(redis, keys, config.redisTimeout(), record::epoch);
     this.channel = new NodeChannel(vertx, config.nodeId());
-    this.router = new Router(config.nodeId(), channel::send, rooms, load::drain);
+    this.router = new Router(config.nodeId(), channel::send, rooms, record::drain);
     // A join that finds a new data epoch asks for a heartbeat now: it notices the loss and
     // starts writing the members back, instead of waiting for the next beat.
     this.sessions = new PeerSessions(router, store, rooms, config.limits(), new TurnCredentials(config.ice()),
-        load::touch);
+        record::touch);
     this.recovery = new Recovery(vertx, router, store, rooms, config.heartbeatTtl(), channel::reachable);
     // Only a node whose own heartbeats have been landing for a whole TTL judges others dead.
     this.reaper = new Reaper(vertx, redis, keys, store, config.nodeId(), config.heartbeat(), config.redisTimeout(),
-        recovery::peerLost, () -> load.healthyForMs() >= config.heartbeatTtl().toMillis());
+        recovery::peerLost, () -> record.healthyForMs() >= config.heartbeatTtl().toMillis());
     Placement placement = new Placement(redis, keys, config.softCapacity(), config.redisTimeout());
     this.refusals = new Refusals();
     this.outbound = new OutboundBudget(config.limits().nodeOutboundBytes());
     IpLimits ipLimits = new IpLimits(config.access().ipConnections(), config.access().ipConnectRate(),
         config.access().ipConnectBurst());
     this.sockets = new SocketServices(config, sessions,
-        new Codec(config.limits().metaBytes(), config.limits().stateBytes()), load,
+        new Codec(config.limits().metaBytes(), config.limits().stateBytes()), record,
         RoomTokens.create(vertx, config.auth()), refusals, ipLimits,
         new Origins(config.access().allowedOrigins(), config.publicUrl()), outbound, placement);
     AdminApi admin = new AdminApi(config.adminKey(), store, placement, router, config.limits().maxPeers());
-    this.routes = new HttpRoutes(config, load, sessions, rooms, placement, admin, refusals, outbound, channel);
+    this.routes = new HttpRoutes(config, record, sessions, rooms, placement, admin, refusals, outbound, channel);
   }
 
   /** Starts a node; {@code config.redisUrl()} must name a Redis (see {@link Main} for the local one). */
@@ -132,7 +132,7 @@ public final class Node {
         .compose(id -> {
           port = verticles.get(0).actualPort();
           reaper.start();
-          return load.start(recovery).recover(err -> {
+          return record.start(recovery).recover(err -> {
             log.atWarn().addKeyValue("error", err.getMessage()).log("Redis not reachable at start; continuing");
             return Future.succeededFuture();
           });
@@ -200,8 +200,9 @@ public final class Node {
     return rooms;
   }
 
-  public NodeLoad load() {
-    return load;
+  /** This node's record and load in Redis. */
+  public NodeRecord record() {
+    return record;
   }
 
   /** The transport to the other nodes, and its counters. */
@@ -234,7 +235,7 @@ public final class Node {
         .<Void>mapEmpty()
         .recover(err -> Future.succeededFuture())
         .compose(v -> sessions.whenIdle(STOP_LEAVE_TIMEOUT_MS))
-        .compose(v -> load.withdraw().recover(err -> Future.succeededFuture()))
+        .compose(v -> record.withdraw().recover(err -> Future.succeededFuture()))
         .compose(v -> channel.stop().recover(err -> Future.succeededFuture()))
         .eventually(() -> {
           redis.close();

@@ -425,7 +425,7 @@ class ClusterSignalingTest {
       return false;
     }
     for (var node : cluster.nodes()) {
-      if (node.load().connections() != 0
+      if (node.record().connections() != 0
           || cluster.redis(Command.ZSCORE, "sb:nodes", node.nodeId()).toInteger() != 0) {
         return false;
       }

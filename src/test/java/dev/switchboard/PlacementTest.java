@@ -56,7 +56,7 @@ class PlacementTest {
   private void awaitConnections(int i, int n) throws Exception {
     long deadline = System.currentTimeMillis() + 5000;
     while (System.currentTimeMillis() < deadline) {
-      if (placementOf(null).getInteger("connections") >= 0 && cluster.node(i).load().connections() == n
+      if (placementOf(null).getInteger("connections") >= 0 && cluster.node(i).record().connections() == n
           && redisConnections(i) == n) {
         return;
       }
@@ -146,7 +146,7 @@ class PlacementTest {
     load(0, 2);
     load(1, 1);
     awaitConnections(0, 2);
-    cluster.node(2).load().drain();
+    cluster.node(2).record().drain();
     Thread.sleep(300);
     for (int k = 0; k < 10; k++) {
       assertEquals(id(1), placementOf(null).getString("node"));
@@ -190,6 +190,6 @@ class PlacementTest {
     assertEquals(id(2), body.getString("node"));
     assertEquals("http://127.0.0.1:" + cluster.port(2), body.getString("url"));
     assertNotEquals(id(0), body.getString("node"));
-    assertTrue(cluster.node(0).load().connections() == 5);
+    assertTrue(cluster.node(0).record().connections() == 5);
   }
 }

@@ -3,7 +3,7 @@ package dev.switchboard.ops;
 import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.config.Config;
 import dev.switchboard.protocol.Ids;
-import dev.switchboard.registry.NodeLoad;
+import dev.switchboard.registry.NodeRecord;
 import dev.switchboard.registry.Placement;
 import dev.switchboard.room.LocalRooms;
 import dev.switchboard.room.PeerSessions;
@@ -33,7 +33,7 @@ public final class HttpRoutes {
   static final String BUILT_IN_CLIENT = "switchboard-client";
 
   private final Config config;
-  private final NodeLoad load;
+  private final NodeRecord record;
   private final PeerSessions sessions;
   private final LocalRooms rooms;
   private final Placement placement;
@@ -42,10 +42,10 @@ public final class HttpRoutes {
   private final OutboundBudget outbound;
   private final NodeChannel channel;
 
-  public HttpRoutes(Config config, NodeLoad load, PeerSessions sessions, LocalRooms rooms, Placement placement,
+  public HttpRoutes(Config config, NodeRecord record, PeerSessions sessions, LocalRooms rooms, Placement placement,
                     AdminApi admin, Refusals refusals, OutboundBudget outbound, NodeChannel channel) {
     this.config = config;
-    this.load = load;
+    this.record = record;
     this.sessions = sessions;
     this.rooms = rooms;
     this.placement = placement;
@@ -81,10 +81,10 @@ public final class HttpRoutes {
   private void health(RoutingContext ctx) {
     HttpJson.send(ctx, 200, new JsonObject()
         .put("status", "up")
-        .put("redis", load.redisUp() ? "up" : "down")
-        .put("state", load.state())
+        .put("redis", record.redisUp() ? "up" : "down")
+        .put("state", record.state())
         .put("node", config.nodeId())
-        .put("connections", load.connections())
+        .put("connections", record.connections())
         .put("peers", sessions.active())
         .put("rooms", rooms.size()));
   }
@@ -94,17 +94,17 @@ public final class HttpRoutes {
    * else 503. Peers already in rooms keep signaling either way: liveness is {@code /health}.
    */
   private void ready(RoutingContext ctx) {
-    boolean redis = load.redisUp();
-    boolean active = "active".equals(load.state());
+    boolean redis = record.redisUp();
+    boolean active = "active".equals(record.state());
     HttpJson.send(ctx, redis && active ? 200 : 503, new JsonObject()
         .put("ready", redis && active)
         .put("redis", redis ? "up" : "down")
-        .put("state", load.state()));
+        .put("state", record.state()));
   }
 
   /** {@code GET /metrics}: the node's counters and gauges in the Prometheus text format. */
   private void metrics(RoutingContext ctx) {
-    PrometheusText.Gauges gauges = new PrometheusText.Gauges(load.connections(), sessions.active(), rooms.size(),
+    PrometheusText.Gauges gauges = new PrometheusText.Gauges(record.connections(), sessions.active(), rooms.size(),
         outbound.bytes(), channel.gaps(), channel.skippedEntries(), channel.legacyBatches());
     ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         .end(PrometheusText.render(refusals, gauges));

@@ -34,7 +34,7 @@ public final class RedisRoomStore implements RoomStore {
   private final long timeoutMs;
   private final Supplier<String> epoch;
 
-  /** {@code epoch} is the data epoch the node last read from Redis ({@link NodeLoad#epoch()}). */
+  /** {@code epoch} is the data epoch the node last read from Redis ({@link NodeRecord#epoch()}). */
   public RedisRoomStore(Redis redis, Keys keys, Duration timeout, Supplier<String> epoch) {
     this.redis = redis;
     this.keys = keys;

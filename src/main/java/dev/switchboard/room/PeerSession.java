@@ -40,7 +40,7 @@ public final class PeerSession {
   private final PeerSessions sessions;
   private final Router router;
   private final RoomStore store;
-  private final PeerLink link;
+  private final PeerSocket link;
   private final Context context;
   private final long id;
   private final PendingAcks acks;
@@ -58,7 +58,7 @@ public final class PeerSession {
   private LeaveReason leaveAfterJoin;
   private final StateChanges stateChanges;
 
-  PeerSession(PeerSessions sessions, PeerLink link, Context context, long id) {
+  PeerSession(PeerSessions sessions, PeerSocket link, Context context, long id) {
     this.sessions = sessions;
     this.router = sessions.router();
     this.store = sessions.store();

@@ -46,7 +46,7 @@ public final class PeerSessions {
   }
 
   /** A new, not yet joined session for a socket whose handlers run on {@code context}. */
-  public PeerSession open(PeerLink link, Context context) {
+  public PeerSession open(PeerSocket link, Context context) {
     return new PeerSession(this, link, context, ids.incrementAndGet());
   }
 

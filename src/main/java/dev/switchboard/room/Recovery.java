@@ -5,7 +5,7 @@ import dev.switchboard.cluster.Envelope.PeerLeft;
 import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.protocol.LeaveReason;
 import dev.switchboard.protocol.ServerMessage;
-import dev.switchboard.registry.NodeLoad;
+import dev.switchboard.registry.NodeRecord;
 import dev.switchboard.registry.RoomPeer;
 import dev.switchboard.registry.RoomStore;
 import io.vertx.core.Future;
@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * dead. The steps run one member at a time, so a node with thousands of peers never floods the
  * store.
  */
-public final class Recovery implements NodeLoad.Listener {
+public final class Recovery implements NodeRecord.Listener {
 
   private static final Logger log = LoggerFactory.getLogger(Recovery.class);
 

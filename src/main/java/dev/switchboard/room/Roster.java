@@ -25,14 +25,14 @@ import java.util.Set;
 final class Roster {
 
   private final Router router;
-  private final PeerLink link;
+  private final PeerSocket link;
   private final PendingAcks acks;
   private final Set<String> known = new HashSet<>();
   private String room;
   private String peer;
   private long welcomeSeq;
 
-  Roster(Router router, PeerLink link, PendingAcks acks) {
+  Roster(Router router, PeerSocket link, PendingAcks acks) {
     this.router = router;
     this.link = link;
     this.acks = acks;

@@ -8,7 +8,7 @@ import dev.switchboard.protocol.Decoded;
 import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.LeaveReason;
 import dev.switchboard.protocol.ServerMessage;
-import dev.switchboard.room.PeerLink;
+import dev.switchboard.room.PeerSocket;
 import dev.switchboard.room.PeerSession;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Context;
@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * node holds more than {@code limits.node-outbound-bytes}. Nothing is dropped silently: a frame
  * is either written or the socket is closed and its peer leaves the room.
  */
-final class Connection implements PeerLink, InboundMessages.Sink {
+final class Connection implements PeerSocket, InboundMessages.Sink {
 
   private static final Logger log = LoggerFactory.getLogger(Connection.class);
   /** RFC 6455 §5.5.2 allows 125 bytes of ping payload; the node sends none. */
@@ -79,7 +79,7 @@ final class Connection implements PeerLink, InboundMessages.Sink {
         close(CloseCode.JOIN_TIMEOUT, "no join within " + limits.joinTimeout().toMillis() + "ms");
       }
     });
-    services.load().connected();
+    services.record().connected();
   }
 
   /**
@@ -343,7 +343,7 @@ final class Connection implements PeerLink, InboundMessages.Sink {
     onGone.accept(this);
     context.owner().cancelTimer(joinTimer);
     cancelSlowTimer();
-    services.load().disconnected();
+    services.record().disconnected();
     if (session != null) {
       session.leave(LeaveReason.DISCONNECTED);
     }

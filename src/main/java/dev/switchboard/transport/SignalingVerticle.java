@@ -110,7 +110,7 @@ public final class SignalingVerticle extends VerticleBase {
           "pages of this origin may not open sockets here (http.allowed-origins)", origin);
       return;
     }
-    if (services.load().connections() >= config.hardCapacity()) {
+    if (services.record().connections() >= config.hardCapacity()) {
       services.refusals().count(Refusal.NODE_FULL);
       req.pause();
       services.placement().choose(null, config.nodeId()).onComplete(ar -> {

@@ -4,7 +4,7 @@ import dev.switchboard.auth.Origins;
 import dev.switchboard.auth.RoomTokens;
 import dev.switchboard.config.Config;
 import dev.switchboard.protocol.Codec;
-import dev.switchboard.registry.NodeLoad;
+import dev.switchboard.registry.NodeRecord;
 import dev.switchboard.registry.Placement;
 import dev.switchboard.room.PeerSessions;
 
@@ -14,7 +14,7 @@ import dev.switchboard.room.PeerSessions;
  * @param tokens    the room token check, or {@code null} when the node runs open
  * @param placement names a better node to a client this one refuses because it is full
  */
-public record SocketServices(Config config, PeerSessions sessions, Codec codec, NodeLoad load, RoomTokens tokens,
+public record SocketServices(Config config, PeerSessions sessions, Codec codec, NodeRecord record, RoomTokens tokens,
                              Refusals refusals, IpLimits ipLimits, Origins origins, OutboundBudget outbound,
                              Placement placement) {
 

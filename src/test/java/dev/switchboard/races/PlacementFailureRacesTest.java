@@ -30,7 +30,7 @@ class PlacementFailureRacesTest {
     try (TestCluster cluster = TestCluster.start(1, Map.of("node-hard-capacity", "1", "node-soft-capacity", "1",
         "node-heartbeat", "300ms", "node-heartbeat-ttl", "1s", "redis-timeout", "300ms", "limits-join-timeout", "60s"))) {
       TestPeer filler = cluster.connect(0);
-      dev.switchboard.testing.Waits.waitFor(3000, () -> cluster.node(0).load().connections() >= 1);
+      dev.switchboard.testing.Waits.waitFor(3000, () -> cluster.node(0).record().connections() >= 1);
       cluster.killRedis();
       try (Socket s = new Socket(InetAddress.getLoopbackAddress(), cluster.port(0))) {
         s.setSoTimeout(3000);

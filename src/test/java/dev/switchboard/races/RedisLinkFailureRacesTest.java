@@ -119,7 +119,7 @@ class RedisLinkFailureRacesTest {
       assertEquals("peer-left", left.getString("type"), left.encode());
       link.heal();
       // Well within the TTL: the node's record never lapses, Redis kept everything.
-      assertTrue(waitFor(3000, () -> cluster.node(1).load().redisUp()), "node 1 reaches Redis again");
+      assertTrue(waitFor(3000, () -> cluster.node(1).record().redisUp()), "node 1 reaches Redis again");
       // A negative check follows (no peer-left for a): the reconcile that Redis coming back
       // starts would announce it within a heartbeat; nothing signals that none is coming.
       sleep(1000);

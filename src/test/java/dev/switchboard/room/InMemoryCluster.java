@@ -104,7 +104,7 @@ final class InMemoryCluster implements AutoCloseable {
   }
 
   /** A peer's socket: what the server writes to it, and how it was closed. */
-  final class Client implements PeerLink {
+  final class Client implements PeerSocket {
     final Member node;
     final Context context = vertx.getOrCreateContext();
     final PeerSession session;
@@ -208,6 +208,16 @@ final class InMemoryCluster implements AutoCloseable {
       nodes.values().forEach(m -> await(m.channelLoop));
       clients.forEach(c -> await(c.context));
     }
+  }
+
+  /** An offer with an id, as a client sends it. */
+  static JsonObject offer(String to, String sdp, String id) {
+    return new JsonObject().put("type", "offer").put("to", to).put("sdp", sdp).put("id", id);
+  }
+
+  /** The peer ids a welcome lists. */
+  static List<String> peersOf(JsonObject welcome) {
+    return welcome.getJsonArray("peers").stream().map(p -> ((JsonObject) p).getString("peer")).toList();
   }
 
   /** Node {@code id} crashes: it leaves the cluster, and envelopes to it are lost. */

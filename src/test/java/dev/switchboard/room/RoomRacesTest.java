@@ -1,5 +1,7 @@
 package dev.switchboard.room;
 
+import static dev.switchboard.room.InMemoryCluster.offer;
+import static dev.switchboard.room.InMemoryCluster.peersOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,14 +26,6 @@ class RoomRacesTest {
   @AfterEach
   void stop() {
     cluster.close();
-  }
-
-  private static JsonObject offer(String to, String sdp, String id) {
-    return new JsonObject().put("type", "offer").put("to", to).put("sdp", sdp).put("id", id);
-  }
-
-  private static List<String> peersOf(JsonObject welcome) {
-    return welcome.getJsonArray("peers").stream().map(p -> ((JsonObject) p).getString("peer")).toList();
   }
 
   private Client joinNow(String node, String room, String peer) {

@@ -112,7 +112,7 @@ class ConnectionFuzzTest {
     // The node's own services, as its SignalingVerticle builds them (with an outbound budget of
     // this test's, so that it can check the budget returns to zero).
     // No placement: the fuzzed sockets never meet a full node.
-    services = new SocketServices(node.config(), node.sessions(), codec, node.load(),
+    services = new SocketServices(node.config(), node.sessions(), codec, node.record(),
         RoomTokens.create(node.vertx(), node.config().auth()), node.refusals(),
         new IpLimits(1_000_000, 1_000_000, 1_000_000),
         new dev.switchboard.auth.Origins(node.config().access().allowedOrigins(), node.config().publicUrl()),
@@ -413,7 +413,7 @@ class ConnectionFuzzTest {
     assertTrue(!resident.closed, () -> "the resident was closed: " + resident.closes);
     int peersBefore = node.sessions().active();
     int roomsBefore = node.rooms().size();
-    long connectionsBefore = node.load().connections();
+    long connectionsBefore = node.record().connections();
     resident.clear();
 
     FakeSocket ws = FakeSocket.open(fuzzContext);
@@ -470,7 +470,7 @@ class ConnectionFuzzTest {
     await(() -> ws.closeFired && ws.gone, "the connection to notice its socket closed");
     // Its peer leaves (in this node and in Redis), and the node is back where it was.
     await(() -> node.sessions().active() == peersBefore && node.rooms().size() == roomsBefore
-        && node.load().connections() == connectionsBefore && services.outbound().bytes() == 0,
+        && node.record().connections() == connectionsBefore && services.outbound().bytes() == 0,
         "the node to forget the connection (peers " + peersBefore + ", rooms " + roomsBefore + ", connections "
             + connectionsBefore + ")");
     for (String frame : ws.frames()) {

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The node record and load in a real Redis: what an SRE reads with redis-cli. */
 @ExtendWith(VertxExtension.class)
-class NodeLoadTest {
+class NodeRecordTest {
 
   static LocalRedis server;
   Redis redis;
@@ -46,8 +46,8 @@ class NodeLoadTest {
     node = "n-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  private NodeLoad load(Vertx vertx, Duration heartbeat, Duration ttl) {
-    return new NodeLoad(vertx, redis, keys, new NodeLoad.Identity(node, "http://127.0.0.1:9999", "test", 1234L),
+  private NodeRecord load(Vertx vertx, Duration heartbeat, Duration ttl) {
+    return new NodeRecord(vertx, redis, keys, new NodeRecord.Identity(node, "http://127.0.0.1:9999", "test", 1234L),
         heartbeat, ttl, () -> 3);
   }
 
@@ -74,20 +74,26 @@ class NodeLoadTest {
     throw last;
   }
 
+  /** A node that only does {@code action} when its writes find it was reaped. */
+  private static NodeRecord.Listener onReaped(Runnable action) {
+    return new NodeRecord.Listener() {
+      @Override
+      public void dataLost() {
+      }
+
+      @Override
+      public void redisBack() {
+      }
+
+      @Override
+      public void reaped() {
+        action.run();
+      }
+    };
+  }
+
   /** A node that does nothing about what its writes find. */
-  private static final NodeLoad.Listener QUIET = new NodeLoad.Listener() {
-    @Override
-    public void dataLost() {
-    }
-
-    @Override
-    public void redisBack() {
-    }
-
-    @Override
-    public void reaped() {
-    }
-  };
+  private static final NodeRecord.Listener QUIET = onReaped(() -> { });
 
   interface Check {
     void run() throws Exception;
@@ -96,7 +102,7 @@ class NodeLoadTest {
   @Test
   @DisplayName("the record has every field, a TTL of the configured length, and the node's score in sb:nodes")
   void recordFields(Vertx vertx) throws Exception {
-    NodeLoad load = load(vertx, Duration.ofSeconds(2), Duration.ofSeconds(6));
+    NodeRecord load = load(vertx, Duration.ofSeconds(2), Duration.ofSeconds(6));
     load.start(QUIET).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     assertEquals("http://127.0.0.1:9999", hget("url").toString());
     assertEquals("0", hget("connections").toString());
@@ -117,7 +123,7 @@ class NodeLoadTest {
   @Test
   @DisplayName("connects and disconnects are written at once, as absolute counts")
   void countsAtOnce(Vertx vertx) throws Exception {
-    NodeLoad load = load(vertx, Duration.ofSeconds(30), Duration.ofSeconds(90));
+    NodeRecord load = load(vertx, Duration.ofSeconds(30), Duration.ofSeconds(90));
     load.start(QUIET).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     for (int i = 0; i < 50; i++) {
       load.connected();
@@ -134,7 +140,7 @@ class NodeLoadTest {
   @Test
   @DisplayName("a wrong figure written by someone else is corrected by the next heartbeat")
   void heartbeatCorrectsDrift(Vertx vertx) throws Exception {
-    NodeLoad load = load(vertx, Duration.ofMillis(200), Duration.ofSeconds(2));
+    NodeRecord load = load(vertx, Duration.ofMillis(200), Duration.ofSeconds(2));
     load.start(QUIET).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     load.connected();
     eventually(() -> assertEquals("1", hget("connections").toString()));
@@ -150,22 +156,10 @@ class NodeLoadTest {
   @Test
   @DisplayName("an expired record is written back quietly; a reaped mark is reported, then removed once the node acted")
   void expiredVersusReaped(Vertx vertx) throws Exception {
-    NodeLoad load = load(vertx, Duration.ofMillis(200), Duration.ofSeconds(2));
+    NodeRecord load = load(vertx, Duration.ofMillis(200), Duration.ofSeconds(2));
     java.util.concurrent.atomic.AtomicInteger reaped = new java.util.concurrent.atomic.AtomicInteger();
-    load.start(new NodeLoad.Listener() {
-      @Override
-      public void dataLost() {
-      }
-
-      @Override
-      public void redisBack() {
-      }
-
-      @Override
-      public void reaped() {
-        reaped.incrementAndGet();
-      }
-    }).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    load.start(onReaped(reaped::incrementAndGet)).toCompletionStage().toCompletableFuture()
+        .get(5, TimeUnit.SECONDS);
     await(Request.cmd(Command.DEL).arg(keys.node(node)));
     eventually(() -> assertEquals("active", String.valueOf(hget("state"))));
     Thread.sleep(300);

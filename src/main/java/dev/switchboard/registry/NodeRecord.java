@@ -27,9 +27,9 @@ import org.slf4j.LoggerFactory;
  * hide it. A record that merely expired (Redis was out of reach for longer than the TTL, nobody
  * reaped) is written back and nothing else happens.
  */
-public final class NodeLoad {
+public final class NodeRecord {
 
-  private static final Logger log = LoggerFactory.getLogger(NodeLoad.class);
+  private static final Logger log = LoggerFactory.getLogger(NodeRecord.class);
   private static final LuaScript HEARTBEAT = LuaScript.load("heartbeat.lua");
   /** After a failed write, try again after this long (Redis may be restarting). */
   private static final long RETRY_MS = 1000;
@@ -77,7 +77,7 @@ public final class NodeLoad {
   private volatile boolean redisUp;
   private long timer = -1;
 
-  public NodeLoad(Vertx vertx, Redis redis, Keys keys, Identity identity, Duration heartbeat, Duration ttl,
+  public NodeRecord(Vertx vertx, Redis redis, Keys keys, Identity identity, Duration heartbeat, Duration ttl,
                   IntSupplier rooms) {
     this.vertx = vertx;
     this.redis = redis;
