@@ -26,6 +26,11 @@ public final class Main {
   public static void main(String[] args) {
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
     System.setProperty("hazelcast.logging.type", "slf4j");
+    if (Help.asked(Arrays.asList(args))) {
+      System.out.print(Help.text(Arrays.asList(args)));
+      System.exit(0);
+      return;
+    }
     if (args.length > 0 && "bench".equals(args[0])) {
       BenchCommand.quietClientLogs();
       System.exit(BenchCommand.run(Arrays.asList(args), System.out, System.err));

@@ -90,6 +90,23 @@ class MainProcessTest {
     assertTrue(out2.contains("limits.join-timeout") && out2.contains("SWITCHBOARD_LIMITS_JOIN_TIMEOUT"), out2);
   }
 
+  @Test
+  @DisplayName("--help prints the usage of the node with every setting, or of the command it follows, and exits 0")
+  void help() throws Exception {
+    Process p = node("--help").redirectErrorStream(true).start();
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.exitValue(), out);
+    for (dev.switchboard.config.Setting s : dev.switchboard.config.Settings.ALL) {
+      assertTrue(out.contains(s.flag()) && out.contains(s.envName()), s.name() + " is missing from:\n" + out);
+    }
+    Process q = node("bench", "relay", "--help").redirectErrorStream(true).start();
+    assertTrue(q.waitFor(30, TimeUnit.SECONDS));
+    String bench = new String(q.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, q.exitValue(), bench);
+    assertTrue(bench.contains("usage: switchboard bench") && !bench.contains("needs a value"), bench);
+  }
+
   private static String read(Path log) {
     try {
       return Files.readString(log);

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class BenchCommand {
 
-  static final String USAGE = """
+  public static final String USAGE = """
       usage: switchboard bench <scenario> [options]
         relay       pairs of peers exchanging messages          --pairs 100 --rate 20000 [--same] [--find-max] [--baseline]
         fanout      room-wide messages in rooms of N peers       --rooms 20 --room-size 10 --rate 1000 [--same]
