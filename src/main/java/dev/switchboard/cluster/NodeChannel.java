@@ -38,7 +38,7 @@ public final class NodeChannel {
 
   /** Envelopes in one batch at most: bounds the outbox of a loop and the size of one message. */
   static final int MAX_BATCH = 128;
-  /** Sending streams whose numbering the receiver follows; more (a huge cluster) start over. */
+  /** Streams (or target nodes) whose numbering one side follows; past it, the map starts over. */
   static final int MAX_TRACKED_STREAMS = 4096;
 
   /** What a node does with the envelopes that reach it. */
@@ -187,6 +187,11 @@ public final class NodeChannel {
     void flush(String node) {
       List<Envelope> batch = byNode.remove(node);
       if (batch != null && !batch.isEmpty()) {
+        if (seqByNode.size() >= MAX_TRACKED_STREAMS && !seqByNode.containsKey(node)) {
+          // Nodes come and go under new ids: forget them all. Numbering starts again at 1,
+          // which receivers take as a restart, not as a gap.
+          seqByNode.clear();
+        }
         long seq = seqByNode.merge(node, 1L, Long::sum);
         vertx.eventBus().send(Addresses.node(node), Batch.of(nodeId, stream, seq, batch), options);
       }

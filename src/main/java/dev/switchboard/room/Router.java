@@ -11,6 +11,7 @@ import dev.switchboard.cluster.Envelope.RoomMessage;
 import dev.switchboard.cluster.Envelope.Undelivered;
 import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.protocol.ErrorCode;
+import java.util.Arrays;
 
 /**
  * The one place that knows whether a node is this one: every envelope the room rules send goes
@@ -67,9 +68,7 @@ public final class Router implements NodeChannel.Receiver {
 
   /** {@link #announce(Iterable, Envelope)} for the array a {@link RoomView} keeps. */
   void announce(String[] nodes, Envelope envelope) {
-    for (String node : nodes) {
-      send(node, envelope);
-    }
+    announce(Arrays.asList(nodes), envelope);
   }
 
   /** Answers {@code relay} to the node it came from. */
