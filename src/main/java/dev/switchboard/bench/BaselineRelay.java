@@ -40,10 +40,14 @@ final class BaselineRelay implements AutoCloseable {
 
   /** Starts the relay on 127.0.0.1 and an ephemeral port. */
   static BaselineRelay start() {
+    return start(freePort());
+  }
+
+  /** Starts the relay on 127.0.0.1 and {@code port}. */
+  static BaselineRelay start(int port) {
     int loops = Runtime.getRuntime().availableProcessors();
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
     ConcurrentHashMap<String, ServerWebSocket> peers = new ConcurrentHashMap<>();
-    int port = freePort();
     for (int i = 0; i < loops; i++) {
       vertx.deployVerticle(new Server(peers, port)).await();
     }

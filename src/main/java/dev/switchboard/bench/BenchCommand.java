@@ -27,6 +27,8 @@ public final class BenchCommand {
         join-storm  peers joining and leaving as fast as possible --concurrency 64
         idle        N joined idle peers on the first node        --peers 5000 --room-size 10 [--node-pid PID]
         baseline    the relay scenario against a bare in-process Vert.x relay (no cluster)
+        baseline-server  runs that bare relay as a process of its own until stopped  [--port 0]
+                    (prints its URL and pid; measure its CPU with relay --same --nodes URL --node-pids PID)
         suite       starts Redis and 2 nodes here and runs all of the above [--profile small|large|smoke] [--out FILE] [--node-jvm "-Xmx2g ..."]
       common: --nodes ws://127.0.0.1:8080/ws,ws://127.0.0.1:8081/ws  --warmup 5s --duration 10s --size 200
               --redis-url redis://127.0.0.1:6379 (counts Redis commands)  --loops N  --json FILE  --slo-p99 50
@@ -64,6 +66,9 @@ public final class BenchCommand {
       if (scenario.equals("suite")) {
         return Suite.run(a, out, err);
       }
+      if (scenario.equals("baseline-server")) {
+        return baselineServer(a, out);
+      }
       String json = a.string("json", null);
       List<Result> results = runScenario(scenario, a, out);
       report(results, json, out);
@@ -76,6 +81,25 @@ public final class BenchCommand {
       err.println("switchboard bench: the run failed: " + e);
       return 1;
     }
+  }
+
+  /**
+   * The bare relay in a process of its own, so that its CPU per message can be read like a
+   * node's: the floor under the nodes' figures on the same machine (docs/benchmarks.md).
+   */
+  private static int baselineServer(BenchArgs a, PrintStream out) {
+    int port = a.integer("port", 0, 0);
+    a.rejectUnknown();
+    BaselineRelay relay = port == 0 ? BaselineRelay.start() : BaselineRelay.start(port);
+    Runtime.getRuntime().addShutdownHook(new Thread(relay::close, "baseline-stop"));
+    out.println(relay.url() + " pid " + ProcessHandle.current().pid());
+    out.flush();
+    try {
+      Thread.currentThread().join(); // until SIGTERM or Ctrl-C
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
   }
 
   private static List<Result> runScenario(String scenario, BenchArgs a, PrintStream out) {

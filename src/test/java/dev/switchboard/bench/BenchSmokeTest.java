@@ -127,4 +127,32 @@ class BenchSmokeTest {
     assertTrue(r.number("rssBytesAfter") > 0 && r.number("heapBytesAfter") > 0, r.json().encodePrettily());
     assertNotNull(r.json().getJsonObject("figures").getValue("heapBytesPerPeer"));
   }
+
+  @Test
+  @DisplayName("baseline-server runs the bare relay as its own process, whose CPU per message a relay run reads")
+  void baselineServerProcess() throws Exception {
+    Process server = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "dev.switchboard.Main", "bench", "baseline-server")
+        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    try {
+      String line = new java.io.BufferedReader(new java.io.InputStreamReader(server.getInputStream(),
+          StandardCharsets.UTF_8)).readLine();
+      assertNotNull(line, "baseline-server printed nothing");
+      String[] parts = line.split(" ");
+      assertTrue(parts[0].startsWith("ws://127.0.0.1:") && parts[1].equals("pid"), line);
+      assertEquals(server.pid(), Long.parseLong(parts[2]), line);
+      Path json = Files.createTempFile("bench", ".json");
+      int code = BenchCommand.run(List.of("bench", "relay", "--nodes", parts[0], "--same", "--node-pids", parts[2],
+          "--pairs", "3", "--rate", "300", "--warmup", "500ms", "--duration", "1s", "--json", json.toString()),
+          new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), System.err);
+      assertEquals(0, code);
+      JsonObject figures = new JsonObject(Files.readString(json)).getJsonArray("results").getJsonObject(0)
+          .getJsonObject("figures");
+      assertEquals(0L, figures.getLong("lost"), figures.encode());
+      assertTrue(figures.getDouble("nodeCpuMicrosPerMessage") > 0, figures.encode());
+    } finally {
+      server.destroy();
+      assertTrue(server.waitFor(20, java.util.concurrent.TimeUnit.SECONDS), "baseline-server stops on SIGTERM");
+    }
+  }
 }
