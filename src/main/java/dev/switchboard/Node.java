@@ -4,6 +4,7 @@ import dev.switchboard.auth.Origins;
 import dev.switchboard.auth.RoomTokens;
 import dev.switchboard.auth.TurnCredentials;
 import dev.switchboard.cluster.ClusterBoot;
+import dev.switchboard.cluster.Membership;
 import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.config.Config;
 import dev.switchboard.ops.AdminApi;
@@ -51,6 +52,7 @@ public final class Node {
 
   private final Config config;
   private final Vertx vertx;
+  private final Membership membership;
   private final Redis redis;
   private final NodeChannel channel;
   private final NodeRecord record;
@@ -69,9 +71,10 @@ public final class Node {
   private Future<Void> stopped;
 
   /** Builds the node's parts on a started clustered Vert.x; nothing runs until {@link #run}. */
-  private Node(Config config, Vertx vertx) {
+  private Node(Config config, Vertx vertx, Membership membership) {
     this.config = config;
     this.vertx = vertx;
+    this.membership = membership;
     this.redis = Redis.createClient(vertx, new RedisOptions()
         .setConnectionString(config.redisUrl())
         .setMaxPoolSize(8)
@@ -108,14 +111,14 @@ public final class Node {
 
   /** Starts a node; {@code config.redisUrl()} must name a Redis (see {@link Main} for the local one). */
   public static Future<Node> start(Config config) {
-    return ClusterBoot.start(config).compose(vertx -> {
+    return ClusterBoot.start(config).compose(cluster -> {
       Node node;
       try {
-        node = new Node(config, vertx);
+        node = new Node(config, cluster.vertx(), cluster.membership());
       } catch (RuntimeException e) {
-        return vertx.close().compose(v -> Future.failedFuture(e));
+        return cluster.vertx().close().compose(v -> Future.failedFuture(e));
       }
-      return node.run().onFailure(err -> vertx.close());
+      return node.run().onFailure(err -> cluster.vertx().close());
     });
   }
 
@@ -132,6 +135,12 @@ public final class Node {
         .compose(id -> {
           port = verticles.get(0).actualPort();
           reaper.start();
+          // A heartbeat at once says "alive" to a node that may be deciding whether this one is
+          // dead or only cut off (Reaper.nodeLeft).
+          membership.listen(vertx.getOrCreateContext(), (left, members) -> {
+            record.touch();
+            reaper.nodeLeft(left, members);
+          });
           return record.start(recovery).recover(err -> {
             log.atWarn().addKeyValue("error", err.getMessage()).log("Redis not reachable at start; continuing");
             return Future.succeededFuture();
@@ -231,6 +240,7 @@ public final class Node {
     }
     log.atInfo().addKeyValue("node", config.nodeId()).log("node stopping");
     reaper.stop();
+    membership.stop();
     stopped = Future.all(vertx.deploymentIDs().stream().map(vertx::undeploy).toList())
         .<Void>mapEmpty()
         .recover(err -> Future.succeededFuture())

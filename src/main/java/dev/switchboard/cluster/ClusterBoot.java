@@ -17,11 +17,18 @@ import java.nio.file.Path;
 /** Starts a clustered Vert.x: Hazelcast membership on TCP-IP, the event bus on TCP. */
 public final class ClusterBoot {
 
+  /** A started clustered Vert.x and the cluster's member list. */
+  public record Started(Vertx vertx, Membership membership) {
+  }
+
   private ClusterBoot() {
   }
 
-  public static Future<Vertx> start(dev.switchboard.config.Config config) {
+  public static Future<Started> start(dev.switchboard.config.Config config) {
     Config hz = hazelcastConfig(config.cluster());
+    // Survivors learn from the member list which node left, without asking Redis.
+    hz.getMemberAttributeConfig().setAttribute(Membership.NODE_ATTRIBUTE, config.nodeId());
+    HazelcastClusterManager manager = new HazelcastClusterManager(hz);
     VertxOptions options = new VertxOptions()
         .setEventBusOptions(new EventBusOptions()
             .setHost(config.cluster().host())
@@ -29,9 +36,10 @@ public final class ClusterBoot {
             .setPort(config.cluster().busPort()));
     return Vertx.builder()
         .with(options)
-        .withClusterManager(new HazelcastClusterManager(hz))
+        .withClusterManager(manager)
         .buildClustered()
-        .onSuccess(vertx -> NodeChannel.registerCodec(vertx, config.cluster().wireVersion()));
+        .onSuccess(vertx -> NodeChannel.registerCodec(vertx, config.cluster().wireVersion()))
+        .map(vertx -> new Started(vertx, new Membership(manager.getHazelcastInstance())));
   }
 
   /** Loads the Hazelcast XML and applies the node's network settings over it. */

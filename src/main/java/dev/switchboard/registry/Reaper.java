@@ -13,12 +13,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Cleans up after dead nodes. Every heartbeat, each node looks for nodes listed in
- * {@code sb:nodes} whose record has expired. For each, the one node that wins the lock
+ * Cleans up after dead nodes. A node is dead when the cluster says it left ({@link #nodeLeft},
+ * within a second of a kill) or, as the backstop for whatever the cluster misses, when its record
+ * has expired: every heartbeat, each node looks for nodes listed in {@code sb:nodes} whose record
+ * is gone ({@link #sweep}). For each dead node, the one node that wins the lock
  * {@code sb:reap:<node>} marks it reaped ({@code sb:reaped:<node>}, so the node knows if it
  * wakes up), removes its peers from their rooms (each with the leave script, which leaves a
  * peer alone if another node holds it by now, and stops if the dead node has a record again),
@@ -30,6 +33,9 @@ public final class Reaper {
   private static final Logger log = LoggerFactory.getLogger(Reaper.class);
   private static final LuaScript MARK = LuaScript.load("mark_reaped.lua");
   private static final LuaScript FORGET = LuaScript.load("forget_node.lua");
+  private static final LuaScript MARK_LEFT = LuaScript.load("mark_left.lua");
+  /** The longest a minority watches a departed node's heartbeat before reaping it (see {@link #beatWaitMs}). */
+  static final long MAX_BEAT_WAIT_MS = 1500;
   /** Pairs read per SSCAN step of a clean-up. */
   private static final int SCAN_BATCH = 200;
   /** How long a reaped node's marker lives: long enough for a hung node to wake up and see it. */
@@ -100,37 +106,100 @@ public final class Reaper {
         });
   }
 
+  /**
+   * The cluster says {@code node} left it, {@code members} nodes remaining (this one included).
+   * A node cut off from the others by the network leaves the cluster too, on both sides of the
+   * cut, and must not be declared dead by a side that is itself the one cut off. So it is reaped
+   * at once only when the remaining members are a majority of the nodes whose records are alive
+   * in Redis (a killed node of three); otherwise only if its heartbeat is seen to stop over
+   * {@link #beatWaitMs} (a killed node of two). A node that keeps writing its heartbeat is alive
+   * beyond a partition and left alone: Hazelcast merges the two sides once the network heals.
+   * Whichever way, the node that wins the lock does the clean-up, once. Unlike the sweep, this
+   * needs no history of healthy heartbeats: it acts on a record it has just read.
+   */
+  public Future<Integer> nodeLeft(String node, int members) {
+    if (node.equals(self)) {
+      return Future.succeededFuture(0);
+    }
+    return records().compose(alive -> {
+      List<String> live = alive.stream().filter(Record::alive).map(Record::node).toList();
+      if (alive.stream().noneMatch(r -> r.node().equals(node))) {
+        return Future.succeededFuture(0); // it withdrew its record: a clean stop, nothing to clean
+      }
+      if (!live.contains(node)) {
+        // Its record is gone already: what the sweep does, with the sweep's caution.
+        return mayReap.getAsBoolean() ? tryReap(node) : Future.succeededFuture(0);
+      }
+      if (members * 2 > live.size()) {
+        return tryReap(node, "");
+      }
+      return redis.send(Request.cmd(Command.HGET).arg(keys.node(node)).arg("beat"))
+          .compose(beat -> vertx.timer(beatWaitMs()).map(beat == null ? "" : beat.toString()))
+          .compose(beat -> beat.isEmpty() ? tryReap(node) : tryReap(node, beat));
+    }).onFailure(err -> log.atWarn().addKeyValue("left", node).addKeyValue("error", String.valueOf(err.getMessage()))
+        .log("could not clean up after a node that left the cluster; the sweep will, once its record expires"));
+  }
+
+  /**
+   * How long a minority watches a departed node's heartbeat: one and a half heartbeats, and at
+   * most {@link #MAX_BEAT_WAIT_MS}. Every node writes a heartbeat as soon as it sees a node leave
+   * (Node wires it), so a node alive beyond a partition, which sees the others leave within about
+   * a second of them seeing it leave (Hazelcast's heartbeat), is seen writing within that bound.
+   */
+  long beatWaitMs() {
+    return Math.min(intervalMs * 3 / 2, MAX_BEAT_WAIT_MS);
+  }
+
   /** Nodes listed in {@code sb:nodes} whose record has expired, other than this one. */
   Future<List<String>> deadNodes() {
+    return records().map(all -> all.stream().filter(r -> !r.alive() && !r.node().equals(self)).map(Record::node).toList());
+  }
+
+  /** A node listed in {@code sb:nodes}, and whether its record exists. */
+  private record Record(String node, boolean alive) {
+  }
+
+  private Future<List<Record>> records() {
     return redis.send(Request.cmd(Command.ZRANGE).arg(keys.nodes()).arg(0).arg(-1)).compose(ids -> {
       List<String> nodes = new ArrayList<>();
       List<Request> checks = new ArrayList<>();
       for (Response id : ids) {
-        if (!self.equals(id.toString())) {
-          nodes.add(id.toString());
-          checks.add(Request.cmd(Command.EXISTS).arg(keys.node(id.toString())));
-        }
+        nodes.add(id.toString());
+        checks.add(Request.cmd(Command.EXISTS).arg(keys.node(id.toString())));
       }
       if (checks.isEmpty()) {
-        return Future.succeededFuture(List.<String>of());
+        return Future.succeededFuture(List.<Record>of());
       }
       return redis.batch(checks).map(found -> {
-        List<String> dead = new ArrayList<>();
+        List<Record> records = new ArrayList<>();
         for (int i = 0; i < found.size(); i++) {
-          if (found.get(i).toInteger() == 0) {
-            dead.add(nodes.get(i));
-          }
+          records.add(new Record(nodes.get(i), found.get(i).toInteger() == 1));
         }
-        return dead;
+        return records;
       });
     }).timeout(timeoutMs, TimeUnit.MILLISECONDS);
   }
 
+  /** Reaps {@code node}, whose record has expired, if this node wins the lock. */
   private Future<Integer> tryReap(String node) {
+    return tryReap(node, () -> MARK.run(redis, List.of(keys.node(node), keys.reaped(node)),
+        List.of(self, Long.toString(MARKER_MS))));
+  }
+
+  /**
+   * Reaps {@code node}, which left the cluster, if this node wins the lock: deletes its record
+   * first; with {@code beat} not empty, only if its heartbeat number is still {@code beat}.
+   */
+  private Future<Integer> tryReap(String node, String beat) {
+    return tryReap(node, () -> MARK_LEFT.run(redis, List.of(keys.node(node), keys.reaped(node)),
+        List.of(self, Long.toString(MARKER_MS), beat)));
+  }
+
+  private Future<Integer> tryReap(String node, Supplier<Future<Response>> mark) {
     String lock = keys.reapLock(node);
     return redis.send(Request.cmd(Command.SET).arg(lock).arg(self).arg("NX").arg("PX").arg(lockMs))
         .compose(won -> won == null ? Future.succeededFuture(0)
-            : MARK.run(redis, List.of(keys.node(node), keys.reaped(node)), List.of(self, Long.toString(MARKER_MS)))
+            : mark.get()
                 .compose(marked -> marked.toInteger() == 1 ? reap(node) : Future.succeededFuture(0))
                 .eventually(() -> FORGET.run(redis,
                     List.of(keys.node(node), keys.nodePeers(node), keys.nodes(), lock), List.of(node, self))));
