@@ -19,6 +19,7 @@ const DEFAULTS = Object.freeze({
   pongTimeoutMs: 10_000,
   maxQueued: 1024, // messages waiting for the rate limit
   maxPendingAcks: 256, // the server refuses more than 256 relays awaiting their ack
+  maxResent: 1024, // messages kept since the last welcome, to send again those a resume says were lost
   // 40 failed attempts in a row: 4.5 to 9 minutes of trying, then `closed` and the app decides.
   reconnect: Object.freeze({ baseMs: 500, maxMs: 15_000, attempts: 40 }),
 });
@@ -29,6 +30,8 @@ const DEFAULT_LIMITS = Object.freeze({ frameBytes: 65_536, rate: 50, rateBurst: 
 const RATE_MARGIN = 0.9;
 
 const encoder = new TextEncoder();
+// How long after a draining node's `retryAfterMs` we wait for it to close the socket itself.
+const RECONNECT_GRACE_MS = 10_000;
 
 /**
  * A signaling session. States: `idle` → `connecting` → `joined`, then `reconnecting` ↔
@@ -71,7 +74,13 @@ export class Signaling extends EventTarget {
   #tokens = 0;
   #refilledAt = 0;
   #limits = DEFAULT_LIMITS;
-  #timer = { retry: null, drain: null, ping: null, pong: null, join: null, leave: null };
+  #timer = { retry: null, drain: null, ping: null, pong: null, join: null, leave: null, reconnect: null };
+  // Resume: what went each way since the last welcome, so that neither side loses what a dead
+  // socket swallowed. The server says in its resumed welcome how many of ours it got.
+  #received = 0; // server messages since the last welcome, `pong` aside
+  #sentSinceWelcome = []; // texts sent since the last welcome, `ping` aside (the latest maxResent)
+  #sentForgotten = 0; // texts sent since the last welcome that fell out of #sentSinceWelcome
+  #reconnectAfterMs = null; // a draining node's hint, applied when it closes the socket
 
   /**
    * @param {object} options
@@ -162,19 +171,34 @@ export class Signaling extends EventTarget {
     let promise = true;
     if (ack) {
       promise = new Promise((resolve, reject) => {
-        const timer = this.#timers.setTimeout(() => {
-          this.#pending.delete(id);
-          // Still waiting for the rate limit: it must not go out after we said it failed.
-          const queued = this.#queue.findIndex((entry) => entry.id === id);
-          if (queued >= 0) this.#queue.splice(queued, 1);
-          const what = queued >= 0 ? 'was still queued (rate limit)' : 'got no answer';
-          reject(new SwitchboardError('timeout', `${message.type} ${what} after ${this.#opts.ackTimeoutMs} ms; it was not applied${queued >= 0 ? '' : ' as far as we know'}`, { id }));
-        }, this.#opts.ackTimeoutMs);
-        this.#pending.set(id, { resolve, reject, timer });
+        const entry = { resolve, reject, type: message.type, timer: null };
+        entry.timer = this.#ackTimer(id, entry);
+        this.#pending.set(id, entry);
       });
     }
     this.#pump();
     return promise;
+  }
+
+  /** The clock of one answer; stopped while the socket is down and a resume may bring it. */
+  #ackTimer(id, entry) {
+    return this.#timers.setTimeout(() => {
+      this.#pending.delete(id);
+      // Still waiting for the rate limit: it must not go out after we said it failed.
+      const queued = this.#queue.findIndex((q) => q.id === id);
+      if (queued >= 0) this.#queue.splice(queued, 1);
+      const what = queued >= 0 ? 'was still queued (rate limit)' : 'got no answer';
+      entry.reject(new SwitchboardError('timeout', `${entry.type} ${what} after ${this.#opts.ackTimeoutMs} ms; it was not applied${queued >= 0 ? '' : ' as far as we know'}`, { id }));
+    }, this.#opts.ackTimeoutMs);
+  }
+
+  /** Remembers a sent text until the next welcome, for a resume to send again if it was lost. */
+  #sent(text) {
+    this.#sentSinceWelcome.push(text);
+    if (this.#sentSinceWelcome.length > this.#opts.maxResent) {
+      this.#sentSinceWelcome.shift();
+      this.#sentForgotten++;
+    }
   }
 
   /**
@@ -249,7 +273,10 @@ export class Signaling extends EventTarget {
     if (this.#params.meta != null) join.meta = this.#params.meta;
     if (this.#params.role != null) join.role = this.#params.role;
     this.#sentResume = this.#resume != null && this.#peerId != null;
-    if (this.#sentResume) join.resume = this.#resume;
+    if (this.#sentResume) {
+      join.resume = this.#resume;
+      join.received = this.#received;
+    }
     ws.send(JSON.stringify(join));
   }
 
@@ -264,6 +291,7 @@ export class Signaling extends EventTarget {
       return; // not a protocol message; nothing to answer
     }
     this.#alive();
+    if (message.type !== 'welcome' && message.type !== 'pong') this.#received++;
     switch (message.type) {
       case 'welcome': this.#welcomed(message); break;
       case 'ack': this.#settle(message.id, null); break;
@@ -274,9 +302,17 @@ export class Signaling extends EventTarget {
         this.dispatchEvent(new SwitchboardEvent('room-closed', { reason: message.reason }));
         break;
       case 'reconnect': {
-        // The node is draining: go elsewhere (through the load balancer) after the hint.
+        // The node is draining: go elsewhere (through the load balancer) after the hint, but
+        // keep reading this socket until the node closes it: what it writes before is ours.
+        // A node that never closes it is left after the hint and a grace period.
         const wait = Number.isFinite(message.retryAfterMs) ? Math.max(0, message.retryAfterMs) : 0;
-        this.#abandon(this.#ws, new SwitchboardError('draining', `the node asked us to reconnect (${message.reason})`), wait);
+        const ws = this.#ws;
+        this.#reconnectAfterMs = wait;
+        this.#clear('reconnect');
+        this.#timer.reconnect = this.#timers.setTimeout(() => {
+          this.#timer.reconnect = null;
+          this.#abandon(ws, new SwitchboardError('draining', `the node asked us to reconnect (${message.reason})`), wait);
+        }, wait + RECONNECT_GRACE_MS);
         break;
       }
       case 'peer-joined': case 'peer-left': case 'peer-state':
@@ -292,6 +328,7 @@ export class Signaling extends EventTarget {
     this.#clear('join');
     const rejoin = this.#everJoined;
     const resumed = rejoin && this.#sentResume && welcome.resumed === true;
+    this.#afterWelcome(resumed, welcome.received);
     this.#welcome = welcome;
     this.#everJoined = true;
     this.#peerId = welcome.peer;
@@ -343,6 +380,8 @@ export class Signaling extends EventTarget {
       return;
     }
     const action = closeAction(closeCode, { tokenProvider: typeof this.#params.token === 'function' });
+    const atLeastMs = this.#reconnectAfterMs ?? 0;
+    this.#reconnectAfterMs = null;
     if (closeCode === 4409 && !this.#fixedPeer && ++this.#idTaken >= 3) {
       // Our old session is still registered (its node died and is not cleaned up yet): come
       // back under a new id rather than wait.
@@ -353,7 +392,29 @@ export class Signaling extends EventTarget {
       this.#fail(error, closeCode, true);
       return;
     }
-    this.#retry(error, closeCode, 0);
+    this.#retry(error, closeCode, atLeastMs);
+  }
+
+  /**
+   * A resumed session carries on: what the server says it did not get of ours goes again, first,
+   * and the answers we still wait for will come. A new session starts clean: whatever waited for
+   * an answer is failed (it may or may not have been applied).
+   */
+  #afterWelcome(resumed, serverGot) {
+    const lost = resumed && Number.isInteger(serverGot)
+      ? this.#sentSinceWelcome.slice(Math.max(0, serverGot - this.#sentForgotten)) : [];
+    this.#sentSinceWelcome = [];
+    this.#sentForgotten = 0;
+    this.#received = 0;
+    if (resumed) {
+      this.#queue.unshift(...lost.map((text) => ({ text })));
+      for (const [id, entry] of this.#pending) {
+        if (entry.timer === null) entry.timer = this.#ackTimer(id, entry);
+      }
+      return;
+    }
+    this.#queue.length = 0;
+    this.#failPending(new SwitchboardError('disconnected', 'the session was lost before the answer: it may or may not have been applied'));
   }
 
   #retry(error, closeCode, atLeastMs) {
@@ -383,7 +444,7 @@ export class Signaling extends EventTarget {
 
   #finish(closeCode, reason, error, emit = error !== null) {
     if (this.#state === 'closed') return;
-    this.#dropSocket(error ?? new SwitchboardError('closed', 'the session is closed'));
+    this.#dropSocket(error ?? new SwitchboardError('closed', 'the session is closed'), { ending: true });
     this.#clear('retry');
     this.#setState('closed');
     const waiter = this.#joinWaiter;
@@ -395,9 +456,13 @@ export class Signaling extends EventTarget {
     this.#leaveWaiter = null;
   }
 
-  /** Detaches and closes the current socket, and fails what waited on it. */
-  #dropSocket(error) {
-    for (const name of ['join', 'drain', 'ping', 'pong', 'leave']) this.#clear(name);
+  /**
+   * Detaches and closes the current socket. With a resume token, what waits to be sent or for
+   * its answer is kept for the resume (the answers' clocks stop meanwhile); without, or when the
+   * session ends, it is failed.
+   */
+  #dropSocket(error, { ending = false } = {}) {
+    for (const name of ['join', 'drain', 'ping', 'pong', 'leave', 'reconnect']) this.#clear(name);
     const ws = this.#ws;
     this.#ws = null;
     this.#leaving = false;
@@ -405,12 +470,23 @@ export class Signaling extends EventTarget {
       ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
       try { ws.close(1000); } catch { /* already closing */ }
     }
+    if (!ending && this.#resume != null && this.#peerId != null) {
+      for (const entry of this.#pending.values()) {
+        this.#timers.clearTimeout(entry.timer);
+        entry.timer = null;
+      }
+      return;
+    }
     this.#queue.length = 0;
+    this.#failPending(new SwitchboardError('disconnected', `the socket dropped before the answer (${error.message})`, { cause: error }));
+  }
+
+  #failPending(error) {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const entry of pending) {
       this.#timers.clearTimeout(entry.timer);
-      entry.reject(new SwitchboardError('disconnected', `the socket dropped before the answer (${error.message})`, { cause: error }));
+      entry.reject(error);
     }
   }
 
@@ -423,9 +499,10 @@ export class Signaling extends EventTarget {
     this.#tokens = Math.min(this.#bucketSize(), this.#tokens + (now - this.#refilledAt) * perMs);
     this.#refilledAt = now;
     while (this.#queue.length > 0 && this.#tokens >= 1) {
-      const { text, onSent } = this.#queue.shift();
+      const { text, onSent, ping } = this.#queue.shift();
       this.#tokens -= 1;
       ws.send(text);
+      if (!ping) this.#sent(text);
       onSent?.();
     }
     if (this.#queue.length > 0) {
@@ -447,6 +524,7 @@ export class Signaling extends EventTarget {
       // The pong clock starts when the ping leaves, not while it waits behind the rate limit.
       this.#queue.push({
         text: '{"type":"ping"}',
+        ping: true, // answered by `pong`, which neither side counts
         onSent: () => {
           if (this.#timer.pong !== null || ws !== this.#ws) return;
           this.#timer.pong = this.#timers.setTimeout(() => {

@@ -171,12 +171,18 @@ export class Switchboard extends EventTarget {
         if (!resumed || !listed.has(id)) this.#removePeer(id, resumed ? 'left' : 'reconnected');
       }
     }
-    this.#emit('welcome', { welcome, rejoin });
+    this.#emit('welcome', { welcome, rejoin, resumed });
     for (const info of listed.values()) {
       if (this.#peers.has(info.peer)) continue; // resumed: the call is still up
-      // The newcomer offers to everyone already there.
-      this.#addPeer(info, true, true);
+      if (resumed) {
+        // It joined while we were away and saw us in its welcome: it is the newcomer, it offers.
+        this.#addPeer(info, false, false);
+      } else {
+        // The newcomer offers to everyone already there.
+        this.#addPeer(info, true, true);
+      }
     }
+    if (resumed) return; // the server kept our published state
     // A peer's state is {} when it joins: publish ours.
     const state = {};
     if (this.#audio !== undefined) state.audio = this.#audio;

@@ -241,6 +241,7 @@ public final class Node {
     log.atInfo().addKeyValue("node", config.nodeId()).log("node stopping");
     reaper.stop();
     membership.stop();
+    sessions.stopping();
     stopped = Future.all(vertx.deploymentIDs().stream().map(vertx::undeploy).toList())
         .<Void>mapEmpty()
         .recover(err -> Future.succeededFuture())

@@ -116,7 +116,8 @@ public final class RoomTokens {
       return forbidden("the token does not grant role presenter");
     }
     return new Granted(peer == null || peer.equals(join.peer()) ? join
-        : new ClientMessage.Join(join.id(), join.room(), peer, join.token(), join.meta(), join.role(), join.resume()));
+        : new ClientMessage.Join(join.id(), join.room(), peer, join.token(), join.meta(), join.role(), join.resume(),
+            join.received()));
   }
 
   private static Refused unauthorized(String reason) {

@@ -81,7 +81,10 @@ public record Config(
       int outboundBytes,
       long nodeOutboundBytes,
       Duration pingInterval,
-      Duration pongTimeout) {
+      Duration pongTimeout,
+      Duration resumeWindow,
+      int resumeBufferMessages,
+      int resumeBufferBytes) {
 
     /** The limits a client is told about in {@code welcome.limits}. */
     public JsonObject toClientJson() {
@@ -91,7 +94,8 @@ public record Config(
           .put("stateBytes", stateBytes)
           .put("maxPeers", maxPeers)
           .put("rate", rate)
-          .put("rateBurst", rateBurst);
+          .put("rateBurst", rateBurst)
+          .put("resumeWindowMs", resumeWindow.toMillis());
     }
   }
 
@@ -165,7 +169,10 @@ public record Config(
         (Integer) v.get("limits.outbound-bytes"),
         ((Integer) v.get("limits.node-outbound-bytes")).longValue(),
         (Duration) v.get("limits.ping-interval"),
-        (Duration) v.get("limits.pong-timeout"));
+        (Duration) v.get("limits.pong-timeout"),
+        (Duration) v.get("limits.resume-window"),
+        (Integer) v.get("limits.resume-buffer"),
+        (Integer) v.get("limits.resume-buffer-bytes"));
     if (limits.outboundBytes() < limits.writeQueueBytes()) {
       throw new ConfigException("invalid limits.outbound-bytes: must be at least limits.write-queue-bytes ("
           + limits.writeQueueBytes() + "); got " + limits.outboundBytes());

@@ -15,9 +15,14 @@ public sealed interface ClientMessage {
   /** The wire {@code type}. */
   String type();
 
-  /** Enter a room. {@code peer} is {@code null} when the server should pick one. */
+  /**
+   * Enter a room. {@code peer} is {@code null} when the server should pick one. With
+   * {@code resume}, take back the session that token belongs to; {@code received} is how many
+   * messages the client got after that session's last welcome ({@code pong}s not counted), or
+   * -1 when it did not say.
+   */
   record Join(Object id, String room, String peer, String token, JsonObject meta, Role role,
-              String resume) implements ClientMessage {
+              String resume, long received) implements ClientMessage {
     public String type() {
       return "join";
     }

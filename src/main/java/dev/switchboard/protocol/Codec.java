@@ -104,6 +104,7 @@ public final class Codec {
     String peer = optionalId(json, "peer");
     String token = optionalString(json, "token");
     String resume = optionalString(json, "resume");
+    long received = optionalCount(json, "received");
     JsonObject meta = optionalObject(json, "meta", maxMetaBytes);
     String roleName = optionalString(json, "role");
     ClientMessage.Role role = ClientMessage.Role.PEER;
@@ -114,7 +115,7 @@ public final class Codec {
       }
     }
     return ok(new ClientMessage.Join(id, room, peer, token, meta == null ? new JsonObject() : meta,
-        role, resume));
+        role, resume, received));
   }
 
   private Decoded relay(JsonObject json, Object id, ClientMessage.RelayKind kind) {
@@ -179,6 +180,18 @@ public final class Codec {
       throw new Invalid(field + " must be a string");
     }
     return (String) v;
+  }
+
+  /** A non-negative integer, or -1 when absent. */
+  private static long optionalCount(JsonObject json, String field) {
+    Object v = json.getValue(field);
+    if (v == null) {
+      return -1;
+    }
+    if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() < 0) {
+      throw new Invalid(field + " must be a non-negative integer");
+    }
+    return ((Number) v).longValue();
   }
 
   private static Boolean optionalBoolean(JsonObject json, String field) {

@@ -13,11 +13,17 @@ public final class ServerMessage {
   private ServerMessage() {
   }
 
+  /**
+   * {@code resume} is the token for this session's next resume (null: resume is off).
+   * {@code received} is null for a welcome that starts a session; for one that continues it
+   * (a resume: the client's calls stand), how many of the client's messages the server got on
+   * its last socket, so that it sends again only those after.
+   */
   public static String welcome(String peer, String room, String node, Collection<PeerInfo> peers,
-                               JsonArray iceServers, JsonObject limits) {
+                               JsonArray iceServers, JsonObject limits, String resume, Long received) {
     JsonArray list = new JsonArray();
     peers.forEach(p -> list.add(p.toJson()));
-    return new JsonObject()
+    JsonObject w = new JsonObject()
         .put("type", "welcome")
         .put("peer", peer)
         .put("room", room)
@@ -25,7 +31,14 @@ public final class ServerMessage {
         .put("peers", list)
         .put("iceServers", iceServers)
         .put("limits", limits)
-        .encode();
+        .put("resumed", received != null);
+    if (received != null) {
+      w.put("received", received);
+    }
+    if (resume != null) {
+      w.put("resume", resume);
+    }
+    return w.encode();
   }
 
   public static String peerJoined(PeerInfo info) {

@@ -1,92 +1,95 @@
 package dev.switchboard.room;
 
+import dev.switchboard.async.OnLoop;
 import dev.switchboard.cluster.Envelope;
-import dev.switchboard.cluster.Envelope.PeerJoined;
-import dev.switchboard.cluster.Envelope.PeerLeft;
-import dev.switchboard.cluster.Envelope.PeerStateChanged;
+import dev.switchboard.cluster.Envelope.CloseRoom;
 import dev.switchboard.cluster.Envelope.Relay;
 import dev.switchboard.cluster.Envelope.RoomMessage;
+import dev.switchboard.config.Config;
 import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.LeaveReason;
-import dev.switchboard.protocol.PeerInfo;
 import dev.switchboard.protocol.ServerMessage;
 import dev.switchboard.registry.RoomStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.json.JsonObject;
-import java.util.ArrayDeque;
+import java.util.List;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One peer in one room, on the node holding its socket: join, relays, room messages, state and
- * leave, and what the peer receives. Every method runs on the socket's event loop, except
+ * One peer's session on the node holding its socket: join, relays, room messages, state and
+ * leave, and what the peer receives. Its membership of the room (the store, the announcements)
+ * is its {@link RoomMember}'s. A session outlives a socket that closes without {@code leave}:
+ * the peer is then away, what reaches it is held, and a client that shows the session's resume
+ * token within the resume window takes it back on a new socket ({@link #resume}). Every method
+ * runs on the event loop of the socket the session began with ({@link #home}), except
  * {@link #deliver}, which any thread may call.
  */
 public final class PeerSession {
 
   private static final Logger log = LoggerFactory.getLogger(PeerSession.class);
-  /** Envelopes held while the join's store step is in flight; a room has at most maxPeers members. */
-  private static final int MAX_BUFFERED = 1024;
-  /** How long undoing a join whose answer did not come may take: it queues behind that slow join. */
-  private static final long UNDO_TIMEOUT_MS = 30_000;
 
-  private enum Phase { NEW, JOINING, JOINED, LEAVING, GONE }
+  /** AWAY: joined, with no socket, held for a resume until the window ends. */
+  private enum Phase { NEW, JOINING, JOINED, AWAY, LEAVING, GONE }
 
   private final PeerSessions sessions;
   private final Router router;
-  private final RoomStore store;
-  private final PeerSocket link;
   private final Context context;
   private final long id;
+  private final SessionSocket link;
   private final PendingAcks acks;
   private final Roster roster;
-  private final ArrayDeque<Envelope> buffered = new ArrayDeque<>();
-  private Phase phase = Phase.NEW;
-  private LocalRoom room;
-  private String peer;
-  private ClientMessage.Role role;
-  private JsonObject meta;
-  private JsonObject state = new JsonObject();
-  private long joinedAt;
-  /** The room's sequence number of this peer's last change in the store. */
-  private long lastSeq;
+  private final PeerInbox inbox;
+  private final Resumption resumption;
+  /** Read by a resumed socket's loop ({@link #isJoined}); written on the home loop only. */
+  private volatile Phase phase = Phase.NEW;
+  private RoomMember member;
+  /** The client's messages handled since the last welcome ({@code ping} aside): a resume tells it. */
+  private long heard;
+  private StateChanges stateChanges;
   private LeaveReason leaveAfterJoin;
-  private final StateChanges stateChanges;
 
-  PeerSession(PeerSessions sessions, PeerSocket link, Context context, long id) {
+  PeerSession(PeerSessions sessions, PeerSocket socket, Context context, long id) {
     this.sessions = sessions;
     this.router = sessions.router();
-    this.store = sessions.store();
-    this.link = link;
     this.context = context;
     this.id = id;
-    this.acks = new PendingAcks(context.owner(), sessions.limits().ackTimeout().toMillis(), clientId ->
+    Config.Limits limits = sessions.limits();
+    this.link = new SessionSocket(context, socket, context, this::holdWhileAway, limits.resumeBufferMessages(),
+        limits.resumeBufferBytes());
+    this.acks = new PendingAcks(context.owner(), limits.ackTimeout().toMillis(), clientId ->
         link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, "the target's node did not answer in time", clientId)));
     this.roster = new Roster(router, link, acks);
-    this.stateChanges = new StateChanges(this, context.owner());
+    this.inbox = new PeerInbox(router, roster, link, limits.resumeBufferMessages(), limits.resumeBufferBytes(),
+        this::heldOverflow);
+    this.resumption = new Resumption(context.owner(), limits.resumeWindow().toMillis());
   }
 
   /** The room's id, once join was asked for. */
   public String room() {
-    return room == null ? null : room.id();
+    return member == null ? null : member.room().id();
   }
 
   public String peer() {
-    return peer;
+    return member == null ? null : member.peer();
   }
 
-  /** True once welcome was sent and until the peer asked to leave. */
+  /** True once welcome was sent and until the peer asked to leave or went away. */
   public boolean isJoined() {
     return phase == Phase.JOINED;
   }
 
   long id() {
     return id;
+  }
+
+  /** The event loop every method of this session runs on: a socket of another loop hops here. */
+  public Context home() {
+    return context;
   }
 
   /**
@@ -102,80 +105,59 @@ public final class PeerSession {
   /** Joins the room: answers with {@code welcome}, or with an error and a close. */
   public Future<Void> join(ClientMessage.Join j) {
     phase = Phase.JOINING;
-    peer = j.peer() != null ? j.peer() : UUID.randomUUID().toString();
-    role = j.role();
-    meta = j.meta();
-    joinedAt = System.currentTimeMillis();
-    if (role != ClientMessage.Role.PEER) {
-      return refuse(ErrorCode.BAD_REQUEST, "role " + role.wire() + " needs a broadcast room; this room is mesh",
+    String peer = j.peer() != null ? j.peer() : UUID.randomUUID().toString();
+    if (j.role() != ClientMessage.Role.PEER) {
+      return refuse(ErrorCode.BAD_REQUEST, "role " + j.role().wire() + " needs a broadcast room; this room is mesh",
           j.id(), CloseCode.BAD_JOIN);
     }
-    room = sessions.enter(j.room(), peer, this);
+    LocalRoom room = sessions.enter(j.room(), peer, this);
     if (room == null) {
       return refuse(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room " + j.room(), j.id(),
           CloseCode.PEER_ID_TAKEN);
     }
-    return onContext(store.join(room.id(), peer, router.self(), record(), sessions.limits().maxPeers()))
-        .transform(ar -> {
-          if (ar.failed()) {
-            log.atWarn().addKeyValue("room", room()).addKeyValue("peer", peer)
-                .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("join failed: store unavailable");
-            undoJoin();
-            return refuseJoined(ErrorCode.UNAVAILABLE, "rooms are unavailable right now; retry later", j.id(),
-                CloseCode.UNAVAILABLE);
-          }
-          RoomStore.JoinResult r = ar.result();
-          return switch (r.status()) {
-            case TAKEN -> refuseJoined(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room " + room(),
-                j.id(), CloseCode.PEER_ID_TAKEN);
-            case FULL -> refuseJoined(ErrorCode.ROOM_FULL, "room " + room() + " is full", j.id(), CloseCode.UNAVAILABLE);
-            case STALE_EPOCH -> {
-              sessions.staleEpoch();
-              yield refuseJoined(ErrorCode.UNAVAILABLE, "rooms are being restored after a store restart; retry",
-                  j.id(), CloseCode.UNAVAILABLE);
-            }
-            case OK -> welcome(r);
-          };
-        });
-  }
-
-  /**
-   * A join whose answer did not come may still have run in the store, and others may have seen
-   * the peer in their welcome: remove it, and if it was there, say so to the room.
-   */
-  private void undoJoin() {
-    String r = room();
-    String p = peer;
-    store.leave(r, p, router.self(), UNDO_TIMEOUT_MS).onSuccess(c -> {
-      if (c.applied()) {
-        router.announce(c.nodes(), new PeerLeft(r, p, c.seq(), ServerMessage.peerLeft(p, LeaveReason.DISCONNECTED)));
+    member = new RoomMember(router, sessions.store(), room, peer, j.role(), j.meta());
+    stateChanges = new StateChanges(member, link, context, this::holdsIdentity);
+    return OnLoop.of(context, member.join(sessions.limits().maxPeers())).transform(ar -> {
+      if (ar.failed()) {
+        log.atWarn().addKeyValue("room", room()).addKeyValue("peer", peer)
+            .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("join failed: store unavailable");
+        member.undoJoin();
+        return refuseJoined(ErrorCode.UNAVAILABLE, "rooms are unavailable right now; retry later", j.id(),
+            CloseCode.UNAVAILABLE);
       }
+      RoomStore.JoinResult r = ar.result();
+      return switch (r.status()) {
+        case TAKEN -> refuseJoined(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room " + room(),
+            j.id(), CloseCode.PEER_ID_TAKEN);
+        case FULL -> refuseJoined(ErrorCode.ROOM_FULL, "room " + room() + " is full", j.id(), CloseCode.UNAVAILABLE);
+        case STALE_EPOCH -> {
+          sessions.staleEpoch();
+          yield refuseJoined(ErrorCode.UNAVAILABLE, "rooms are being restored after a store restart; retry",
+              j.id(), CloseCode.UNAVAILABLE);
+        }
+        case OK -> welcome(r);
+      };
     });
   }
 
   private Future<Void> welcome(RoomStore.JoinResult r) {
-    lastSeq = r.seq();
-    RoomListing listing = RoomListing.of(r.members(), peer);
-    room.view().applySnapshot(r.seq(), listing.members());
-    roster.welcomed(room(), peer, r.seq(), listing.others().keySet());
-    // Every node of the room learns of the join before this peer can send anything.
-    router.announce(listing.nodes(), joinedEvent(r.seq()));
+    RoomListing listing = member.joined(r);
+    roster.welcomed(room(), peer(), r.seq(), listing.others().keySet());
     phase = Phase.JOINED;
-    log.atDebug().addKeyValue("room", room()).addKeyValue("peer", peer).addKeyValue("seq", r.seq()).log("joined");
+    log.atDebug().addKeyValue("room", room()).addKeyValue("peer", peer()).addKeyValue("seq", r.seq()).log("joined");
     if (leaveAfterJoin != null) {
       return leave(leaveAfterJoin);
     }
-    link.send(ServerMessage.welcome(peer, room(), router.self(), listing.others().values(), sessions.iceServers(peer),
-        sessions.limits().toClientJson()));
-    while (!buffered.isEmpty()) {
-      roster.deliver(buffered.poll());
-    }
+    heard = 0;
+    link.welcome(ServerMessage.welcome(peer(), room(), router.self(), listing.others().values(),
+        sessions.iceServers(peer()), sessions.limits().toClientJson(), resumption.issue(), null));
+    inbox.open();
     return Future.succeededFuture();
   }
 
   /** Relays an offer, answer, candidate or targeted message to one peer of the room. */
   public void relay(ClientMessage.Relay r) {
-    String node = room.view().nodeOf(r.to());
+    String node = member.room().view().nodeOf(r.to());
     if (node == null) {
       link.send(ServerMessage.error(ErrorCode.PEER_NOT_FOUND, "peer " + r.to() + " is not in room " + room(), r.id()));
       return;
@@ -188,12 +170,13 @@ public final class PeerSession {
       }
       ref = acks.add(r.id());
     }
-    router.send(node, new Relay(room(), r.to(), peer, id, router.self(), ref, ServerMessage.relayed(r, peer)));
+    router.send(node, new Relay(room(), r.to(), peer(), id, router.self(), ref, ServerMessage.relayed(r, peer())));
   }
 
   /** Sends an application message to every other peer of the room. */
   public void broadcast(ClientMessage.Broadcast b) {
-    router.announce(room.view().nodes(), new RoomMessage(room(), peer, ServerMessage.broadcast(b.data(), peer)));
+    router.announce(member.room().view().nodes(),
+        new RoomMessage(room(), peer(), ServerMessage.broadcast(b.data(), peer())));
     if (b.id() != null) {
       link.send(ServerMessage.ack(b.id()));
     }
@@ -201,34 +184,9 @@ public final class PeerSession {
 
   /** Updates this peer's published state; changes are written to the store one at a time, in order. */
   public void state(ClientMessage.State s) {
-    if (!stateChanges.offer(s)) {
+    if (stateChanges == null || !stateChanges.offer(s)) {
       link.send(ServerMessage.error(ErrorCode.RATE_LIMITED, "too many state changes in flight", s.id()));
     }
-  }
-
-  // --- for StateChanges ---
-
-  JsonObject publishedState() {
-    return state;
-  }
-
-  /** Writes this member's record with {@code next} as its state; completes on this session's event loop. */
-  Future<RoomStore.Change> writeState(JsonObject next) {
-    return onContext(store.updateMember(room(), peer, router.self(), record().put("state", next)));
-  }
-
-  /** The store holds {@code next}: the room is told, and the client if it gave an id. */
-  void stateSaved(RoomStore.Change change, JsonObject next, Object clientId) {
-    state = next;
-    lastSeq = Math.max(lastSeq, change.seq());
-    router.announce(change.nodes(), new PeerStateChanged(room(), peer, change.seq(), ServerMessage.peerState(peer, next)));
-    if (clientId != null && phase == Phase.JOINED) {
-      link.send(ServerMessage.ack(clientId));
-    }
-  }
-
-  void stateNotSaved(Object clientId) {
-    link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, "state could not be saved; retry later", clientId));
   }
 
   /**
@@ -237,26 +195,42 @@ public final class PeerSession {
    * in any phase and more than once.
    */
   public Future<Void> leave(LeaveReason reason) {
-    switch (phase) {
-      case JOINING -> {
-        leaveAfterJoin = reason;
-        return Future.succeededFuture();
-      }
-      case JOINED -> {
-        if (reason == LeaveReason.LEFT) {
-          phase = Phase.LEAVING;
-          return acks.drained().compose(v -> depart(reason));
-        }
-        return depart(reason);
-      }
-      case LEAVING -> {
-        acks.clear();
-        return Future.succeededFuture();
-      }
-      default -> {
-        return Future.succeededFuture();
-      }
+    if (phase == Phase.JOINING) {
+      leaveAfterJoin = reason;
+    } else if (phase == Phase.JOINED && reason == LeaveReason.LEFT) {
+      phase = Phase.LEAVING;
+      return acks.drained().compose(v -> depart(reason));
+    } else if (phase == Phase.JOINED || phase == Phase.AWAY) {
+      return depart(reason);
+    } else if (phase == Phase.LEAVING) {
+      acks.clear(); // a second leave while the first waits for answers: no more waiting
     }
+    return Future.succeededFuture();
+  }
+
+  /**
+   * {@code socket} closed, or is being closed, for a reason other than {@code leave}. A joined
+   * peer is then away for the resume window; one not yet welcomed, or of a node that is
+   * stopping, leaves with {@code reason}. A socket this session no longer writes to (the client
+   * resumed on another) changes nothing.
+   */
+  public void socketGone(PeerSocket socket, LeaveReason reason) {
+    if (link.current() != socket) {
+      return;
+    }
+    if (phase != Phase.JOINED || !resumption.enabled() || sessions.isStopping()) {
+      leave(reason);
+      return;
+    }
+    phase = Phase.AWAY;
+    link.detach();
+    inbox.startHolding();
+    resumption.away(() -> {
+      log.atInfo().addKeyValue("room", room()).addKeyValue("peer", peer()).log("peer did not resume in time");
+      leave(LeaveReason.TIMEOUT);
+    });
+    log.atDebug().addKeyValue("room", room()).addKeyValue("peer", peer()).addKeyValue("reason", reason.wire())
+        .log("peer away; held for resume");
   }
 
   private Future<Void> depart(LeaveReason reason) {
@@ -264,98 +238,144 @@ public final class PeerSession {
       return Future.succeededFuture();
     }
     phase = Phase.GONE;
-    room.unclaim(peer, this);
+    member.room().unclaim(member.peer(), this);
     acks.clear();
-    String left = ServerMessage.peerLeft(peer, reason);
-    return onContext(store.leave(room(), peer, router.self())).transform(ar -> {
-      if (ar.succeeded() && ar.result().applied()) {
-        router.announce(ar.result().nodes(), new PeerLeft(room(), peer, ar.result().seq(), left));
-      } else {
-        // The store is unreachable, or no longer lists the peer (it lost its data, or the peer
-        // was reaped): tell the nodes this one knows of, so no one waits on a ghost. Sequenced
-        // just after the peer's last change; a view that already knows better ignores it, and a
-        // client that never saw the peer is not told.
-        if (ar.failed()) {
-          log.atWarn().addKeyValue("room", room()).addKeyValue("peer", peer)
-              .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("leave not written to the store");
-        }
-        router.announce(room.view().nodes(), new PeerLeft(room(), peer, lastSeq + 1, left));
+    resumption.end();
+    return OnLoop.of(context, member.leave()).transform(ar -> {
+      if (ar.failed()) {
+        log.atWarn().addKeyValue("room", room()).addKeyValue("peer", peer())
+            .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("leave not written to the store");
       }
+      member.left(ar, reason);
       exit();
-      log.atDebug().addKeyValue("room", room()).addKeyValue("peer", peer).addKeyValue("reason", reason.wire())
+      log.atDebug().addKeyValue("room", room()).addKeyValue("peer", peer()).addKeyValue("reason", reason.wire())
           .log("left");
       return Future.succeededFuture();
     });
   }
 
   /**
-   * Writes this member back after the store lost its data, on this session's event loop; then
-   * the room's nodes learn of it again, at its new sequence number, and this peer's client of
-   * every member it had not heard of. Completes when done, whatever the outcome.
+   * Takes this session onto {@code socket}, served by {@code socketLoop}, for a client that
+   * showed the session's resume token: the peer keeps its identity and the others see nothing
+   * ({@link Resumption#resume}).
    */
-  Future<Void> restore() {
-    Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> {
-      if (phase != Phase.JOINED && phase != Phase.LEAVING) {
-        done.complete();
-        return;
-      }
-      onContext(store.restore(room(), peer, router.self(), record(), room.view().maxSeq())).onSuccess(s -> {
-        if (s.applied()) {
-          lastSeq = Math.max(lastSeq, s.seq());
-          // Joins that happened while this member was missing from the store did not reach
-          // this node, nor did they list this peer: both sides learn of each other now.
-          RoomListing listing = RoomListing.of(s.members(), peer);
-          room.view().merge(listing.members());
-          router.announce(listing.nodes(), joinedEvent(s.seq()));
-        }
-      }).onFailure(err -> log.atWarn().addKeyValue("room", room()).addKeyValue("peer", peer)
-          .addKeyValue("error", String.valueOf(err.getMessage())).log("could not write member back"))
-          .onComplete(ar -> done.complete());
-    });
-    return done.future();
+  public Future<PeerSessions.Resumed> resume(ClientMessage.Join j, PeerSocket socket, Context socketLoop,
+                                             Consumer<PeerSession> adopt) {
+    return resumption.resume(this, j, socket, socketLoop, adopt);
+  }
+
+  /** One more of the client's messages reached the session (a resume's welcome says how many). */
+  public void heard() {
+    heard++;
+  }
+
+  /** Answers a client message that was refused before the session saw it: both are counted. */
+  public void toClient(String frame) {
+    heard++;
+    link.send(frame);
+  }
+
+  /** Closes the client's socket, after what the session wrote to it before. */
+  public void closeSocket(short code, String reason) {
+    link.close(code, reason);
+  }
+
+  // --- for Resumption and Recovery, on this session's event loop ---
+
+  /** Joined or away: the peer holds its identity in the room. */
+  boolean holdsIdentity() {
+    return phase == Phase.JOINED || phase == Phase.AWAY;
+  }
+
+  /** Joined, away or leaving: the member is in its room, in the store and on the other nodes. */
+  boolean holdsRoomState() {
+    return holdsIdentity() || phase == Phase.LEAVING;
+  }
+
+  boolean isAway() {
+    return phase == Phase.AWAY;
+  }
+
+  RoomMember member() {
+    return member;
+  }
+
+  /** A client resumes while its old socket is still open (it saw the drop first): the socket goes. */
+  void takeFromSocket() {
+    if (phase == Phase.JOINED) {
+      PeerSocket old = link.current();
+      link.close(CloseCode.PEER_ID_TAKEN, "resumed on another socket");
+      socketGone(old, LeaveReason.DISCONNECTED);
+    }
+  }
+
+  /** What the last socket lost of a client that got {@code received} frames ({@link SessionSocket#since}). */
+  List<String> missed(long received) {
+    return link.since(received);
   }
 
   /**
-   * After the store lost its data: this node's view learns the members of {@code snapshot}, and
-   * this peer's client those it has not heard of, on this session's event loop.
+   * The resume succeeded: the session writes to {@code socket} from now on. Its new welcome
+   * lists the room as the store has it now ({@code room}); what was held follows, in order.
    */
-  void resync(RoomStore.Snapshot snapshot) {
-    context.runOnContext(v -> {
-      if (phase != Phase.JOINED) {
-        return;
-      }
-      RoomListing listing = RoomListing.of(snapshot.members(), peer);
-      room.view().merge(listing.members());
-      listing.others().forEach((other, info) -> roster.met(other, ServerMessage.peerJoined(info)));
-    });
+  void welcomeBack(RoomStore.Snapshot room, List<String> missed, PeerSocket socket, Context socketLoop,
+                   String token) {
+    link.attach(socket, socketLoop);
+    phase = Phase.JOINED;
+    RoomListing listing = member.seen(room.seq(), room.members());
+    roster.rewelcomed(room.seq(), listing.others().keySet());
+    long got = heard;
+    heard = 0;
+    link.welcome(ServerMessage.welcome(peer(), room(), router.self(), listing.others().values(),
+        sessions.iceServers(peer()), sessions.limits().toClientJson(), token, got));
+    missed.forEach(link::send);
+    inbox.replay();
+    log.atDebug().addKeyValue("room", room()).addKeyValue("peer", peer()).log("resumed");
   }
 
-  /** Closes the socket (this node's room state is stale): the client reconnects and joins afresh. */
-  void drop(short code, String reason) {
-    context.runOnContext(v -> link.close(code, reason));
+  /** Tells the client of a member it has not heard of (see {@link Roster#met}). */
+  void met(String other, String peerJoinedFrame) {
+    roster.met(other, peerJoinedFrame);
   }
 
   /** An envelope for this session or for its room, on this session's event loop. */
   private void onEnvelope(Envelope e) {
     switch (phase) {
       case JOINING -> {
-        if (buffered.size() >= MAX_BUFFERED) {
-          log.atWarn().addKeyValue("room", room()).addKeyValue("peer", peer).log("join backlog overflow; closing");
-          roster.refuse(e);
+        if (!inbox.queue(e)) {
+          log.atWarn().addKeyValue("room", room()).addKeyValue("peer", peer()).log("join backlog overflow; closing");
           link.close(CloseCode.INTERNAL, "join backlog overflow");
-          return;
         }
-        buffered.add(e);
       }
-      case JOINED, LEAVING -> roster.deliver(e);
-      default -> roster.refuse(e);
+      case JOINED, LEAVING -> {
+        inbox.give(e);
+        if (e instanceof CloseRoom) {
+          leave(LeaveReason.DISCONNECTED); // the room is gone: nothing to resume
+        }
+      }
+      case AWAY -> {
+        if (e instanceof CloseRoom) {
+          leave(LeaveReason.DISCONNECTED);
+        } else {
+          inbox.hold(e);
+        }
+      }
+      default -> inbox.refuse(e);
     }
   }
 
-  private PeerJoined joinedEvent(long seq) {
-    return new PeerJoined(room(), peer, router.self(), seq,
-        ServerMessage.peerJoined(new PeerInfo(peer, meta, state, role)));
+  /** A frame written while the peer is away (an ack, an error): held with the rest. */
+  private boolean holdWhileAway(String frame) {
+    return inbox.hold(frame);
+  }
+
+  /** More reached the away peer than its inbox holds: it cannot be given everything, so it leaves. */
+  private void heldOverflow() {
+    if (phase == Phase.AWAY) {
+      log.atInfo().addKeyValue("room", room()).addKeyValue("peer", peer())
+          .log("more held for an away peer than limits.resume-buffer allows; it leaves");
+      leave(LeaveReason.TIMEOUT);
+    }
   }
 
   private Future<Void> refuse(ErrorCode code, String message, Object clientId, short closeCode) {
@@ -374,25 +394,7 @@ public final class PeerSession {
   /** Undoes what join set up on this node: from now on the router no longer finds this session. */
   private void exit() {
     phase = Phase.GONE;
-    sessions.exit(room, peer, this);
-    while (!buffered.isEmpty()) {
-      roster.refuse(buffered.poll());
-    }
-  }
-
-  private JsonObject record() {
-    return new JsonObject()
-        .put("node", router.self())
-        .put("meta", meta)
-        .put("state", state)
-        .put("role", role.wire())
-        .put("joinedAt", joinedAt);
-  }
-
-  /** Completes on this session's event loop, whatever thread completed {@code f}. */
-  private <T> Future<T> onContext(Future<T> f) {
-    Promise<T> p = Promise.promise();
-    f.onComplete(ar -> context.runOnContext(v -> p.handle(ar)));
-    return p.future();
+    sessions.exit(member.room(), member.peer(), this);
+    inbox.close();
   }
 }

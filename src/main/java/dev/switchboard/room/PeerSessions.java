@@ -2,6 +2,11 @@ package dev.switchboard.room;
 
 import dev.switchboard.auth.TurnCredentials;
 import dev.switchboard.config.Config;
+import dev.switchboard.protocol.ClientMessage;
+import dev.switchboard.protocol.CloseCode;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.LeaveReason;
+import dev.switchboard.protocol.ServerMessage;
 import dev.switchboard.registry.RoomStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -9,6 +14,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -30,6 +36,8 @@ public final class PeerSessions {
   /** Sessions that entered a room and have not finished leaving it. */
   private final AtomicInteger active = new AtomicInteger();
   private final List<Promise<Void>> idleWaiters = new ArrayList<>();
+  /** Set when the node stops: a socket that closes then ends its peer, with nothing to resume. */
+  private volatile boolean stopping;
 
   /**
    * {@code staleEpoch} runs when a join finds that the store has a data epoch this node has not
@@ -48,6 +56,86 @@ public final class PeerSessions {
   /** A new, not yet joined session for a socket whose handlers run on {@code context}. */
   public PeerSession open(PeerSocket link, Context context) {
     return new PeerSession(this, link, context, ids.incrementAndGet());
+  }
+
+  /** How a join with a resume token ended. */
+  public enum Resumed {
+    /** Nothing to resume (no token, or no such peer here): a fresh join. */
+    FRESH,
+    /** The client has its session back, on the new socket. */
+    RESUMED,
+    /** The token is not the session's (wrong, used, another peer's), or another resume is under way. */
+    REFUSED,
+    /** The store did not answer; the peer stays away and the client may try again. */
+    UNAVAILABLE,
+    /** The session ended before the resume could take it (it left, its window ran out, or the client missed more than was kept): a fresh join. */
+    GONE
+  }
+
+  /** What a join on a socket came to: the session now serving the socket (null if refused), and how. */
+  public record Admitted(PeerSession session, Resumed outcome) {
+  }
+
+  /**
+   * Joins {@code join} on {@code socket}, whose handlers run on {@code loop}. With a
+   * {@code resume} token for a peer held on this node, that session is taken back
+   * ({@link PeerSession#resume}); a token that is not its session's never takes over the
+   * identity: the socket gets {@code peer-id-taken} and a close (4409), and the held peer's
+   * window runs on. Otherwise (no token, or nobody to resume here) {@code fresh} joins. Completes
+   * on {@code loop}. A resumed session is handed to {@code adopt} before its welcome is written,
+   * so that what the client sends after the welcome finds it.
+   */
+  public Future<Admitted> join(ClientMessage.Join join, PeerSession fresh, PeerSocket socket, Context loop,
+                               Consumer<PeerSession> adopt) {
+    LocalRoom room = join.resume() == null || join.peer() == null ? null : rooms.get(join.room());
+    PeerSession held = room == null ? null : room.session(join.peer());
+    if (held == null) {
+      fresh.join(join);
+      return Future.succeededFuture(new Admitted(fresh, Resumed.FRESH));
+    }
+    Promise<Admitted> admitted = Promise.promise();
+    held.resume(join, socket, loop, adopt).onComplete(ar -> loop.runOnContext(v -> {
+      Resumed outcome = ar.succeeded() ? ar.result() : Resumed.UNAVAILABLE;
+      switch (outcome) {
+        case RESUMED -> admitted.complete(new Admitted(held, outcome));
+        case GONE -> {
+          fresh.join(join); // it left meanwhile: the id is free again, or taken by then
+          admitted.complete(new Admitted(fresh, outcome));
+        }
+        case REFUSED -> {
+          socket.send(ServerMessage.error(ErrorCode.PEER_ID_TAKEN, "peer id " + join.peer() + " is held in room "
+              + join.room() + " and this resume token is not its session's", join.id()));
+          socket.close(CloseCode.PEER_ID_TAKEN, ErrorCode.PEER_ID_TAKEN.wire());
+          admitted.complete(new Admitted(null, outcome));
+        }
+        default -> {
+          socket.send(ServerMessage.error(ErrorCode.UNAVAILABLE, "rooms are unavailable right now; retry later",
+              join.id()));
+          socket.close(CloseCode.UNAVAILABLE, ErrorCode.UNAVAILABLE.wire());
+          admitted.complete(new Admitted(null, outcome));
+        }
+      }
+    }));
+    return admitted.future();
+  }
+
+  /**
+   * The node is stopping: sockets closed from now on end their peers at once, and peers away
+   * now leave. (A draining node hands its peers over instead: see docs/design.md.)
+   */
+  public void stopping() {
+    stopping = true;
+    for (PeerSession s : rooms.sessions()) {
+      s.home().runOnContext(v -> {
+        if (s.isAway()) {
+          s.leave(LeaveReason.DISCONNECTED);
+        }
+      });
+    }
+  }
+
+  boolean isStopping() {
+    return stopping;
   }
 
   /** Peers with a socket on this node that are in (or entering, or leaving) a room. */

@@ -9,6 +9,7 @@ import dev.switchboard.registry.NodeRecord;
 import dev.switchboard.registry.RoomPeer;
 import dev.switchboard.registry.RoomStore;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -79,7 +80,7 @@ public final class Recovery implements NodeRecord.Listener {
     List<PeerSession> sessions = rooms.sessions();
     log.atWarn().addKeyValue("node", router.self()).addKeyValue("peers", sessions.size())
         .log("the store lost its data: writing this node's members back");
-    return OneAtATime.each(sessions, PeerSession::restore)
+    return OneAtATime.each(sessions, this::restore)
         .compose(snapshots -> resync())
         .onComplete(ar -> vertx.setTimer(nodeRecordTtlMs, t -> forgetDeadNodes()))
         .mapEmpty();
@@ -88,9 +89,59 @@ public final class Recovery implements NodeRecord.Listener {
   /** Tells each local member of the peers its room has in the store that it has not heard of. */
   private Future<Void> resync() {
     return OneAtATime.each(rooms.rooms(), room -> store.snapshot(room.id()).map(snapshot -> {
-      room.sessions().forEach(s -> s.resync(snapshot));
+      room.sessions().forEach(s -> resync(s, snapshot));
       return null;
     }).recover(err -> Future.succeededFuture())).mapEmpty();
+  }
+
+  /**
+   * Writes {@code s}'s member back after the store lost its data, on the session's event loop;
+   * then the room's nodes learn of it again, at its new sequence number. Joins that happened
+   * while the member was missing from the store did not reach this node, nor did they list this
+   * peer: both sides learn of each other now. Completes when done, whatever the outcome.
+   */
+  private Future<Void> restore(PeerSession s) {
+    Promise<Void> done = Promise.promise();
+    s.home().runOnContext(v -> {
+      if (!s.holdsRoomState()) {
+        done.complete();
+        return;
+      }
+      RoomMember member = s.member();
+      LocalRoom room = member.room();
+      store.restore(room.id(), member.peer(), router.self(), member.record(), room.view().maxSeq())
+          .onComplete(ar -> s.home().runOnContext(w -> {
+            if (ar.succeeded() && ar.result().applied()) {
+              member.rewritten(ar.result().seq());
+              RoomListing listing = RoomListing.of(ar.result().members(), member.peer());
+              room.view().merge(listing.members());
+              router.announce(listing.nodes(), member.joinedEvent(ar.result().seq()));
+            } else if (ar.failed()) {
+              log.atWarn().addKeyValue("room", room.id()).addKeyValue("peer", s.peer())
+                  .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("could not write member back");
+            }
+            done.complete();
+          }));
+    });
+    return done.future();
+  }
+
+  /**
+   * After the store lost its data: this node's view learns the members of {@code snapshot}, and
+   * the session's client those it has not heard of (an away peer learns the room from its
+   * resume's snapshot), on the session's event loop.
+   */
+  private void resync(PeerSession s, RoomStore.Snapshot snapshot) {
+    s.home().runOnContext(v -> {
+      if (!s.isJoined() && !s.isAway()) {
+        return;
+      }
+      RoomListing listing = RoomListing.of(snapshot.members(), s.peer());
+      s.member().room().view().merge(listing.members());
+      if (s.isJoined()) {
+        listing.others().forEach((other, info) -> s.met(other, ServerMessage.peerJoined(info)));
+      }
+    });
   }
 
   /**
@@ -214,6 +265,10 @@ public final class Recovery implements NodeRecord.Listener {
     List<PeerSession> sessions = rooms.sessions();
     log.atWarn().addKeyValue("node", router.self()).addKeyValue("peers", sessions.size())
         .log("closing every member's socket: this node was declared dead, its room state is stale");
-    sessions.forEach(s -> s.drop(CloseCode.GOING_AWAY, "node state lost; reconnect"));
+    // Each peer ends at once: a resume here would take back a session the others saw end.
+    sessions.forEach(s -> s.home().runOnContext(v -> {
+      s.closeSocket(CloseCode.GOING_AWAY, "node state lost; reconnect");
+      s.leave(LeaveReason.DISCONNECTED);
+    }));
   }
 }

@@ -25,14 +25,14 @@ import java.util.Set;
 final class Roster {
 
   private final Router router;
-  private final PeerSocket link;
+  private final SessionSocket link;
   private final PendingAcks acks;
   private final Set<String> known = new HashSet<>();
   private String room;
   private String peer;
   private long welcomeSeq;
 
-  Roster(Router router, PeerSocket link, PendingAcks acks) {
+  Roster(Router router, SessionSocket link, PendingAcks acks) {
     this.router = router;
     this.link = link;
     this.acks = acks;
@@ -47,12 +47,26 @@ final class Roster {
   }
 
   /**
+   * The client resumed: its new welcome shows the room at sequence {@code seq}, with
+   * {@code others} in it, whatever it knew before.
+   */
+  void rewelcomed(long seq, Set<String> others) {
+    known.clear();
+    welcomed(room, peer, seq, others);
+  }
+
+  /** Whether the client knows {@code other} is in the room. */
+  boolean knows(String other) {
+    return known.contains(other);
+  }
+
+  /**
    * Tells the client of a peer it has not heard of, found in the room after the store lost its
    * data and was written back (its join event never reached this node).
    */
   void met(String other, String peerJoinedFrame) {
     if (!other.equals(peer) && known.add(other)) {
-      link.send(peerJoinedFrame);
+      link.sendMembership(peerJoinedFrame);
     }
   }
 
@@ -71,15 +85,15 @@ final class Roster {
       }
     } else if (e instanceof PeerJoined j) {
       if (isNewAbout(j.peer(), j.seq()) && known.add(j.peer())) {
-        link.send(j.frame());
+        link.sendMembership(j.frame());
       }
     } else if (e instanceof PeerLeft l) {
       if (isNewAbout(l.peer(), l.seq()) && known.remove(l.peer())) {
-        link.send(l.frame());
+        link.sendMembership(l.frame());
       }
     } else if (e instanceof PeerStateChanged s) {
       if (isNewAbout(s.peer(), s.seq()) && known.contains(s.peer())) {
-        link.send(s.frame());
+        link.sendMembership(s.frame());
       }
     } else if (e instanceof Delivered d) {
       Object clientId = acks.take(d.ref());

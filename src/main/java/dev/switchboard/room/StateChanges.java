@@ -1,10 +1,14 @@
 package dev.switchboard.room;
 
+import dev.switchboard.async.OnLoop;
 import dev.switchboard.protocol.ClientMessage;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.ServerMessage;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.util.function.BooleanSupplier;
 
 /**
  * One peer's changes of its published state ({@code audio}, {@code video}, {@code data}),
@@ -22,14 +26,22 @@ final class StateChanges {
   /** The pause before a change whose outcome is unknown is written again. */
   static final long RETRY_MS = 500;
 
-  private final PeerSession session;
-  private final Vertx vertx;
+  private final RoomMember member;
+  private final PeerSocket client;
+  private final Context context;
+  private final BooleanSupplier inRoom;
   private Future<Void> tail = Future.succeededFuture();
   private int queued;
 
-  StateChanges(PeerSession session, Vertx vertx) {
-    this.session = session;
-    this.vertx = vertx;
+  /**
+   * Changes of {@code member}, whose session runs on {@code context} and answers its client on
+   * {@code client}; {@code inRoom} says whether the peer is still in the room (joined or away).
+   */
+  StateChanges(RoomMember member, PeerSocket client, Context context, BooleanSupplier inRoom) {
+    this.member = member;
+    this.client = client;
+    this.context = context;
+    this.inRoom = inRoom;
   }
 
   /** Queues {@code change}; false (and nothing queued) when {@link #MAX_QUEUED} are waiting. */
@@ -43,10 +55,10 @@ final class StateChanges {
   }
 
   private Future<Void> apply(ClientMessage.State change, int attempt) {
-    if (!session.isJoined()) {
+    if (!inRoom.getAsBoolean()) {
       return Future.succeededFuture();
     }
-    JsonObject next = session.publishedState().copy();
+    JsonObject next = member.state().copy();
     if (change.audio() != null) {
       next.put("audio", change.audio());
     }
@@ -56,16 +68,20 @@ final class StateChanges {
     if (change.data() != null) {
       next.put("data", change.data());
     }
-    return session.writeState(next).transform(ar -> {
+    return OnLoop.of(context, member.writeState(next)).transform(ar -> {
       if (ar.failed() && attempt < ATTEMPTS) {
         Promise<Void> retried = Promise.promise();
-        vertx.setTimer(RETRY_MS, t -> apply(change, attempt + 1).onComplete(retried));
+        context.owner().setTimer(RETRY_MS, t -> apply(change, attempt + 1).onComplete(retried));
         return retried.future();
       }
       if (ar.failed() || !ar.result().applied()) {
-        session.stateNotSaved(change.id());
+        client.send(ServerMessage.error(ErrorCode.UNAVAILABLE, "state could not be saved; retry later", change.id()));
       } else {
-        session.stateSaved(ar.result(), next, change.id());
+        // The room is told; the client too, if it gave an id (held for it while it is away).
+        member.stateSaved(ar.result(), next);
+        if (change.id() != null && inRoom.getAsBoolean()) {
+          client.send(ServerMessage.ack(change.id()));
+        }
       }
       return Future.succeededFuture();
     });

@@ -10,6 +10,7 @@ import dev.switchboard.protocol.LeaveReason;
 import dev.switchboard.protocol.ServerMessage;
 import dev.switchboard.room.PeerSocket;
 import dev.switchboard.room.PeerSession;
+import dev.switchboard.room.PeerSessions;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -25,12 +26,9 @@ import org.slf4j.LoggerFactory;
  * bounded outbound side, and the hand-off of each valid message to its {@link PeerSession}. All
  * of it runs on the socket's event loop.
  *
- * <p>Outbound bytes are counted from the moment a frame is written until the kernel has taken
- * it (the write's future). A socket with more than {@code limits.write-queue-bytes} waiting is a
- * slow consumer: it is closed with 1008 if it stays one for {@code limits.slow-consumer-timeout},
- * at once if its backlog would pass {@code limits.outbound-bytes}, and at once while the whole
- * node holds more than {@code limits.node-outbound-bytes}. Nothing is dropped silently: a frame
- * is either written or the socket is closed and its peer leaves the room.
+ * <p>A slow consumer ({@link SocketBacklog}) is closed with 1008. Nothing is dropped silently: a
+ * frame is either written or the socket is closed, and its peer is away (a resume sends again
+ * what the client missed) or leaves the room.
  */
 final class Connection implements PeerSocket, InboundMessages.Sink {
 
@@ -47,14 +45,13 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
   private final RateLimit rate;
   private final long joinTimer;
   private final Consumer<Connection> onGone;
-  private PeerSession session;
+  /** Written by the resumed session's loop when this socket takes it over (before its welcome). */
+  private volatile PeerSession session;
   private boolean closed;
-  private long slowTimer = -1;
   private long hardCloseTimer = -1;
   /** True once the socket is closed for good (its close handler ran). */
   private boolean gone;
-  /** Bytes written and not yet taken by the kernel. */
-  private long pending;
+  private final SocketBacklog backlog;
   /** When the client last sent anything (a frame or a pong), in ms of the monotonic clock. */
   private long lastHeard;
 
@@ -67,6 +64,7 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
       throw new IllegalStateException("a connection is created on its socket's event loop");
     }
     this.limits = services.limits();
+    this.backlog = new SocketBacklog(ws, context, limits, services.outbound(), this::terminateSlow);
     this.lastHeard = now();
     this.rate = new RateLimit(limits.rate(), limits.rateBurst(), limits.rateCloseAfter().toMillis(), lastHeard);
     ws.frameHandler(new InboundMessages(limits.frameBytes(), this));
@@ -94,19 +92,32 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
       return;
     }
     Decoded decoded = services.codec().decode(text);
+    if (withinRate(idOf(decoded))) {
+      handle(decoded);
+    }
+  }
+
+  /**
+   * Takes a rate token for a message with {@code id}: true if the message may be handled;
+   * otherwise it was refused, and the socket closes if it stayed over the rate for too long.
+   */
+  private boolean withinRate(Object id) {
     switch (rate.take(lastHeard)) {
-      case ACCEPT -> handle(decoded);
+      case ACCEPT -> {
+        return true;
+      }
       case REFUSE -> {
         services.refusals().count(Refusal.RATE_LIMITED);
-        send(ServerMessage.error(ErrorCode.RATE_LIMITED,
-            "over " + limits.rate() + " messages/s; this message was dropped", idOf(decoded)));
+        answer(ServerMessage.error(ErrorCode.RATE_LIMITED,
+            "over " + limits.rate() + " messages/s; this message was dropped", id));
+        return false;
       }
-      case CLOSE -> {
+      default -> {
         services.refusals().count(Refusal.RATE_CLOSED);
-        send(ServerMessage.error(ErrorCode.RATE_LIMITED, "over the rate limit for too long", idOf(decoded)));
-        close(CloseCode.RATE_LIMITED, "rate limit exceeded");
+        answer(ServerMessage.error(ErrorCode.RATE_LIMITED, "over the rate limit for too long", id));
+        closeAfterAnswers(CloseCode.RATE_LIMITED, "rate limit exceeded");
+        return false;
       }
-      default -> throw new IllegalStateException();
     }
   }
 
@@ -140,27 +151,16 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     if (closed) {
       return;
     }
-    switch (rate.take(lastHeard)) {
-      case ACCEPT -> {
-        services.refusals().count(Refusal.BAD_MESSAGE);
-        send(ServerMessage.error(ErrorCode.BAD_REQUEST, "binary frames are not accepted; send JSON text", null));
-      }
-      case REFUSE -> {
-        services.refusals().count(Refusal.RATE_LIMITED);
-        send(ServerMessage.error(ErrorCode.RATE_LIMITED, "over " + limits.rate() + " messages/s", null));
-      }
-      case CLOSE -> {
-        services.refusals().count(Refusal.RATE_CLOSED);
-        close(CloseCode.RATE_LIMITED, "rate limit exceeded");
-      }
-      default -> throw new IllegalStateException();
+    if (withinRate(null)) {
+      services.refusals().count(Refusal.BAD_MESSAGE);
+      answer(ServerMessage.error(ErrorCode.BAD_REQUEST, "binary frames are not accepted; send JSON text", null));
     }
   }
 
   private void handle(Decoded decoded) {
     if (decoded instanceof Decoded.Rejected r) {
       services.refusals().count(session == null ? Refusal.BAD_JOIN : Refusal.BAD_MESSAGE);
-      send(ServerMessage.error(r.code(), r.reason(), r.id()));
+      answer(ServerMessage.error(r.code(), r.reason(), r.id()));
       if (session == null) {
         close(CloseCode.BAD_JOIN, "the first message must be a valid join");
       }
@@ -184,27 +184,87 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
       return;
     }
     if (m instanceof ClientMessage.Join) {
-      send(ServerMessage.error(ErrorCode.ALREADY_JOINED, "this socket already sent join", m.id()));
+      answer(ServerMessage.error(ErrorCode.ALREADY_JOINED, "this socket already sent join", m.id()));
       return;
     }
     if (!session.isJoined()) {
-      send(ServerMessage.error(ErrorCode.NOT_JOINED, "wait for welcome before sending " + m.type(), m.id()));
+      answer(ServerMessage.error(ErrorCode.NOT_JOINED, "wait for welcome before sending " + m.type(), m.id()));
       return;
     }
     if (m instanceof ClientMessage.Relay r) {
-      session.relay(r);
+      fromClient(s -> s.relay(r));
     } else if (m instanceof ClientMessage.Broadcast b) {
-      session.broadcast(b);
+      fromClient(s -> s.broadcast(b));
     } else if (m instanceof ClientMessage.State st) {
-      session.state(st);
+      fromClient(s -> s.state(st));
     } else if (m instanceof ClientMessage.Leave l) {
-      session.leave(LeaveReason.LEFT).onComplete(ar -> {
+      fromClient(s -> s.leave(LeaveReason.LEFT).onComplete(ar -> context.runOnContext(v -> {
         if (l.id() != null) {
           send(ServerMessage.ack(l.id()));
         }
         close(CloseCode.NORMAL, "left");
-      });
+      })));
     }
+  }
+
+  /**
+   * A frame answering the client's own message (an error). Once there is a session it goes
+   * through it, so that it is counted with the session's frames (what a resume sends again
+   * depends on the count); before, straight to the socket. {@code pong} is not counted, and goes
+   * straight to the socket always.
+   */
+  private void answer(String frame) {
+    if (session == null) {
+      send(frame);
+    } else {
+      onSession(s -> s.toClient(frame));
+    }
+  }
+
+  /** A client message for the session, counted there (a resume's welcome says how many it got). */
+  private void fromClient(Consumer<PeerSession> action) {
+    onSession(s -> {
+      s.heard();
+      action.accept(s);
+    });
+  }
+
+  /** Closes the socket once the answers handed to the session before are written. */
+  private void closeAfterAnswers(short code, String reason) {
+    if (session == null) {
+      close(code, reason);
+    } else {
+      onSession(s -> s.closeSocket(code, reason));
+    }
+  }
+
+  /**
+   * Runs {@code action} on the session's event loop: this socket's, unless the session began on
+   * another socket and was resumed on this one. One thread hands the client's messages over in
+   * the order they came, and the loop runs them in that order.
+   */
+  private void onSession(Consumer<PeerSession> action) {
+    PeerSession s = session;
+    if (s.home() == context) {
+      action.accept(s);
+    } else {
+      s.home().runOnContext(v -> action.accept(s));
+    }
+  }
+
+  /** Joins, or resumes the session the join's token names (PeerSessions#join). */
+  private void join(ClientMessage.Join join) {
+    services.sessions().join(join, session, this, context, resumed -> session = resumed).onSuccess(admitted -> {
+      if (admitted.outcome() == PeerSessions.Resumed.REFUSED) {
+        services.refusals().count(Refusal.RESUME_REFUSED);
+      }
+      if (admitted.session() != null) {
+        session = admitted.session();
+        if (closed && admitted.outcome() == PeerSessions.Resumed.RESUMED) {
+          onSession(s -> s.socketGone(this, LeaveReason.DISCONNECTED)); // closed while resuming: away again
+        }
+      }
+    });
   }
 
   /**
@@ -214,7 +274,7 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
   private void admit(ClientMessage.Join join) {
     RoomTokens tokens = services.tokens();
     if (tokens == null) {
-      session.join(join);
+      join(join);
       return;
     }
     tokens.admit(join).onComplete(ar -> {
@@ -224,7 +284,7 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
       RoomTokens.Admission a = ar.succeeded() ? ar.result()
           : new RoomTokens.Refused(ErrorCode.UNAUTHORIZED, CloseCode.UNAUTHORIZED, "the token could not be checked");
       if (a instanceof RoomTokens.Granted g) {
-        session.join(g.join());
+        join(g.join());
       } else if (a instanceof RoomTokens.Refused r) {
         services.refusals().count(r.close() == CloseCode.FORBIDDEN ? Refusal.FORBIDDEN : Refusal.UNAUTHORIZED);
         log.atInfo().addKeyValue("room", join.room()).addKeyValue("remote", String.valueOf(ws.remoteAddress()))
@@ -240,33 +300,7 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     if (closed || ws.isClosed()) {
       return false;
     }
-    int bytes = Utf8.length(frame);
-    if (pending + bytes > limits.outboundBytes()) {
-      terminateSlow("more than " + limits.outboundBytes() + " bytes waiting");
-      return false;
-    }
-    pending += bytes;
-    services.outbound().add(bytes);
-    ws.writeTextMessage(frame).onComplete(ar -> {
-      pending -= bytes;
-      services.outbound().add(-bytes);
-      if (pending <= limits.writeQueueBytes()) {
-        cancelSlowTimer();
-      }
-    });
-    if (pending > limits.writeQueueBytes()) {
-      if (services.outbound().exceeded()) {
-        terminateSlow("the node's outbound bytes are over their limit");
-      } else if (slowTimer < 0) {
-        slowTimer = context.owner().setTimer(limits.slowConsumerTimeout().toMillis(), id -> {
-          slowTimer = -1;
-          if (pending > limits.writeQueueBytes()) {
-            terminateSlow("a slow consumer for " + limits.slowConsumerTimeout().toMillis() + "ms");
-          }
-        });
-      }
-    }
-    return true;
+    return backlog.write(frame);
   }
 
   /**
@@ -294,7 +328,7 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     services.refusals().count(Refusal.SLOW_CONSUMER);
     log.atInfo().addKeyValue("room", session == null ? null : session.room())
         .addKeyValue("peer", session == null ? null : session.peer())
-        .addKeyValue("pendingBytes", pending).addKeyValue("why", why).log("closing slow consumer");
+        .addKeyValue("pendingBytes", backlog.pendingBytes()).addKeyValue("why", why).log("closing slow consumer");
     terminate(CloseCode.SLOW_CONSUMER, "slow consumer", LeaveReason.DISCONNECTED);
   }
 
@@ -305,7 +339,7 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
   private void terminate(short code, String text, LeaveReason reason) {
     close(code, text);
     if (session != null) {
-      session.leave(reason);
+      onSession(s -> s.socketGone(this, reason));
     }
   }
 
@@ -342,23 +376,16 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     }
     onGone.accept(this);
     context.owner().cancelTimer(joinTimer);
-    cancelSlowTimer();
+    backlog.stop();
     services.record().disconnected();
     if (session != null) {
-      session.leave(LeaveReason.DISCONNECTED);
-    }
-  }
-
-  private void cancelSlowTimer() {
-    if (slowTimer >= 0) {
-      context.owner().cancelTimer(slowTimer);
-      slowTimer = -1;
+      onSession(s -> s.socketGone(this, LeaveReason.DISCONNECTED));
     }
   }
 
   /** Bytes written to this socket and not yet taken by the kernel. */
   long pendingBytes() {
-    return pending;
+    return backlog.pendingBytes();
   }
 
   static long now() {

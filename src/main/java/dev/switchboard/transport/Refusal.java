@@ -33,7 +33,9 @@ public enum Refusal {
   /** A socket that fell too far behind (close 1008). */
   SLOW_CONSUMER,
   /** A socket that stopped answering pings (close 4410). */
-  PONG_TIMEOUT;
+  PONG_TIMEOUT,
+  /** A join whose resume token is not the held session's (close 4409). */
+  RESUME_REFUSED;
 
   /** The label value: {@code ip_rate} for {@code IP_RATE}. */
   public String label() {

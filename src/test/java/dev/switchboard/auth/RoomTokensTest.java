@@ -56,7 +56,7 @@ class RoomTokensTest {
   }
 
   private static ClientMessage.Join join(String room, String peer, Role role, String token) {
-    return new ClientMessage.Join("j1", room, peer, token, new JsonObject(), role, null);
+    return new ClientMessage.Join("j1", room, peer, token, new JsonObject(), role, null, -1);
   }
 
   private static String hs256(String secret, JsonObject claims, JWTOptions options) {

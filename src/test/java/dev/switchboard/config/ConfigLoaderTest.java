@@ -79,7 +79,7 @@ class ConfigLoaderTest {
     Config.Limits l = load(List.of(), Map.of()).limits();
     assertEquals(new Config.Limits(65536, 1024, 1024, 25, 50, 100, Duration.ofSeconds(5),
         Duration.ofSeconds(10), Duration.ofSeconds(5), 65536, Duration.ofSeconds(10), 1048576, 268435456L,
-        Duration.ofSeconds(15), Duration.ofSeconds(30)), l);
+        Duration.ofSeconds(15), Duration.ofSeconds(30), Duration.ofSeconds(15), 256, 262144), l);
   }
 
   @Test
@@ -95,7 +95,7 @@ class ConfigLoaderTest {
   void clientLimits() {
     JsonObject json = load(List.of(), Map.of()).limits().toClientJson();
     assertEquals(new JsonObject().put("frameBytes", 65536).put("metaBytes", 1024).put("stateBytes", 1024)
-        .put("maxPeers", 25).put("rate", 50).put("rateBurst", 100), json);
+        .put("maxPeers", 25).put("rate", 50).put("rateBurst", 100).put("resumeWindowMs", 15000L), json);
   }
 
   // --- precedence ---

@@ -53,10 +53,10 @@ class TokenCommandTest {
       RoomTokens tokens = RoomTokens.create(vertx,
           ConfigLoader.load(List.of("--auth-secret", SECRET), Map.of()).auth());
       RoomTokens.Granted g = assertInstanceOf(RoomTokens.Granted.class, tokens.admit(
-          new ClientMessage.Join(null, "demo", null, r.out(), new JsonObject(), ClientMessage.Role.PEER, null)).await());
+          new ClientMessage.Join(null, "demo", null, r.out(), new JsonObject(), ClientMessage.Role.PEER, null, -1)).await());
       assertEquals("alice", g.join().peer());
       assertInstanceOf(RoomTokens.Refused.class, tokens.admit(
-          new ClientMessage.Join(null, "other", null, r.out(), new JsonObject(), ClientMessage.Role.PEER, null)).await());
+          new ClientMessage.Join(null, "other", null, r.out(), new JsonObject(), ClientMessage.Role.PEER, null, -1)).await());
     } finally {
       vertx.close().await();
     }

@@ -758,7 +758,7 @@ class CodecTest {
       JsonArray ice = new JsonArray().add(new JsonObject().put("urls", "stun:stun.example.org"));
       JsonObject limits = new JsonObject().put("rate", 50);
       JsonObject out = new JsonObject(ServerMessage.welcome("alice", "room-1", "node-a",
-          List.of(other), ice, limits));
+          List.of(other), ice, limits, "tok-1", 3L));
       assertEquals("welcome", out.getString("type"));
       assertEquals("alice", out.getString("peer"));
       assertEquals("room-1", out.getString("room"));
@@ -772,15 +772,21 @@ class CodecTest {
       assertEquals("Bob", p.getJsonObject("meta").getString("name"));
       assertEquals(true, p.getJsonObject("state").getBoolean("audio"));
       assertEquals("viewer", p.getString("role"));
-      assertEquals(7, out.size(), "no unexpected fields: " + out);
+      assertEquals("tok-1", out.getString("resume"));
+      assertEquals(true, out.getBoolean("resumed"));
+      assertEquals(3L, out.getLong("received"));
+      assertEquals(10, out.size(), "no unexpected fields: " + out);
     }
 
     @Test
-    @DisplayName("welcome() of an empty room has an empty peers array")
+    @DisplayName("welcome() of an empty room has an empty peers array; without a token, no resume field")
     void welcomeEmpty() {
       JsonObject out = new JsonObject(ServerMessage.welcome("alice", "r", "n", List.of(),
-          new JsonArray(), new JsonObject()));
+          new JsonArray(), new JsonObject(), null, null));
       assertEquals(new JsonArray(), out.getJsonArray("peers"));
+      assertFalse(out.containsKey("resume"), "no token when resume is off");
+      assertEquals(false, out.getBoolean("resumed"));
+      assertFalse(out.containsKey("received"));
     }
 
     @Test

@@ -107,7 +107,8 @@ final class InMemoryCluster implements AutoCloseable {
   final class Client implements PeerSocket {
     final Member node;
     final Context context = vertx.getOrCreateContext();
-    final PeerSession session;
+    /** The session serving this client: its own, or the one it resumed. */
+    volatile PeerSession session;
     final LinkedBlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
     volatile short closeCode;
     JsonObject welcome;
@@ -139,17 +140,50 @@ final class InMemoryCluster implements AutoCloseable {
       ClientMessage m = ((Decoded.Ok) codec.decode(message.encode())).message();
       context.runOnContext(v -> {
         if (m instanceof ClientMessage.Join j) {
-          session.join(j);
+          node.sessions.join(j, session, this, context, resumed -> session = resumed).onSuccess(a -> {
+            if (a.session() != null) {
+              session = a.session();
+            }
+          });
         } else if (m instanceof ClientMessage.Relay r) {
-          session.relay(r);
+          onSession(s -> s.relay(r));
         } else if (m instanceof ClientMessage.Broadcast b) {
-          session.broadcast(b);
-        } else if (m instanceof ClientMessage.State s) {
-          session.state(s);
+          onSession(s -> s.broadcast(b));
+        } else if (m instanceof ClientMessage.State st) {
+          onSession(s -> s.state(st));
         } else if (m instanceof ClientMessage.Leave) {
-          session.leave(dev.switchboard.protocol.LeaveReason.LEFT);
+          onSession(s -> s.leave(dev.switchboard.protocol.LeaveReason.LEFT));
         }
       });
+    }
+
+    /** As the connection does: on the session's loop, which is this client's unless it resumed. */
+    private void onSession(java.util.function.Consumer<PeerSession> action) {
+      PeerSession s = session;
+      if (s.home() == context) {
+        action.accept(s);
+      } else {
+        s.home().runOnContext(v -> action.accept(s));
+      }
+    }
+
+    /** The socket drops without leave (the network, a closed tab): closed, as the connection reports it. */
+    void drop() {
+      context.runOnContext(v -> {
+        if (closeCode == 0) {
+          closeCode = 1006;
+        }
+        onSession(s -> s.socketGone(this, dev.switchboard.protocol.LeaveReason.DISCONNECTED));
+      });
+      settle();
+    }
+
+    /** A join with this client's last welcome's resume token, on a new socket of {@code on}. */
+    Client resume(Member on) {
+      Client c = on.connect();
+      c.send(new JsonObject().put("type", "join").put("room", welcome.getString("room"))
+          .put("peer", welcome.getString("peer")).put("resume", welcome.getString("resume")));
+      return c;
     }
 
     void join(String room, String peer) {
@@ -195,7 +229,14 @@ final class InMemoryCluster implements AutoCloseable {
   }
 
   InMemoryCluster(String... ids) {
-    config = ConfigLoader.load(List.of("--limits-ack-timeout", "2s"), Map.of());
+    this(List.of(), ids);
+  }
+
+  /** Nodes {@code ids} with these settings (command-line flags) over the test defaults. */
+  InMemoryCluster(List<String> flags, String... ids) {
+    List<String> all = new ArrayList<>(List.of("--limits-ack-timeout", "2s"));
+    all.addAll(flags);
+    config = ConfigLoader.load(all, Map.of());
     codec = new Codec(config.limits().metaBytes(), config.limits().stateBytes());
     for (String id : ids) {
       nodes.put(id, new Member(id));

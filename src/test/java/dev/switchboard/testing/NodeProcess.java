@@ -32,6 +32,7 @@ public final class NodeProcess implements AutoCloseable {
         "dev.switchboard.Main", "--http-host", "127.0.0.1", "--http-port", Integer.toString(port),
         "--node-id", nodeId, "--node-verticles", "1"));
     cmd.addAll(TestCluster.LOOPBACK_CLIENTS);
+    cmd.addAll(TestCluster.NO_RESUME);
     cmd.addAll(flags);
     Path log = Files.createTempFile("switchboard-" + nodeId, ".log");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());

@@ -49,6 +49,13 @@ public final class TestCluster implements AutoCloseable {
       "--limits-ip-connect-burst", "1000000");
 
   /**
+   * Test nodes end a peer whose socket closes at once, as a node with resume turned off does:
+   * most tests are about something else, and would otherwise wait out a resume window for each
+   * {@code peer-left}. Tests of resume set {@code limits-resume-window} again (later flags win).
+   */
+  public static final List<String> NO_RESUME = List.of("--limits-resume-window", "0");
+
+  /**
    * Settings for failure tests: the given heartbeat and TTL, a 2 s Redis timeout, and a rate
    * limit out of the way of the tests' bursts.
    */
@@ -89,6 +96,7 @@ public final class TestCluster implements AutoCloseable {
         "--cluster-port", Integer.toString(clusterPort),
         "--cluster-members", "127.0.0.1:" + clusterPort));
     args.addAll(LOOPBACK_CLIENTS);
+    args.addAll(NO_RESUME);
     settings.forEach((k, v) -> {
       args.add("--" + k);
       args.add(v);
@@ -157,6 +165,11 @@ public final class TestCluster implements AutoCloseable {
       req.arg(String.valueOf(a));
     }
     return redis.send(req).await();
+  }
+
+  /** The WebSocket client the cluster's peers use. */
+  public WebSocketClient client() {
+    return client;
   }
 
   public Vertx clientVertx() {

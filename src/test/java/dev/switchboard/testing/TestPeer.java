@@ -10,11 +10,13 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A real WebSocket client for tests, used from the test thread: it records every frame the
@@ -28,9 +30,23 @@ public final class TestPeer implements AutoCloseable {
   private final LinkedBlockingQueue<JsonObject> inbox = new LinkedBlockingQueue<>(100_000);
   private final CompletableFuture<Short> closed = new CompletableFuture<>();
 
+  /** Messages received since the last welcome ({@code pong} aside), counted as they arrive: what a resume reports. */
+  private final AtomicLong received = new AtomicLong();
+  /** The last welcome received, whenever it came. */
+  private volatile JsonObject lastWelcome;
+
   private TestPeer(WebSocket ws) {
     this.ws = ws;
-    ws.textMessageHandler(text -> inbox.add(new JsonObject(text)));
+    ws.textMessageHandler(text -> {
+      JsonObject m = new JsonObject(text);
+      if ("welcome".equals(m.getString("type"))) {
+        lastWelcome = m;
+        received.set(0);
+      } else if (!"pong".equals(m.getString("type"))) {
+        received.incrementAndGet();
+      }
+      inbox.add(m);
+    });
     ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
   }
 
@@ -106,6 +122,13 @@ public final class TestPeer implements AutoCloseable {
     return m;
   }
 
+  /** Every message that has arrived and was not read yet, without waiting. */
+  public java.util.List<JsonObject> drain() {
+    java.util.List<JsonObject> all = new java.util.ArrayList<>();
+    inbox.drainTo(all);
+    return all;
+  }
+
   /** Asserts that nothing arrives for {@code ms}. */
   public void expectNothing(long ms) {
     try {
@@ -128,6 +151,28 @@ public final class TestPeer implements AutoCloseable {
 
   public boolean isClosed() {
     return closed.isDone();
+  }
+
+  /**
+   * Cuts the TCP connection under the socket, with no close handshake, as a network drop or a
+   * killed browser does: whatever the server wrote and this side had not read is lost.
+   */
+  public void drop() {
+    ((WebSocketInternal) ws).channelHandlerContext().close();
+    awaitClose();
+  }
+
+  /**
+   * A new socket on {@code port} that resumes this peer's session: {@code join} with its last
+   * welcome's token and how many messages this socket received after it. Returns at once; the
+   * answer (a {@code welcome}, or an error and a close) is the new peer's first message.
+   */
+  public TestPeer resumeOn(WebSocketClient client, int port) {
+    JsonObject w = lastWelcome;
+    TestPeer p = connect(client, port);
+    p.send(new JsonObject().put("type", "join").put("room", w.getString("room")).put("peer", w.getString("peer"))
+        .put("resume", w.getString("resume")).put("received", received.get()));
+    return p;
   }
 
   /** Closes the socket without sending {@code leave}, as a browser tab that goes away does. */

@@ -1,0 +1,50 @@
+package dev.switchboard.room;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
+
+/**
+ * The secret a client shows to take its session back after its socket dropped: 128 random bits,
+ * issued in each {@code welcome} and replaced by every resume, so a token works once. The session
+ * keeps only its SHA-256 digest, so the token never sits in memory longer than it takes to send
+ * it, and a heap dump does not hand out sessions. Bound to one session of one peer in one room by
+ * where the digest is kept: only that session's digest can match.
+ */
+final class ResumeToken {
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final Base64.Encoder BASE64 = Base64.getUrlEncoder().withoutPadding();
+
+  private final byte[] digest;
+
+  private ResumeToken(byte[] digest) {
+    this.digest = digest;
+  }
+
+  /** A fresh token: its text for the client, and what the session keeps of it. */
+  record Issued(String text, ResumeToken token) {
+  }
+
+  static Issued issue() {
+    byte[] secret = new byte[16];
+    RANDOM.nextBytes(secret);
+    String text = BASE64.encodeToString(secret);
+    return new Issued(text, new ResumeToken(sha256(text)));
+  }
+
+  /** Whether {@code presented} is this token, in time that does not depend on where they differ. */
+  boolean matches(String presented) {
+    return presented != null && MessageDigest.isEqual(digest, sha256(presented));
+  }
+
+  private static byte[] sha256(String text) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
+  }
+}

@@ -1,0 +1,149 @@
+package dev.switchboard.room;
+
+import dev.switchboard.cluster.Envelope.PeerJoined;
+import dev.switchboard.cluster.Envelope.PeerLeft;
+import dev.switchboard.cluster.Envelope.PeerStateChanged;
+import dev.switchboard.protocol.ClientMessage;
+import dev.switchboard.protocol.LeaveReason;
+import dev.switchboard.protocol.PeerInfo;
+import dev.switchboard.protocol.ServerMessage;
+import dev.switchboard.registry.RoomStore;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * A peer as a member of its room: who it is and what it published, its changes in the store
+ * (join, state, leave), and their announcement to the room's nodes at the sequence numbers the
+ * store gave them. Its {@link PeerSession} decides when each happens; this knows how. Futures
+ * complete on whatever thread the store answers on. Used on the session's event loop only.
+ */
+final class RoomMember {
+
+  /** How long undoing a join whose answer did not come may take: it queues behind that slow join. */
+  private static final long UNDO_TIMEOUT_MS = 30_000;
+
+  private final Router router;
+  private final RoomStore store;
+  private final LocalRoom room;
+  private final String peer;
+  private final ClientMessage.Role role;
+  private final JsonObject meta;
+  private final long joinedAt = System.currentTimeMillis();
+  private JsonObject state = new JsonObject();
+  /** The room's sequence number of this member's last change in the store. */
+  private long lastSeq;
+
+  RoomMember(Router router, RoomStore store, LocalRoom room, String peer, ClientMessage.Role role, JsonObject meta) {
+    this.router = router;
+    this.store = store;
+    this.room = room;
+    this.peer = peer;
+    this.role = role;
+    this.meta = meta;
+  }
+
+  LocalRoom room() {
+    return room;
+  }
+
+  String peer() {
+    return peer;
+  }
+
+  JsonObject state() {
+    return state;
+  }
+
+  /** The record the store keeps of this member. */
+  JsonObject record() {
+    return new JsonObject()
+        .put("node", router.self())
+        .put("meta", meta)
+        .put("state", state)
+        .put("role", role.wire())
+        .put("joinedAt", joinedAt);
+  }
+
+  PeerJoined joinedEvent(long seq) {
+    return new PeerJoined(room.id(), peer, router.self(), seq,
+        ServerMessage.peerJoined(new PeerInfo(peer, meta, state, role)));
+  }
+
+  Future<RoomStore.JoinResult> join(int maxPeers) {
+    return store.join(room.id(), peer, router.self(), record(), maxPeers);
+  }
+
+  /**
+   * The store admitted the member at {@code r.seq()}: this node's view takes the room as the
+   * store listed it, and every node of the room learns of the join (before this peer can send
+   * anything). Returns the room as listed, for the welcome.
+   */
+  RoomListing joined(RoomStore.JoinResult r) {
+    lastSeq = r.seq();
+    RoomListing listing = seen(r.seq(), r.members());
+    router.announce(listing.nodes(), joinedEvent(r.seq()));
+    return listing;
+  }
+
+  /** This node's view takes the room as the store has it at {@code seq}; returns it as listed. */
+  RoomListing seen(long seq, java.util.List<RoomStore.StoredMember> members) {
+    RoomListing listing = RoomListing.of(members, peer);
+    room.view().applySnapshot(seq, listing.members());
+    return listing;
+  }
+
+  /**
+   * A join whose answer did not come may still have run in the store, and others may have seen
+   * the peer in their welcome: remove it, and if it was there, say so to the room.
+   */
+  void undoJoin() {
+    store.leave(room.id(), peer, router.self(), UNDO_TIMEOUT_MS).onSuccess(c -> {
+      if (c.applied()) {
+        router.announce(c.nodes(), new PeerLeft(room.id(), peer, c.seq(),
+            ServerMessage.peerLeft(peer, LeaveReason.DISCONNECTED)));
+      }
+    });
+  }
+
+  /** Writes this member's record with {@code next} as its state. */
+  Future<RoomStore.Change> writeState(JsonObject next) {
+    return store.updateMember(room.id(), peer, router.self(), record().put("state", next));
+  }
+
+  /** The store holds {@code next} as of {@code change}: the room's nodes are told. */
+  void stateSaved(RoomStore.Change change, JsonObject next) {
+    state = next;
+    lastSeq = Math.max(lastSeq, change.seq());
+    router.announce(change.nodes(), new PeerStateChanged(room.id(), peer, change.seq(), ServerMessage.peerState(peer, next)));
+  }
+
+  /** The member was written again (after the store lost its data) at sequence {@code seq}. */
+  void rewritten(long seq) {
+    lastSeq = Math.max(lastSeq, seq);
+  }
+
+  Future<RoomStore.Change> leave() {
+    return store.leave(room.id(), peer, router.self());
+  }
+
+  /**
+   * Tells the room the member left with {@code reason}, given what the store's leave came to.
+   * The store unreachable, or no longer listing the peer (it lost its data, or the peer was
+   * reaped): the nodes this one knows of are told, so no one waits on a ghost, sequenced just
+   * after the member's last change; a view that already knows better ignores it, and a client
+   * that never saw the peer is not told.
+   */
+  void left(AsyncResult<RoomStore.Change> stored, LeaveReason reason) {
+    String frame = ServerMessage.peerLeft(peer, reason);
+    if (stored.succeeded() && stored.result().applied()) {
+      router.announce(stored.result().nodes(), new PeerLeft(room.id(), peer, stored.result().seq(), frame));
+    } else {
+      router.announce(room.view().nodes(), new PeerLeft(room.id(), peer, lastSeq + 1, frame));
+    }
+  }
+
+  Future<RoomStore.Snapshot> snapshot() {
+    return store.snapshot(room.id());
+  }
+}
