@@ -134,6 +134,14 @@ export async function startBalancer(name, backends) {
   return lb;
 }
 
+/**
+ * Cuts every connection through `lb` at once, as a network drop would: both ends see their TCP
+ * connection reset, with no WebSocket close handshake.
+ */
+export function dropConnections(lb) {
+  for (const s of [...lb.sockets]) s.resetAndDestroy();
+}
+
 /** Stops everything this harness started. */
 export async function stopAll() {
   for (const lb of servers) {

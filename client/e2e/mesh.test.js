@@ -7,7 +7,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import {
-  startRedis, startNode, stopNode, startBalancer, stopAll, until, freePort, outDir, tail,
+  startRedis, startNode, stopNode, startBalancer, stopAll, until, freePort, outDir, tail, dropConnections,
 } from './harness.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -87,6 +87,52 @@ test('mute and camera-off propagate to the other tiles', async () => {
   await a.click('#audio');
   await a.click('#video');
   await until('A shown unmuted again', 5000, () => tileOf(['B', 'C', 'D'], 'A', (t) => t.audio === 'on' && t.video === 'on' && t.badges.length === 0));
+  noPageErrors();
+});
+
+test('a network drop under two pages: they resume, and no call is closed, replaced or re-offered', async () => {
+  // Mark every call, and record every peer-left and every change of call state from now on.
+  await Promise.all([...pages.keys()].map((name) => pages.get(name).page.evaluate(() => {
+    const sb = window.switchboard;
+    window.resumeWatch = { peerLeft: [], callStates: [] };
+    for (const peer of sb.peers.keys()) {
+      const pc = sb.peerConnection(peer);
+      pc.resumeMark = peer;
+      pc.addEventListener('connectionstatechange', () => window.resumeWatch.callStates.push(`${peer}:${pc.connectionState}`));
+    }
+    sb.addEventListener('peer-left', (e) => window.resumeWatch.peerLeft.push(`${e.peer}:${e.reason}`));
+  })));
+  await watchStatus(['A', 'B']);
+  const droppedAt = Date.now();
+  dropConnections(lb1); // A and B, both on node 1, lose their sockets; lb1 sends them back there
+  await until('A and B joined again', 20_000, async () => {
+    const seen = await Promise.all(['A', 'B'].map((name) => pages.get(name).page.evaluate(() => window.statusSeen)));
+    return seen.every((s) => s.some((x) => x.state === 'reconnecting') && s.at(-1).state === 'joined');
+  });
+  log(`network drop → A and B resumed: ${Date.now() - droppedAt} ms`);
+  for (const name of pages.keys()) {
+    const after = await pages.get(name).page.evaluate(() => {
+      const sb = window.switchboard;
+      return {
+        watch: window.resumeWatch,
+        calls: [...sb.peers.keys()].map((peer) => ({
+          peer, same: sb.peerConnection(peer)?.resumeMark === peer, state: sb.peerConnection(peer)?.connectionState,
+        })),
+      };
+    });
+    assert.deepEqual(after.watch.peerLeft, [], `${name} saw a peer leave`);
+    assert.deepEqual(after.watch.callStates, [], `${name}'s calls changed state`);
+    assert.equal(after.calls.length, pages.size - 1, `${name}'s calls`);
+    for (const call of after.calls) {
+      assert.ok(call.same, `${name}'s call with ${call.peer} was replaced`);
+      assert.equal(call.state, 'connected', `${name}'s call with ${call.peer}`);
+    }
+    assert.deepEqual((await remoteTiles(name)).map((t) => t.name).sort(), others(name), `${name}'s tiles`);
+  }
+  // Signaling works after the resume: a mute still reaches everyone.
+  await pages.get('A').page.click('#audio');
+  await until('A shown muted after the resume', 5000, () => tileOf(['B', 'C', 'D'], 'A', (t) => t.audio === 'off'));
+  await pages.get('A').page.click('#audio');
   noPageErrors();
 });
 

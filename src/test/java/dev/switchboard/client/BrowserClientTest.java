@@ -71,7 +71,7 @@ class BrowserClientTest {
         "E2E_OUT", OUT.toString());
     Result r = run(List.of("sh", "e2e/run-in-netns.sh"), env, Duration.ofMinutes(6), "e2e-run.log");
     assertEquals(0, r.exit, "the browser tests failed (logs in " + OUT + "):\n" + r.tail());
-    assertTrue(r.output.contains("pass 5") && r.output.contains("fail 0"), "expected all five scenarios:\n" + r.tail());
+    assertTrue(r.output.contains("pass 6") && r.output.contains("fail 0"), "expected all six scenarios:\n" + r.tail());
     Path shot = OUT.resolve("four-tiles.png");
     assertTrue(Files.size(shot) > 10_000, "screenshot too small: " + shot);
     try (InputStream in = Files.newInputStream(shot)) {
