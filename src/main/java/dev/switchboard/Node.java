@@ -87,7 +87,7 @@ public final class Node {
         config.heartbeat(), config.heartbeatTtl(), rooms::size);
     RedisRoomStore store = new RedisRoomStore(redis, keys, config.redisTimeout(), record::epoch);
     this.channel = new NodeChannel(vertx, config.nodeId());
-    this.router = new Router(config.nodeId(), channel::send, rooms, record::drain);
+    this.router = new Router(config.nodeId(), channel::send, rooms, record::drain, record::undrain);
     // A join that finds a new data epoch asks for a heartbeat now: it notices the loss and
     // starts writing the members back, instead of waiting for the next beat.
     this.sessions = new PeerSessions(router, store, rooms, config.limits(), new TurnCredentials(config.ice()),

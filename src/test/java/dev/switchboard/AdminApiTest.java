@@ -1,10 +1,13 @@
 package dev.switchboard;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.testing.TestCluster;
 import dev.switchboard.testing.TestPeer;
+import io.vertx.core.Future;
+import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -148,7 +151,7 @@ class AdminApiTest {
   }
 
   @Test
-  @DisplayName("drain marks the node draining in Redis, and placement skips it")
+  @DisplayName("drain marks the node draining in Redis: placement skips it, /ready and upgrades answer 503; undrain takes it back")
   void drain() throws Exception {
     String target = cluster.node(1).nodeId();
     assertEquals("not-found", ok(call(0, "POST", "/v1/nodes/nope/drain", KEY, null), 404).getString("error"));
@@ -163,5 +166,25 @@ class AdminApiTest {
       JsonObject p = ok(call(1, "GET", "/v1/placement", null, null), 200);
       assertEquals(cluster.node(0).nodeId(), p.getString("node"));
     }
+    // A draining node takes no new socket: 503, naming a node that does.
+    Throwable failed = cluster.client().connect(cluster.port(1), "127.0.0.1", "/ws")
+        .transform(ar -> Future.succeededFuture(ar.cause())).await();
+    UpgradeRejectedException upgrade = assertInstanceOf(UpgradeRejectedException.class, failed);
+    assertEquals(503, upgrade.getStatus());
+    JsonObject refused = new JsonObject(upgrade.getBody());
+    assertEquals("draining", refused.getString("error"));
+    assertEquals(cluster.node(0).nodeId(), refused.getString("node"));
+    assertEquals(503, call(1, "GET", "/ready", null, null).statusCode());
+    // Undrain: active again, in Redis and for sockets.
+    assertEquals("not-found", ok(call(0, "POST", "/v1/nodes/nope/undrain", KEY, null), 404).getString("error"));
+    assertEquals("active", ok(call(0, "POST", "/v1/nodes/" + target + "/undrain", KEY, null), 200).getString("state"));
+    deadline = System.currentTimeMillis() + 3000;
+    while (System.currentTimeMillis() < deadline
+        && !"active".equals(String.valueOf(cluster.redis(Command.HGET, "sb:node:" + target, "state")))) {
+      Thread.sleep(50);
+    }
+    assertEquals("active", cluster.redis(Command.HGET, "sb:node:" + target, "state").toString());
+    assertEquals(200, call(1, "GET", "/ready", null, null).statusCode());
+    cluster.join(1, "after-undrain", "p").close();
   }
 }

@@ -76,6 +76,14 @@ public sealed interface Envelope {
     }
   }
 
+  /** The receiving node is to take new peers again: placement may choose it. */
+  record Undrain() implements Envelope {
+    @Override
+    public String room() {
+      return null;
+    }
+  }
+
   /** The answer to {@code relay}: delivered. */
   static Delivered delivered(Relay relay) {
     return new Delivered(relay.room(), relay.from(), relay.session(), relay.ref());

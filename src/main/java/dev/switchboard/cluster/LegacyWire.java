@@ -25,7 +25,9 @@ import java.util.List;
  * <p>Kept so that a node of this release reads what a first-release node sends, and can be told
  * to write it ({@code cluster.wire-version=1}) while first-release nodes are still in the
  * cluster. An unknown tag cannot be skipped here (there is no length): it fails the batch,
- * which is why the format was replaced. The tags are {@link WireFormat}'s.
+ * which is why the format was replaced. The tags are {@link WireFormat}'s. Kinds the first
+ * release did not have ({@link Envelope.Undrain}) are left out of what is written: one would
+ * fail the whole batch there.
  */
 final class LegacyWire {
 
@@ -33,9 +35,10 @@ final class LegacyWire {
   }
 
   static void write(Buffer out, Batch batch) {
-    out.appendInt(batch.envelopes().size());
+    List<Envelope> known = batch.envelopes().stream().filter(e -> !(e instanceof Envelope.Undrain)).toList();
+    out.appendInt(known.size());
     String origin = batch.origin();
-    for (Envelope envelope : batch.envelopes()) {
+    for (Envelope envelope : known) {
       if (envelope instanceof Relay e) {
         put(out, WireFormat.RELAY, 0, e.ref(), e.session(), e.room(), e.to(), e.from(), origin, null, e.frame());
       } else if (envelope instanceof RoomMessage e) {

@@ -56,6 +56,7 @@ public final class WireFormat {
   static final byte UNDELIVERED = 7;
   static final byte CLOSE_ROOM = 8;
   static final byte DRAIN = 9;
+  static final byte UNDRAIN = 10;
 
   private WireFormat() {
   }
@@ -158,6 +159,8 @@ public final class WireFormat {
       tag = CLOSE_ROOM;
     } else if (envelope instanceof Drain) {
       tag = DRAIN;
+    } else if (envelope instanceof Envelope.Undrain) {
+      tag = UNDRAIN;
     } else {
       throw new IllegalArgumentException("no wire form for " + envelope);
     }
@@ -176,6 +179,7 @@ public final class WireFormat {
       case UNDELIVERED -> new Undelivered(f.string(), f.string(), f.int64(), f.int64(), f.string());
       case CLOSE_ROOM -> new CloseRoom(f.string(), f.string());
       case DRAIN -> new Drain();
+      case UNDRAIN -> new Envelope.Undrain();
       default -> null;
     };
   }

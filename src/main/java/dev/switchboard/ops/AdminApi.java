@@ -49,7 +49,8 @@ public final class AdminApi {
     router.route("/v1/nodes*").handler(this::authorize);
     router.route("/v1/rooms*").handler(this::authorize);
     router.get("/v1/nodes").handler(this::listNodes);
-    router.post("/v1/nodes/:node/drain").handler(this::drain);
+    router.post("/v1/nodes/:node/drain").handler(ctx -> control(ctx, new Envelope.Drain(), "draining"));
+    router.post("/v1/nodes/:node/undrain").handler(ctx -> control(ctx, new Envelope.Undrain(), "active"));
     router.get("/v1/rooms").handler(this::listRooms);
     router.post("/v1/rooms").handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES)).handler(this::createRoom);
     router.get("/v1/rooms/:room").handler(this::getRoom);
@@ -81,14 +82,15 @@ public final class AdminApi {
     }));
   }
 
-  private void drain(RoutingContext ctx) {
+  /** Drains a live node, or takes it back: {@code order} goes to it, which then writes {@code state}. */
+  private void control(RoutingContext ctx, Envelope order, String state) {
     String node = ctx.pathParam("node");
     reply(ctx, nodes.liveNodes().map(list -> {
       if (list.stream().noneMatch(n -> n.node().equals(node))) {
         throw new Refusal(404, "not-found", "no live node " + node);
       }
-      router.send(node, new Envelope.Drain());
-      return new JsonObject().put("node", node).put("state", "draining");
+      router.send(node, order);
+      return new JsonObject().put("node", node).put("state", state);
     }));
   }
 

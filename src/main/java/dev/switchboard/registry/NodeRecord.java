@@ -139,10 +139,21 @@ public final class NodeRecord {
     return write().mapEmpty();
   }
 
-  /** Marks the node draining (placement skips it) and writes that at once. */
+  /** Marks the node draining (placement skips it, new sockets are refused) and writes that at once. */
   public void drain() {
     state = "draining";
     flush();
+  }
+
+  /** Marks the node active again (placement may choose it) and writes that at once. */
+  public void undrain() {
+    state = "active";
+    flush();
+  }
+
+  /** Whether the node is draining: it takes no new sockets. */
+  public boolean draining() {
+    return "draining".equals(state);
   }
 
   /** Stops heartbeating and removes this node's record and score (clean shutdown). */

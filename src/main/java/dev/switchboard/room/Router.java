@@ -36,13 +36,15 @@ public final class Router implements NodeChannel.Receiver {
   private final Remote remote;
   private final LocalRooms rooms;
   private final Runnable drain;
+  private final Runnable undrain;
 
-  /** {@code drain} is what this node does when an operator drains it. */
-  public Router(String self, Remote remote, LocalRooms rooms, Runnable drain) {
+  /** {@code drain} and {@code undrain} are what this node does when an operator drains it, or takes it back. */
+  public Router(String self, Remote remote, LocalRooms rooms, Runnable drain, Runnable undrain) {
     this.self = self;
     this.remote = remote;
     this.rooms = rooms;
     this.drain = drain;
+    this.undrain = undrain;
   }
 
   /** This node's id. */
@@ -109,6 +111,8 @@ public final class Router implements NodeChannel.Receiver {
       }
     } else if (envelope instanceof Drain) {
       drain.run();
+    } else if (envelope instanceof Envelope.Undrain) {
+      undrain.run();
     }
   }
 

@@ -14,6 +14,8 @@ public enum Refusal {
   IP_TABLE_FULL,
   /** Upgrade at the node's hard capacity (HTTP 503). */
   NODE_FULL,
+  /** Upgrade to a draining node (HTTP 503). */
+  DRAINING,
   /** Join without a valid token (close 4401). */
   UNAUTHORIZED,
   /** Join whose token does not grant it (close 4403). */

@@ -96,7 +96,7 @@ public final class SignalingVerticle extends VerticleBase {
   }
 
   /**
-   * Upgrades {@code GET /ws} to a WebSocket, unless this node is at its hard capacity: then 503
+   * Upgrades {@code GET /ws} to a WebSocket, unless this node is draining or at its hard capacity: then 503
    * with {@code Retry-After} and, when there is one, a node that can take the connection.
    */
   private void upgrade(HttpServerRequest req) {
@@ -110,11 +110,14 @@ public final class SignalingVerticle extends VerticleBase {
           "pages of this origin may not open sockets here (http.allowed-origins)", origin);
       return;
     }
-    if (services.record().connections() >= config.hardCapacity()) {
-      services.refusals().count(Refusal.NODE_FULL);
+    boolean draining = services.record().draining();
+    if (draining || services.record().connections() >= config.hardCapacity()) {
+      services.refusals().count(draining ? Refusal.DRAINING : Refusal.NODE_FULL);
       req.pause();
       services.placement().choose(null, config.nodeId()).onComplete(ar -> {
-        JsonObject body = HttpJson.body("full", "this node is at capacity; connect to the node named here, or retry");
+        JsonObject body = draining
+            ? HttpJson.body("draining", "this node is draining; connect to the node named here, or retry")
+            : HttpJson.body("full", "this node is at capacity; connect to the node named here, or retry");
         if (ar.succeeded()) {
           ar.result().ifPresent(c -> body.put("node", c.node()).put("url", c.url()));
         }

@@ -52,7 +52,7 @@ final class InMemoryCluster implements AutoCloseable {
 
     Member(String id) {
       this.id = id;
-      this.router = new Router(id, this::sendRemote, rooms, () -> drains++);
+      this.router = new Router(id, this::sendRemote, rooms, () -> drains++, () -> drains--);
       this.sessions = new PeerSessions(router, store, rooms, config.limits(), new TurnCredentials(config.ice()),
           () -> { });
       this.recovery = new Recovery(vertx, router, store, rooms, TTL,
