@@ -86,6 +86,18 @@ final class BenchPeer {
     return ws.close();
   }
 
+  /**
+   * Hangs up as a client that is done does: {@code leave}, then the close. A socket closed
+   * without {@code leave} would keep its peer in the room for the nodes' resume window, and the
+   * next run would measure nodes still holding this one's peers.
+   */
+  Future<Void> hangUp() {
+    if (!ws.isClosed()) {
+      ws.writeTextMessage("{\"type\":\"leave\"}");
+    }
+    return ws.close();
+  }
+
   private void text(String text) {
     long now = System.nanoTime();
     JsonObject m;

@@ -206,7 +206,7 @@ final class Idle {
     Future<Void> closeAll() {
       return call(() -> {
         closing = true;
-        return Future.join(peers.stream().map(BenchPeer::close).toList()).mapEmpty();
+        return Future.join(peers.stream().map(BenchPeer::hangUp).toList()).mapEmpty();
       });
     }
   }

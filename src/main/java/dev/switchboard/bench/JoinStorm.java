@@ -345,8 +345,8 @@ final class JoinStorm {
       return call(() -> {
         closing = true;
         List<Future<Void>> closes = new ArrayList<>();
-        anchors.forEach(a -> closes.add(a.close()));
-        joiners.forEach(j -> closes.add(j.close()));
+        anchors.forEach(a -> closes.add(a.hangUp()));
+        joiners.forEach(j -> closes.add(j.hangUp()));
         return Future.join(closes).mapEmpty();
       });
     }

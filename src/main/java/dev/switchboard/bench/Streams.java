@@ -335,7 +335,7 @@ final class Streams {
         if (timer >= 0) {
           vertx.cancelTimer(timer);
         }
-        return Future.join(senders.stream().map(s -> s.peer.close()).toList()).mapEmpty();
+        return Future.join(senders.stream().map(s -> s.peer.hangUp()).toList()).mapEmpty();
       });
     }
   }
