@@ -22,7 +22,8 @@ final class PeerInbox {
   private final PeerSocket link;
   private final int maxHeld;
   private final long maxHeldBytes;
-  private final ArrayDeque<Envelope> queued = new ArrayDeque<>();
+  /** Created by the first envelope that arrives during a join: most joins see none. */
+  private ArrayDeque<Envelope> queued;
   private final Runnable overflow;
   private HeldMessages held;
 
@@ -38,6 +39,9 @@ final class PeerInbox {
 
   /** Queues an envelope that arrived before the welcome; false (and {@code e} refused) when full. */
   boolean queue(Envelope e) {
+    if (queued == null) {
+      queued = new ArrayDeque<>(4);
+    }
     if (queued.size() >= MAX_QUEUED) {
       roster.refuse(e);
       return false;
@@ -49,9 +53,10 @@ final class PeerInbox {
   /** The welcome was sent: what was queued goes to the client, in order. */
   void open() {
     Envelope e;
-    while ((e = queued.poll()) != null) {
+    while (queued != null && (e = queued.poll()) != null) {
       roster.deliver(e);
     }
+    queued = null;
   }
 
   void give(Envelope e) {
@@ -65,9 +70,10 @@ final class PeerInbox {
   /** The session ended: what was queued is refused, and what was held is dropped. */
   void close() {
     Envelope e;
-    while ((e = queued.poll()) != null) {
+    while (queued != null && (e = queued.poll()) != null) {
       roster.refuse(e);
     }
+    queued = null;
     held = null;
   }
 

@@ -16,13 +16,14 @@ import java.util.function.Predicate;
  * <p>Every frame after a welcome is numbered, as the client counts what it receives, and the
  * latest are kept (bounded like the hold): a socket that died took with it whatever it had not
  * yet delivered, and a client that resumes says how many it got, so those after are sent again
- * ({@link #since}). Membership frames are numbered but not sent again: the resume's welcome
- * shows the room as it is then. Used on the session's event loop only.
+ * ({@link #since}). Membership frames are numbered but neither kept nor sent again: the
+ * resume's welcome shows the room as it is then (and most of what an idle peer receives is
+ * membership, so idle peers keep next to nothing). Used on the session's event loop only.
  */
 final class SessionSocket implements PeerSocket {
 
-  /** A frame sent since the last welcome, its number, and whether a resume sends it again. */
-  private record Sent(long number, String frame, boolean replayable) {
+  /** A frame sent since the last welcome that a resume would send again, and its number. */
+  private record Sent(long number, String frame) {
   }
 
   private final Context home;
@@ -33,9 +34,11 @@ final class SessionSocket implements PeerSocket {
   private Context socketLoop;
   /** Whether a welcome was sent: from then on frames are counted. */
   private boolean counting;
-  /** The latest frames sent since the last welcome (created with the first one: most peers are idle). */
+  /** The latest such frames since the last welcome (created with the first one: most peers are idle). */
   private ArrayDeque<Sent> kept;
   private long keptChars;
+  /** The number of the last frame a resume would have sent again that no longer fits. */
+  private long dropped;
   private long sent;
 
   /**
@@ -72,6 +75,7 @@ final class SessionSocket implements PeerSocket {
     counting = true;
     kept = null;
     keptChars = 0;
+    dropped = 0;
     sent = 0;
     write(frame);
   }
@@ -102,13 +106,19 @@ final class SessionSocket implements PeerSocket {
   }
 
   private void keep(String frame, boolean replayable) {
-    if (kept == null) {
-      kept = new ArrayDeque<>();
+    sent++;
+    if (!replayable) {
+      return;
     }
-    kept.add(new Sent(++sent, frame, replayable));
+    if (kept == null) {
+      kept = new ArrayDeque<>(4);
+    }
+    kept.add(new Sent(sent, frame));
     keptChars += frame.length();
     while (kept.size() > maxKept || keptChars > maxKeptChars) {
-      keptChars -= kept.poll().frame().length();
+      Sent out = kept.poll();
+      keptChars -= out.frame().length();
+      dropped = out.number();
     }
   }
 
@@ -131,13 +141,12 @@ final class SessionSocket implements PeerSocket {
     if (received < 0 || !counting) {
       return List.of();
     }
-    long firstKept = kept == null || kept.isEmpty() ? sent + 1 : kept.peek().number();
-    if (received > sent || received + 1 < firstKept) {
+    if (received > sent || received < dropped) {
       return null;
     }
     List<String> again = new ArrayList<>();
     for (Sent s : kept == null ? List.<Sent>of() : kept) {
-      if (s.number() > received && s.replayable()) {
+      if (s.number() > received) {
         again.add(s.frame());
       }
     }
