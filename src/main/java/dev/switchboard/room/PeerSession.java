@@ -48,8 +48,6 @@ public final class PeerSession {
   /** Read by a resumed socket's loop ({@link #isJoined}); written on the home loop only. */
   private volatile Phase phase = Phase.NEW;
   private RoomMember member;
-  /** The client's messages handled since the last welcome ({@code ping} aside): a resume tells it. */
-  private long heard;
   private StateChanges stateChanges;
   private LeaveReason leaveAfterJoin;
 
@@ -66,7 +64,7 @@ public final class PeerSession {
     this.roster = new Roster(router, link, acks);
     this.inbox = new PeerInbox(router, roster, link, limits.resumeBufferMessages(), limits.resumeBufferBytes(),
         this::heldOverflow);
-    this.resumption = new Resumption(context.owner(), limits.resumeWindow().toMillis());
+    this.resumption = new Resumption(context.owner(), limits.resumeWindow().toMillis(), link);
   }
 
   /** The room's id, once join was asked for. */
@@ -148,7 +146,6 @@ public final class PeerSession {
     if (leaveAfterJoin != null) {
       return leave(leaveAfterJoin);
     }
-    heard = 0;
     link.welcome(ServerMessage.welcome(peer(), room(), router.self(), listing.others().values(),
         sessions.iceServers(peer()), sessions.limits().toClientJson(), resumption.issue(), null));
     inbox.open();
@@ -266,14 +263,15 @@ public final class PeerSession {
 
   /** One more of the client's messages reached the session (a resume's welcome says how many). */
   public void heard() {
-    heard++;
+    link.heard();
   }
 
   /** Answers a client message that was refused before the session saw it: both are counted. */
   public void toClient(String frame) {
-    heard++;
+    link.heard();
     link.send(frame);
   }
+
 
   /** Closes the client's socket, after what the session wrote to it before. */
   public void closeSocket(short code, String reason) {
@@ -309,11 +307,6 @@ public final class PeerSession {
     }
   }
 
-  /** What the last socket lost of a client that got {@code received} frames ({@link SessionSocket#since}). */
-  List<String> missed(long received) {
-    return link.since(received);
-  }
-
   /**
    * The resume succeeded: the session writes to {@code socket} from now on. Its new welcome
    * lists the room as the store has it now ({@code room}); what was held follows, in order.
@@ -324,8 +317,7 @@ public final class PeerSession {
     phase = Phase.JOINED;
     RoomListing listing = member.seen(room.seq(), room.members());
     roster.rewelcomed(room.seq(), listing.others().keySet());
-    long got = heard;
-    heard = 0;
+    long got = link.heardCount();
     link.welcome(ServerMessage.welcome(peer(), room(), router.self(), listing.others().values(),
         sessions.iceServers(peer()), sessions.limits().toClientJson(), token, got));
     missed.forEach(link::send);

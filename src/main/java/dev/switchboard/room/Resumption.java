@@ -23,13 +23,18 @@ final class Resumption {
 
   private final Vertx vertx;
   private final long windowMs;
+  /** The session's socket: its counts say what the client missed, and whether it spoke. */
+  private final SessionSocket link;
   private ResumeToken token;
+  /** The token the last welcome replaced: still good until the client speaks after that welcome. */
+  private ResumeToken previous;
   private long timer = -1;
   private boolean resuming;
 
-  Resumption(Vertx vertx, long windowMs) {
+  Resumption(Vertx vertx, long windowMs, SessionSocket link) {
     this.vertx = vertx;
     this.windowMs = windowMs;
+    this.link = link;
   }
 
   /** Whether resume is on: a window of 0 turns it off (a dropped socket ends its peer at once). */
@@ -43,6 +48,7 @@ final class Resumption {
       return null;
     }
     ResumeToken.Issued issued = ResumeToken.issue();
+    previous = token;
     token = issued.token();
     return issued.text();
   }
@@ -63,12 +69,12 @@ final class Resumption {
         done.complete(PeerSessions.Resumed.GONE);
         return;
       }
-      if (resuming || token == null || !token.matches(join.resume())) {
+      if (resuming || !accepts(join.resume())) {
         done.complete(PeerSessions.Resumed.REFUSED);
         return;
       }
       session.takeFromSocket();
-      List<String> missed = session.missed(join.received());
+      List<String> missed = link.since(join.received());
       if (missed == null) {
         // What the client missed is no longer all here: it cannot carry on as if nothing
         // happened. The session ends (the others see it leave) and the client joins afresh.
@@ -95,6 +101,17 @@ final class Resumption {
       });
     });
     return done.future();
+  }
+
+  /**
+   * Whether {@code presented} may take the session back: its current token; or the one the last
+   * welcome replaced, as long as the client has said nothing since that welcome (its socket may
+   * have died before the welcome, and the new token, reached it). Once the client has spoken,
+   * it had the new token, and the old one is used up.
+   */
+  private boolean accepts(String presented) {
+    return token != null && token.matches(presented)
+        || previous != null && link.heardCount() == 0 && previous.matches(presented);
   }
 
   /** The peer is away from now on: {@code expired} runs if it is not back within the window. */

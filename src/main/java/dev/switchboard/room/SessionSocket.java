@@ -13,7 +13,8 @@ import java.util.function.Predicate;
  * written to by a hop onto that loop, which keeps the frames in order (one thread hands them
  * over, and a loop's task queue is FIFO).
  *
- * <p>Every frame after a welcome is numbered, as the client counts what it receives, and the
+ * <p>Every frame after a welcome is numbered, as the client counts what it receives (and every
+ * message of the client is counted, as the client counts what it sends), and the
  * latest are kept (bounded like the hold): a socket that died took with it whatever it had not
  * yet delivered, and a client that resumes says how many it got, so those after are sent again
  * ({@link #since}). Membership frames are numbered but neither kept nor sent again: the
@@ -40,6 +41,8 @@ final class SessionSocket implements PeerSocket {
   /** The number of the last frame a resume would have sent again that no longer fits. */
   private long dropped;
   private long sent;
+  /** The client's messages handled since the last welcome ({@code ping} aside): a resume's welcome says it. */
+  private long heard;
 
   /**
    * {@code socket} runs on {@code socketLoop}; while there is none, frames go to
@@ -77,6 +80,7 @@ final class SessionSocket implements PeerSocket {
     keptChars = 0;
     dropped = 0;
     sent = 0;
+    heard = 0;
     write(frame);
   }
 
@@ -88,6 +92,16 @@ final class SessionSocket implements PeerSocket {
   @Override
   public boolean send(String frame) {
     return send(frame, true);
+  }
+
+  /** One more of the client's messages reached the session. */
+  void heard() {
+    heard++;
+  }
+
+  /** The client's messages handled since the last welcome. */
+  long heardCount() {
+    return heard;
   }
 
   /** Sends a {@code peer-joined}, {@code peer-left} or {@code peer-state}: a resume's welcome replaces it. */

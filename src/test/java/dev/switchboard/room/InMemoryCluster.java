@@ -146,14 +146,22 @@ final class InMemoryCluster implements AutoCloseable {
             }
           });
         } else if (m instanceof ClientMessage.Relay r) {
-          onSession(s -> s.relay(r));
+          fromClient(s -> s.relay(r));
         } else if (m instanceof ClientMessage.Broadcast b) {
-          onSession(s -> s.broadcast(b));
+          fromClient(s -> s.broadcast(b));
         } else if (m instanceof ClientMessage.State st) {
-          onSession(s -> s.state(st));
+          fromClient(s -> s.state(st));
         } else if (m instanceof ClientMessage.Leave) {
-          onSession(s -> s.leave(dev.switchboard.protocol.LeaveReason.LEFT));
+          fromClient(s -> s.leave(dev.switchboard.protocol.LeaveReason.LEFT));
         }
+      });
+    }
+
+    /** A client message, counted by the session as the connection has it counted. */
+    private void fromClient(java.util.function.Consumer<PeerSession> action) {
+      onSession(s -> {
+        s.heard();
+        action.accept(s);
       });
     }
 

@@ -107,6 +107,8 @@ class ResumeRulesTest {
     bob.drop();
     Client back = bob.resume(cluster.node("A"));
     assertEquals(true, back.expect("welcome").getBoolean("resumed"));
+    back.send(offer("alice", "v=0", null)); // speaking proves it has the new token: the old one is used up
+    assertEquals("v=0", alice.expect("offer").getString("sdp"));
     back.drop();
     long droppedAt = System.nanoTime();
     for (String token : List.of(used, "forged-token-aaaaaaaaaa", alice.welcome.getString("resume"))) {
@@ -122,6 +124,22 @@ class ResumeRulesTest {
     assertEquals(List.of("bob", "timeout"), List.of(left.getString("peer"), left.getString("reason")));
     assertTrue(ms < 800 + 600, "the window was not restarted by failed attempts: " + ms + " ms");
     assertEquals(List.of(), alice.settled(), "exactly once");
+  }
+
+  @Test
+  @DisplayName("a resumed welcome lost with its socket: the replaced token still works until the client speaks")
+  void welcomeLostWithItsSocket() {
+    Client[] ab = aliceAndBob();
+    Client bob = ab[1];
+    String first = bob.welcome.getString("resume");
+    bob.drop();
+    Client back = bob.resume(cluster.node("A"));
+    assertEquals(true, back.expect("welcome").getBoolean("resumed"));
+    back.drop(); // before its client read the welcome: it still holds the first token
+    Client again = cluster.node("A").connect();
+    again.send(new JsonObject().put("type", "join").put("room", "room").put("peer", "bob").put("resume", first));
+    assertEquals(true, again.expect("welcome").getBoolean("resumed"));
+    assertEquals(List.of(), ab[0].settled(), "alice saw nothing");
   }
 
   @Test
