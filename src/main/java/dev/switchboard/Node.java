@@ -139,6 +139,7 @@ public final class Node {
           // dead or only cut off (Reaper.nodeLeft).
           membership.listen(vertx.getOrCreateContext(), (left, members) -> {
             record.touch();
+            sessions.nodeLost(left);
             reaper.nodeLeft(left, members);
           });
           return record.start(recovery).recover(err -> {

@@ -59,8 +59,8 @@ public final class PeerSession {
     Config.Limits limits = sessions.limits();
     this.link = new SessionSocket(context, socket, context, this::holdWhileAway, limits.resumeBufferMessages(),
         limits.resumeBufferBytes());
-    this.acks = new PendingAcks(context.owner(), limits.ackTimeout().toMillis(), clientId ->
-        link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, "the target's node did not answer in time", clientId)));
+    this.acks = new PendingAcks(context.owner(), limits.ackTimeout().toMillis(), (clientId, why) ->
+        link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, why + "; it may or may not have been delivered", clientId)));
     this.roster = new Roster(router, link, acks);
     this.inbox = new PeerInbox(router, roster, link, limits.resumeBufferMessages(), limits.resumeBufferBytes(),
         this::heldOverflow);
@@ -165,7 +165,7 @@ public final class PeerSession {
         link.send(ServerMessage.error(ErrorCode.RATE_LIMITED, "too many messages awaiting their ack", r.id()));
         return;
       }
-      ref = acks.add(r.id());
+      ref = acks.add(r.id(), node);
     }
     router.send(node, new Relay(room(), r.to(), peer(), id, router.self(), ref, ServerMessage.relayed(r, peer())));
   }
@@ -323,6 +323,11 @@ public final class PeerSession {
     missed.forEach(link::send);
     inbox.replay();
     log.atDebug().addKeyValue("room", room()).addKeyValue("peer", peer()).log("resumed");
+  }
+
+  /** {@code node} left the cluster: relays this peer still awaits its answer for are answered now. */
+  void nodeLost(String node) {
+    acks.nodeLost(node);
   }
 
   /** Tells the client of a member it has not heard of (see {@link Roster#met}). */

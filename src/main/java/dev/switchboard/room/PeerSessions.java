@@ -134,6 +134,16 @@ public final class PeerSessions {
     }
   }
 
+  /**
+   * {@code node} left the cluster: each session answers at once the relays it sent there that
+   * still await their answer ({@code unavailable}), rather than at their timeout.
+   */
+  public void nodeLost(String node) {
+    for (PeerSession s : rooms.sessions()) {
+      s.home().runOnContext(v -> s.nodeLost(node));
+    }
+  }
+
   boolean isStopping() {
     return stopping;
   }

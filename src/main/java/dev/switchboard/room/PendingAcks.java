@@ -6,43 +6,45 @@ import io.vertx.core.Vertx;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * The relays of one session that carried an {@code id} and await the target node's answer.
- * Each gets exactly one answer: the ACK or NACK that comes back, or, after the timeout, the
- * expiry callback. Bounded; one timer at a time. Used on the session's event loop only.
+ * Each gets exactly one answer: the ACK or NACK that comes back, or the unanswered callback,
+ * after the timeout or as soon as the target's node leaves the cluster (it will not answer).
+ * Bounded; one timer at a time. Used on the session's event loop only.
  */
 final class PendingAcks {
 
   /** Relays with an id that may await their answer at once. */
   static final int MAX = 256;
 
-  private record Pending(Object id, long deadlineNanos) {
+  private record Pending(Object id, String node, long deadlineNanos) {
   }
 
   private final Vertx vertx;
   private final long timeoutNanos;
-  private final Consumer<Object> onExpired;
+  private final BiConsumer<Object, String> unanswered;
   private final LinkedHashMap<Long, Pending> pending = new LinkedHashMap<>();
   private long nextRef = 1;
   private long timer = -1;
   private Promise<Void> drained;
 
-  PendingAcks(Vertx vertx, long timeoutMs, Consumer<Object> onExpired) {
+  /** {@code unanswered} is told the client's id of a relay that got no answer, and why (for people). */
+  PendingAcks(Vertx vertx, long timeoutMs, BiConsumer<Object, String> unanswered) {
     this.vertx = vertx;
     this.timeoutNanos = timeoutMs * 1_000_000;
-    this.onExpired = onExpired;
+    this.unanswered = unanswered;
   }
 
   boolean isFull() {
     return pending.size() >= MAX;
   }
 
-  /** Registers a relay with the client's {@code id}; returns its reference (never 0). */
-  long add(Object id) {
+  /** Registers a relay with the client's {@code id}, sent to {@code node}; returns its reference (never 0). */
+  long add(Object id, String node) {
     long ref = nextRef++;
-    pending.put(ref, new Pending(id, System.nanoTime() + timeoutNanos));
+    pending.put(ref, new Pending(id, node, System.nanoTime() + timeoutNanos));
     arm();
     return ref;
   }
@@ -63,6 +65,18 @@ final class PendingAcks {
       drained = Promise.promise();
     }
     return drained.future();
+  }
+
+  /** {@code node} left the cluster: the relays waiting for its answer will get none; they get theirs now. */
+  void nodeLost(String node) {
+    for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
+      Pending p = it.next().getValue();
+      if (node.equals(p.node())) {
+        it.remove();
+        unanswered.accept(p.id(), "the target's node left the cluster before it answered");
+      }
+    }
+    checkDrained();
   }
 
   /** Forgets everything (the socket is gone: nobody to answer). */
@@ -90,7 +104,7 @@ final class PendingAcks {
           break;
         }
         it.remove();
-        onExpired.accept(p.id());
+        unanswered.accept(p.id(), "the target's node did not answer in time");
       }
       checkDrained();
       arm();

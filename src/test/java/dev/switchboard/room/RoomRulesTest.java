@@ -114,6 +114,26 @@ class RoomRulesTest {
   }
 
   @Test
+  @DisplayName("a relay awaiting the answer of a node that left the cluster is answered unavailable at once, not at its timeout")
+  void relayToNodeThatLeft() {
+    store.autoRelease();
+    Client alice = cluster.node("A").join("room", "alice");
+    cluster.node("B").join("room", "bob");
+    alice.expect("peer-joined");
+    cluster.kill("B"); // what is sent to it from now on is lost: no answer will come
+    alice.send(offer("bob", "v=0", "o9"));
+    cluster.settle();
+    long start = System.nanoTime();
+    cluster.node("A").sessions.nodeLost("B");
+    JsonObject error = alice.expect("error");
+    long ms = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(List.of("unavailable", "o9"), List.of(error.getString("code"), error.getString("id")));
+    assertTrue(error.getString("message").contains("left the cluster"), error.encode());
+    assertTrue(ms < 1000, "at once, not after the 2 s ack timeout: " + ms + " ms");
+    assertEquals(List.of(), alice.settled(), "one answer");
+  }
+
+  @Test
   @DisplayName("a join the store does not answer is refused unavailable (4503) and undone in the store")
   void joinWithoutAnswer() {
     Client alice = cluster.node("A").connect();
