@@ -61,8 +61,7 @@ test('four pages on two nodes connect every pair over loopback and decode each o
   log(`four pages opened, every call connected and decoding: ${Date.now() - openedAt} ms`);
   for (const [name, calls] of Object.entries(mesh)) {
     for (const call of calls) {
-      assert.ok(LOOPBACK.has(call.local) && LOOPBACK.has(call.remote),
-        `${name}→${call.name} selected pair ${call.local} ↔ ${call.remote} is not loopback at both ends`);
+      assert.ok(onLoopback(call), `${name}→${call.name} selected pair ${call.local} ↔ ${call.remote} is not loopback at both ends`);
     }
   }
   // The tiles show the others by name, with video playing.
@@ -184,7 +183,7 @@ test('when a node stops, its pages reconnect through the other node and every ca
   log(`every call re-established and decoding ${Date.now() - stoppingAt} ms after SIGTERM to node e2e-1`);
   for (const [name, calls] of Object.entries(mesh)) {
     for (const call of calls) {
-      assert.ok(LOOPBACK.has(call.local) && LOOPBACK.has(call.remote), `${name}→${call.name} is not loopback after the rejoin`);
+      assert.ok(onLoopback(call), `${name}→${call.name} is not loopback after the rejoin: ${JSON.stringify(call)}`);
     }
   }
   const after = await ids();
@@ -310,10 +309,20 @@ function callsOf(name) {
       out.push({
         name: info.meta.name, pc: pc.connectionState, ice: pc.iceConnectionState, framesDecoded,
         local: local?.address ?? local?.ip ?? null, remote: remote?.address ?? remote?.ip ?? null,
+        remoteType: remote?.candidateType ?? null,
       });
     }
     return out;
   });
+}
+
+/**
+ * Whether a call's selected pair is on loopback at both ends. A remote candidate learned from a
+ * connectivity check before its signaled twin arrived is peer-reflexive, and Chromium hides its
+ * address (""): inside this namespace, which has only `lo`, it can only be loopback.
+ */
+function onLoopback(call) {
+  return LOOPBACK.has(call.local) && (LOOPBACK.has(call.remote) || (call.remote === '' && call.remoteType === 'prflx'));
 }
 
 function remoteTiles(name) {
