@@ -21,13 +21,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One peer's session on the node holding its socket: join, relays, room messages, state and
- * leave, and what the peer receives. Its membership of the room (the store, the announcements)
- * is its {@link RoomMember}'s. A session outlives a socket that closes without {@code leave}:
- * the peer is then away, what reaches it is held, and a client that shows the session's resume
- * token within the resume window takes it back on a new socket ({@link #resume}). Every method
- * runs on the event loop of the socket the session began with ({@link #home}), except
- * {@link #deliver}, which any thread may call.
+ * One peer's session on the node holding its socket: join, relays, room messages, state, leave,
+ * and what the peer receives; its membership of the room is its {@link RoomMember}'s. A session
+ * outlives a socket that closes without {@code leave}: the peer is away, what reaches it is held,
+ * and a client showing the session's token within the window takes it back ({@link #resume}).
+ * Every method runs on the event loop of the socket the session began with ({@link #home}),
+ * except {@link #deliver}, which any thread may call.
  */
 public final class PeerSession {
 
@@ -251,25 +250,29 @@ public final class PeerSession {
     });
   }
 
-  /**
-   * Takes this session onto {@code socket}, served by {@code socketLoop}, for a client that
-   * showed the session's resume token: the peer keeps its identity and the others see nothing
-   * ({@link Resumption#resume}).
-   */
+  /** Takes this session onto {@code socket} for a client that showed its token ({@link Resumption#resume}). */
   public Future<PeerSessions.Resumed> resume(ClientMessage.Join j, PeerSocket socket, Context socketLoop,
                                              Consumer<PeerSession> adopt) {
     return resumption.resume(this, j, socket, socketLoop, adopt);
   }
 
-  /** One more of the client's messages reached the session (a resume's welcome says how many). */
-  public void heard() {
+  /**
+   * Counts a client message from {@code from} (a resume's welcome says how many); false, and not
+   * counted, if the session no longer serves that socket (its client resumed on another).
+   */
+  public boolean heard(PeerSocket from) {
+    if (link.current() != from) {
+      return false;
+    }
     link.heard();
+    return true;
   }
 
   /** Answers a client message that was refused before the session saw it: both are counted. */
-  public void toClient(String frame) {
-    link.heard();
-    link.send(frame);
+  public void toClient(PeerSocket from, String frame) {
+    if (heard(from)) {
+      link.send(frame);
+    }
   }
 
 

@@ -217,15 +217,19 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     if (session == null) {
       send(frame);
     } else {
-      onSession(s -> s.toClient(frame));
+      onSession(s -> s.toClient(this, frame));
     }
   }
 
-  /** A client message for the session, counted there (a resume's welcome says how many it got). */
+  /**
+   * A client message for the session, counted there (a resume's welcome says how many it got);
+   * dropped if the session no longer serves this socket (its client resumed on another).
+   */
   private void fromClient(Consumer<PeerSession> action) {
     onSession(s -> {
-      s.heard();
-      action.accept(s);
+      if (s.heard(this)) {
+        action.accept(s);
+      }
     });
   }
 

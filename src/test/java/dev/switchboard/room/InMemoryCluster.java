@@ -160,8 +160,9 @@ final class InMemoryCluster implements AutoCloseable {
     /** A client message, counted by the session as the connection has it counted. */
     private void fromClient(java.util.function.Consumer<PeerSession> action) {
       onSession(s -> {
-        s.heard();
-        action.accept(s);
+        if (s.heard(this)) {
+          action.accept(s);
+        }
       });
     }
 

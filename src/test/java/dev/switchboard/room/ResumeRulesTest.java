@@ -91,6 +91,9 @@ class ResumeRulesTest {
     assertEquals(true, back.expect("welcome").getBoolean("resumed"));
     cluster.settle();
     assertEquals(CloseCode.PEER_ID_TAKEN, bob.closeCode, "the old socket is closed");
+    bob.send(offer("alice", "late on the old socket", null)); // read there before its close: not the session's any more
+    cluster.settle();
+    assertEquals(List.of(), ab[0].settled(), "what the old socket still brought is dropped");
     ab[0].send(offer("bob", "x", "o"));
     assertEquals("x", back.expect("offer").getString("sdp"));
     assertEquals(List.of(), bob.settled(), "nothing more on the old socket");
