@@ -50,13 +50,16 @@ final class PeerInbox {
     return true;
   }
 
-  /** The welcome was sent: what was queued goes to the client, in order. */
-  void open() {
+  /** The welcome was sent: what was queued goes to the client, in order; true if that closed the room. */
+  boolean open() {
+    boolean closed = false;
     Envelope e;
     while (queued != null && (e = queued.poll()) != null) {
       roster.deliver(e);
+      closed |= e instanceof Envelope.CloseRoom;
     }
     queued = null;
+    return closed;
   }
 
   void give(Envelope e) {
@@ -105,7 +108,7 @@ final class PeerInbox {
     return true;
   }
 
-  /** Holds a frame the session wrote while the peer is away; false (and the overflow callback run) if it does not fit. */
+  /** Holds a frame the session wrote while the peer is away; false, and the overflow callback run, if it does not fit. */
   boolean hold(String frame) {
     if (held != null && held.hold(frame)) {
       return true;

@@ -59,7 +59,8 @@ public final class PeerSession {
     this.link = new SessionSocket(context, socket, context, this::holdWhileAway, limits.resumeBufferMessages(),
         limits.resumeBufferBytes());
     this.acks = new PendingAcks(context.owner(), limits.ackTimeout().toMillis(), (clientId, why) ->
-        link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, why + "; it may or may not have been delivered", clientId)));
+        link.send(ServerMessage.error(ErrorCode.UNAVAILABLE, why + "; it may or may not have been delivered",
+            clientId)));
     this.roster = new Roster(router, link, acks);
     this.inbox = new PeerInbox(router, roster, link, limits.resumeBufferMessages(), limits.resumeBufferBytes(),
         this::heldOverflow);
@@ -147,7 +148,9 @@ public final class PeerSession {
     }
     link.welcome(ServerMessage.welcome(peer(), room(), router.self(), listing.others().values(),
         sessions.iceServers(peer()), sessions.limits().toClientJson(), resumption.issue(), null));
-    inbox.open();
+    if (inbox.open()) {
+      return leave(LeaveReason.DISCONNECTED); // the room was closed while the join was in flight
+    }
     return Future.succeededFuture();
   }
 
@@ -256,10 +259,7 @@ public final class PeerSession {
     return resumption.resume(this, j, socket, socketLoop, adopt);
   }
 
-  /**
-   * Counts a client message from {@code from} (a resume's welcome says how many); false, and not
-   * counted, if the session no longer serves that socket (its client resumed on another).
-   */
+  /** Counts a client message from {@code from}; false (not counted) if the session no longer serves that socket. */
   public boolean heard(PeerSocket from) {
     if (link.current() != from) {
       return false;
@@ -315,14 +315,13 @@ public final class PeerSession {
    * lists the room as the store has it now ({@code room}); what was held follows, in order.
    */
   void welcomeBack(RoomStore.Snapshot room, List<String> missed, PeerSocket socket, Context socketLoop,
-                   String token) {
+                   String token, long told) {
     link.attach(socket, socketLoop);
     phase = Phase.JOINED;
     RoomListing listing = member.seen(room.seq(), room.members());
     roster.rewelcomed(room.seq(), listing.others().keySet());
-    long got = link.heardCount();
     link.welcome(ServerMessage.welcome(peer(), room(), router.self(), listing.others().values(),
-        sessions.iceServers(peer()), sessions.limits().toClientJson(), token, got));
+        sessions.iceServers(peer()), sessions.limits().toClientJson(), token, told));
     missed.forEach(link::send);
     inbox.replay();
     log.atDebug().addKeyValue("room", room()).addKeyValue("peer", peer()).log("resumed");

@@ -68,7 +68,10 @@ public final class PeerSessions {
     REFUSED,
     /** The store did not answer; the peer stays away and the client may try again. */
     UNAVAILABLE,
-    /** The session ended before the resume could take it (it left, its window ran out, or the client missed more than was kept): a fresh join. */
+    /**
+     * The session ended before the resume could take it (it left, its window ran out, or the
+     * client missed more than was kept): a fresh join.
+     */
     GONE
   }
 

@@ -28,6 +28,11 @@ final class Resumption {
   private ResumeToken token;
   /** The token the last welcome replaced: still good until the client speaks after that welcome. */
   private ResumeToken previous;
+  /** Of the last resume: the client's count it brought, and the count of the client's messages its welcome told. */
+  private long lastReceived = -1;
+  private long lastTold;
+  private long deadlineNanos;
+  private Runnable expired;
   private long timer = -1;
   private boolean resuming;
 
@@ -54,12 +59,13 @@ final class Resumption {
   }
 
   /**
-   * Takes {@code session} onto {@code socket} for a client that showed {@code presented}. A
-   * token that is not the session's (wrong, used, another peer's), or a second resume while one
-   * is under way, is refused and changes nothing: the window runs on. The token stays valid
-   * until the resume's welcome replaces it, so a resume that fails because the store did not
-   * answer may be tried again. The new welcome needs the room as the store has it now: the
-   * client's picture of it may be any age.
+   * Takes {@code session} onto {@code socket} for a client that showed its token. A token that
+   * is not the session's (wrong, used up, another peer's), or a second resume while one is under
+   * way, is refused and changes nothing: the window runs on. The token the last welcome replaced
+   * is still good while the client has said nothing since that welcome (its socket may have died
+   * before the welcome, and the new token, reached it); once it has spoken, it had the new one.
+   * A resume that fails because the store did not answer may be tried again. The new welcome
+   * needs the room as the store has it now: the client's picture of it may be any age.
    */
   Future<PeerSessions.Resumed> resume(PeerSession session, ClientMessage.Join join, PeerSocket socket,
                                       Context socketLoop, Consumer<PeerSession> adopt) {
@@ -69,12 +75,18 @@ final class Resumption {
         done.complete(PeerSessions.Resumed.GONE);
         return;
       }
-      if (resuming || !accepts(join.resume())) {
+      boolean current = token != null && token.matches(join.resume());
+      boolean replaced = !current && previous != null && link.heardCount() == 0 && previous.matches(join.resume());
+      if (resuming || !current && !replaced) {
         done.complete(PeerSessions.Resumed.REFUSED);
         return;
       }
       session.takeFromSocket();
-      List<String> missed = link.since(join.received());
+      // With the replaced token the client never saw the last welcome: its count is the one it
+      // brought then, and it needs everything sent since that welcome.
+      List<String> missed = !replaced ? link.since(join.received())
+          : join.received() == lastReceived ? link.since(0) : null;
+      long told = replaced ? lastTold + link.heardCount() : link.heardCount();
       if (missed == null) {
         // What the client missed is no longer all here: it cannot carry on as if nothing
         // happened. The session ends (the others see it leave) and the client joins afresh.
@@ -84,18 +96,21 @@ final class Resumption {
         return;
       }
       resuming = true;
+      end(); // the client came back in time: the window waits for the store's answer
       OnLoop.of(session.home(), session.member().snapshot()).onComplete(ar -> {
         resuming = false;
         if (!session.isAway()) {
-          done.complete(PeerSessions.Resumed.GONE); // its window ran out meanwhile
+          done.complete(PeerSessions.Resumed.GONE); // it left meanwhile (room closed, node stopping)
         } else if (ar.failed()) {
           log.atWarn().addKeyValue("room", session.room()).addKeyValue("peer", session.peer())
               .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("resume failed: store unavailable");
+          arm((deadlineNanos - System.nanoTime()) / 1_000_000); // the rest of the window
           done.complete(PeerSessions.Resumed.UNAVAILABLE);
         } else {
-          end();
+          lastReceived = replaced ? lastReceived : join.received();
+          lastTold = told;
           adopt.accept(session); // before the welcome: what the client sends after it must find the session
-          session.welcomeBack(ar.result(), missed, socket, socketLoop, issue());
+          session.welcomeBack(ar.result(), missed, socket, socketLoop, issue(), told);
           done.complete(PeerSessions.Resumed.RESUMED);
         }
       });
@@ -103,20 +118,15 @@ final class Resumption {
     return done.future();
   }
 
-  /**
-   * Whether {@code presented} may take the session back: its current token; or the one the last
-   * welcome replaced, as long as the client has said nothing since that welcome (its socket may
-   * have died before the welcome, and the new token, reached it). Once the client has spoken,
-   * it had the new token, and the old one is used up.
-   */
-  private boolean accepts(String presented) {
-    return token != null && token.matches(presented)
-        || previous != null && link.heardCount() == 0 && previous.matches(presented);
-  }
-
   /** The peer is away from now on: {@code expired} runs if it is not back within the window. */
   void away(Runnable expired) {
-    timer = vertx.setTimer(windowMs, t -> {
+    this.expired = expired;
+    deadlineNanos = System.nanoTime() + windowMs * 1_000_000;
+    arm(windowMs);
+  }
+
+  private void arm(long ms) {
+    timer = vertx.setTimer(Math.max(1, ms), t -> {
       timer = -1;
       expired.run();
     });

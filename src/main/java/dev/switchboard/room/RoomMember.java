@@ -115,7 +115,8 @@ final class RoomMember {
   void stateSaved(RoomStore.Change change, JsonObject next) {
     state = next;
     lastSeq = Math.max(lastSeq, change.seq());
-    router.announce(change.nodes(), new PeerStateChanged(room.id(), peer, change.seq(), ServerMessage.peerState(peer, next)));
+    router.announce(change.nodes(),
+        new PeerStateChanged(room.id(), peer, change.seq(), ServerMessage.peerState(peer, next)));
   }
 
   /** The member was written again (after the store lost its data) at sequence {@code seq}. */

@@ -116,7 +116,18 @@ final class SessionSocket implements PeerSocket {
     if (counting) {
       keep(frame, replayable);
     }
-    return write(frame);
+    boolean written = write(frame);
+    if (!written && counting) {
+      unkeep(replayable); // its sender is told it was not delivered: a resume must not send it after all
+    }
+    return written;
+  }
+
+  private void unkeep(boolean replayable) {
+    sent--;
+    if (replayable && kept != null && !kept.isEmpty() && kept.peekLast().number() == sent + 1) {
+      keptChars -= kept.pollLast().frame().length();
+    }
   }
 
   private void keep(String frame, boolean replayable) {

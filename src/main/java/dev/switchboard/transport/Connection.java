@@ -92,7 +92,9 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
       return;
     }
     Decoded decoded = services.codec().decode(text);
-    if (withinRate(idOf(decoded))) {
+    // A ping is not counted by either side (nor is its pong): neither is its refusal.
+    boolean ping = decoded instanceof Decoded.Ok ok && ok.message() instanceof ClientMessage.Ping;
+    if (withinRate(idOf(decoded), !ping)) {
       handle(decoded);
     }
   }
@@ -101,7 +103,7 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
    * Takes a rate token for a message with {@code id}: true if the message may be handled;
    * otherwise it was refused, and the socket closes if it stayed over the rate for too long.
    */
-  private boolean withinRate(Object id) {
+  private boolean withinRate(Object id, boolean counted) {
     switch (rate.take(lastHeard)) {
       case ACCEPT -> {
         return true;
@@ -109,12 +111,12 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
       case REFUSE -> {
         services.refusals().count(Refusal.RATE_LIMITED);
         answer(ServerMessage.error(ErrorCode.RATE_LIMITED,
-            "over " + limits.rate() + " messages/s; this message was dropped", id));
+            "over " + limits.rate() + " messages/s; this message was dropped", id), counted);
         return false;
       }
       default -> {
         services.refusals().count(Refusal.RATE_CLOSED);
-        answer(ServerMessage.error(ErrorCode.RATE_LIMITED, "over the rate limit for too long", id));
+        answer(ServerMessage.error(ErrorCode.RATE_LIMITED, "over the rate limit for too long", id), counted);
         closeAfterAnswers(CloseCode.RATE_LIMITED, "rate limit exceeded");
         return false;
       }
@@ -151,16 +153,16 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     if (closed) {
       return;
     }
-    if (withinRate(null)) {
+    if (withinRate(null, true)) {
       services.refusals().count(Refusal.BAD_MESSAGE);
-      answer(ServerMessage.error(ErrorCode.BAD_REQUEST, "binary frames are not accepted; send JSON text", null));
+      answer(ServerMessage.error(ErrorCode.BAD_REQUEST, "binary frames are not accepted; send JSON text", null), true);
     }
   }
 
   private void handle(Decoded decoded) {
     if (decoded instanceof Decoded.Rejected r) {
       services.refusals().count(session == null ? Refusal.BAD_JOIN : Refusal.BAD_MESSAGE);
-      answer(ServerMessage.error(r.code(), r.reason(), r.id()));
+      answer(ServerMessage.error(r.code(), r.reason(), r.id()), true);
       if (session == null) {
         close(CloseCode.BAD_JOIN, "the first message must be a valid join");
       }
@@ -184,11 +186,11 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
       return;
     }
     if (m instanceof ClientMessage.Join) {
-      answer(ServerMessage.error(ErrorCode.ALREADY_JOINED, "this socket already sent join", m.id()));
+      answer(ServerMessage.error(ErrorCode.ALREADY_JOINED, "this socket already sent join", m.id()), true);
       return;
     }
     if (!session.isJoined()) {
-      answer(ServerMessage.error(ErrorCode.NOT_JOINED, "wait for welcome before sending " + m.type(), m.id()));
+      answer(ServerMessage.error(ErrorCode.NOT_JOINED, "wait for welcome before sending " + m.type(), m.id()), true);
       return;
     }
     if (m instanceof ClientMessage.Relay r) {
@@ -210,11 +212,11 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
   /**
    * A frame answering the client's own message (an error). Once there is a session it goes
    * through it, so that it is counted with the session's frames (what a resume sends again
-   * depends on the count); before, straight to the socket. {@code pong} is not counted, and goes
-   * straight to the socket always.
+   * depends on the count); before, or for a message neither side counts (a ping), straight to
+   * the socket.
    */
-  private void answer(String frame) {
-    if (session == null) {
+  private void answer(String frame, boolean counted) {
+    if (session == null || !counted) {
       send(frame);
     } else {
       onSession(s -> s.toClient(this, frame));

@@ -205,4 +205,83 @@ class ResumeRulesTest {
     assertEquals(true, back.expect("welcome").getBoolean("resumed"));
     assertEquals("mine", back.expect("ack").getString("id"));
   }
+
+  private static JsonObject resumeJoin(String token, long received) {
+    return new JsonObject().put("type", "join").put("room", "room").put("peer", "bob").put("resume", token)
+        .put("received", received);
+  }
+
+  @Test
+  @DisplayName("a welcome lost with its socket: the resume with the replaced token gets everything since, and the count it was told")
+  void replacedTokenGetsEverythingSince() {
+    Client[] ab = aliceAndBob();
+    Client alice = ab[0];
+    Client bob = ab[1];
+    String first = bob.welcome.getString("resume");
+    alice.send(new JsonObject().put("type", "message").put("to", "bob").put("data", 1));
+    alice.send(new JsonObject().put("type", "message").put("to", "bob").put("data", 2));
+    assertEquals(1, bob.expect("message").getInteger("data"));
+    assertEquals(2, bob.expect("message").getInteger("data"));
+    bob.send(offer("alice", "from-bob-1", null));
+    bob.send(offer("alice", "from-bob-2", null));
+    assertEquals("from-bob-1", alice.expect("offer").getString("sdp"));
+    assertEquals("from-bob-2", alice.expect("offer").getString("sdp"));
+    bob.drop();
+    for (int i = 1; i <= 3; i++) {
+      alice.send(offer("bob", "held-" + i, "h" + i));
+      assertEquals("h" + i, alice.expect("ack").getString("id"));
+    }
+    Client lost = cluster.node("A").connect();
+    lost.send(resumeJoin(first, 2));
+    assertEquals(2, lost.expect("welcome").getInteger("received"), "bob's two offers arrived");
+    lost.drop(); // its welcome and the three offers never reached bob's client
+    Client again = cluster.node("A").connect();
+    again.send(resumeJoin(first, 2));
+    JsonObject welcome = again.expect("welcome");
+    assertEquals(true, welcome.getBoolean("resumed"));
+    assertEquals(2, welcome.getInteger("received"), "the count the lost welcome told, not 0");
+    for (int i = 1; i <= 3; i++) {
+      assertEquals("held-" + i, again.expect("offer").getString("sdp"));
+    }
+    assertEquals(List.of(), again.settled());
+  }
+
+  @Test
+  @DisplayName("a relay refused because the socket closed under it is not sent again by a resume")
+  void refusedIsNotResent() {
+    Client[] ab = aliceAndBob();
+    Client alice = ab[0];
+    Client bob = ab[1];
+    bob.closeCode = 1006; // closed, and the node has not heard yet
+    alice.send(offer("bob", "lost", "o1"));
+    JsonObject error = alice.expect("error");
+    assertEquals(List.of("peer-not-found", "o1"), List.of(error.getString("code"), error.getString("id")));
+    bob.drop();
+    Client back = cluster.node("A").connect();
+    back.send(resumeJoin(bob.welcome.getString("resume"), 0));
+    assertEquals(true, back.expect("welcome").getBoolean("resumed"));
+    assertEquals(List.of(), back.settled(), "the refused offer does not come after all");
+  }
+
+  @Test
+  @DisplayName("a room closed while the join was in flight: the joiner gets welcome, room-closed, a close, and leaves at once")
+  void roomClosedDuringJoin() {
+    cluster.store.autoRelease();
+    Client alice = cluster.node("B").join("room", "alice");
+    cluster.store.manual();
+    Client bob = cluster.node("A").connect();
+    bob.join("room", "bob");
+    ScriptedStore.Step join = cluster.store.await("join", "bob");
+    InMemoryCluster.Member a = cluster.node("A");
+    a.channelLoop.runOnContext(v -> a.router.receive("B",
+        new dev.switchboard.cluster.Envelope.CloseRoom("room", dev.switchboard.protocol.ServerMessage.roomClosed("closed"))));
+    cluster.settle();
+    cluster.store.autoRelease(); // for bob's leave, asked once the join is released
+    join.release();
+    bob.expect("welcome");
+    assertEquals("room-closed", bob.expect("room-closed").getString("type"));
+    cluster.settle();
+    assertEquals(CloseCode.NORMAL, bob.closeCode);
+    assertEquals(java.util.Set.of("alice"), cluster.store.members("room"), "bob left at once, not after the window");
+  }
 }

@@ -90,6 +90,12 @@ final class ScriptedStore implements RoomStore {
     return this;
   }
 
+  /** Every later step waits again until the test releases it. */
+  synchronized ScriptedStore manual() {
+    autoRelease = false;
+    return this;
+  }
+
   /** Marks {@code node} as heartbeating (it has a record). */
   synchronized void live(String... nodes) {
     liveNodes.addAll(List.of(nodes));
