@@ -89,12 +89,17 @@ final class PeerInbox {
    * Holds what reached the away peer. A relay is acknowledged once held: its ack means
    * delivered, or held for the peer's resume. An answer to one of the peer's own relays is taken
    * at once (before its relay's timeout could turn it into an error) and its ack or error held.
-   * False if the bounds are passed: {@code e} is then refused (a relay is answered
-   * {@code peer-not-found}) and the overflow callback runs (the session ends the peer).
+   * A membership event is not held: the resume's welcome lists the room from a later snapshot,
+   * so churn while the peer is away does not use up its bound. False if the bounds are passed:
+   * {@code e} is then refused (a relay is answered {@code peer-not-found}) and the overflow
+   * callback runs (the session ends the peer).
    */
   boolean hold(Envelope e) {
     if (e instanceof Delivered || e instanceof Undelivered) {
       roster.deliver(e); // its frame comes back through the session's socket, into the hold
+      return true;
+    }
+    if (e instanceof Envelope.Membership) {
       return true;
     }
     if (held == null || !held.hold(e)) {

@@ -284,4 +284,26 @@ class ResumeRulesTest {
     assertEquals(CloseCode.NORMAL, bob.closeCode);
     assertEquals(java.util.Set.of("alice"), cluster.store.members("room"), "bob left at once, not after the window");
   }
+
+  @Test
+  @DisplayName("churn in the room while a peer is away does not use up what is held for it; its welcome shows the room now")
+  void membershipChurnNotHeld() {
+    Client[] ab = aliceAndBob();
+    Client bob = ab[1];
+    bob.drop();
+    for (int i = 0; i < 3; i++) { // six membership events, against a hold of four
+      Client c = cluster.node("B").join("room", "carol" + i);
+      c.send(new JsonObject().put("type", "leave"));
+      cluster.settle();
+    }
+    Client dave = cluster.node("B").join("room", "dave");
+    dave.send(offer("bob", "from-dave", "d1"));
+    assertEquals("d1", dave.expect("ack").getString("id"));
+    Client back = bob.resume(cluster.node("A"));
+    JsonObject welcome = back.expect("welcome");
+    assertEquals(true, welcome.getBoolean("resumed"), "still held: " + welcome.encode());
+    assertEquals(List.of("alice", "dave"), peersOf(welcome).stream().sorted().toList());
+    assertEquals("from-dave", back.expect("offer").getString("sdp"));
+    assertEquals(List.of(), back.settled(), "no peer-joined or peer-left replayed: the welcome shows the room");
+  }
 }
