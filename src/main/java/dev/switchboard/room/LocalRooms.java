@@ -11,6 +11,21 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class LocalRooms {
 
   private final ConcurrentHashMap<String, LocalRoom> rooms = new ConcurrentHashMap<>();
+  /** Until when the store's rooms may lack members that are only not written back yet. */
+  private volatile long restoringUntilNanos = System.nanoTime();
+
+  /**
+   * The store lost its data and the nodes are writing their members back, for about
+   * {@code ms}: until then a room as the store lists it may lack members that did not leave.
+   */
+  void restoring(long ms) {
+    restoringUntilNanos = System.nanoTime() + ms * 1_000_000;
+  }
+
+  /** Whether a member missing from the store's listing may only not be written back yet. */
+  boolean restoring() {
+    return System.nanoTime() - restoringUntilNanos < 0;
+  }
 
   /** The room, or {@code null} when no local peer is in it. */
   LocalRoom get(String room) {

@@ -113,7 +113,7 @@ public final class PeerSession {
       return refuse(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room " + j.room(), j.id(),
           CloseCode.PEER_ID_TAKEN);
     }
-    member = new RoomMember(router, sessions.store(), room, peer, j.role(), j.meta());
+    member = new RoomMember(router, sessions.store(), sessions::restoring, room, peer, j.role(), j.meta());
     stateChanges = new StateChanges(member, link, context, this::holdsIdentity);
     return OnLoop.of(context, member.join(sessions.limits().maxPeers())).transform(ar -> {
       if (ar.failed()) {

@@ -147,6 +147,11 @@ public final class PeerSessions {
     }
   }
 
+  /** Whether the store may still lack members after a loss of its data ({@link LocalRooms#restoring}). */
+  boolean restoring() {
+    return rooms.restoring();
+  }
+
   boolean isStopping() {
     return stopping;
   }

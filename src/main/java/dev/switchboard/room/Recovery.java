@@ -77,6 +77,9 @@ public final class Recovery implements NodeRecord.Listener {
    * nodes that died meanwhile are left for {@link #forgetDeadNodes}, one TTL later.
    */
   public Future<Void> restore() {
+    // Until the nodes that lost their members have written them back (each at its next
+    // heartbeat, or its next socket), joins here must not take the store's listing as complete.
+    rooms.restoring(nodeRecordTtlMs * 2);
     List<PeerSession> sessions = rooms.sessions();
     log.atWarn().addKeyValue("node", router.self()).addKeyValue("peers", sessions.size())
         .log("the store lost its data: writing this node's members back");

@@ -11,6 +11,7 @@ import dev.switchboard.registry.RoomStore;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import java.util.function.BooleanSupplier;
 
 /**
  * A peer as a member of its room: who it is and what it published, its changes in the store
@@ -25,6 +26,7 @@ final class RoomMember {
 
   private final Router router;
   private final RoomStore store;
+  private final BooleanSupplier restoring;
   private final LocalRoom room;
   private final String peer;
   private final ClientMessage.Role role;
@@ -34,9 +36,12 @@ final class RoomMember {
   /** The room's sequence number of this member's last change in the store. */
   private long lastSeq;
 
-  RoomMember(Router router, RoomStore store, LocalRoom room, String peer, ClientMessage.Role role, JsonObject meta) {
+  /** {@code restoring} says whether the store may still lack members after a loss of its data. */
+  RoomMember(Router router, RoomStore store, BooleanSupplier restoring, LocalRoom room, String peer,
+             ClientMessage.Role role, JsonObject meta) {
     this.router = router;
     this.store = store;
+    this.restoring = restoring;
     this.room = room;
     this.peer = peer;
     this.role = role;
@@ -86,10 +91,18 @@ final class RoomMember {
     return listing;
   }
 
-  /** This node's view takes the room as the store has it at {@code seq}; returns it as listed. */
+  /**
+   * This node's view takes the room as the store has it at {@code seq}; returns it as listed.
+   * While the store's data is being written back after a loss, a member it does not list may
+   * only not be written back yet: the view then learns from the listing but drops no one.
+   */
   RoomListing seen(long seq, java.util.List<RoomStore.StoredMember> members) {
     RoomListing listing = RoomListing.of(members, peer);
-    room.view().applySnapshot(seq, listing.members());
+    if (restoring.getAsBoolean()) {
+      room.view().merge(listing.members());
+    } else {
+      room.view().applySnapshot(seq, listing.members());
+    }
     return listing;
   }
 

@@ -143,7 +143,7 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
   @Override
   public void violation(short code, String reason) {
     services.refusals().count(Refusal.BAD_FRAME);
-    close(code, reason);
+    terminate(code, reason, LeaveReason.DISCONNECTED); // at once, as for the other closes the node decides
   }
 
   /** Binary messages are refused; they count against the rate like any message. */
