@@ -101,6 +101,15 @@ public final class NodeRecord {
     return redis.send(Request.cmd(Command.DEL).arg(keys.reaped(identity.node()))).mapEmpty();
   }
 
+  /** When this node last learned that another had declared it dead (ms since the epoch; 0: never). */
+  private volatile long reapedSeenAt;
+
+  /** Whether another node declared this one dead within the last {@code ms}: its view of the cluster was stale. */
+  public boolean reapedWithin(long ms) {
+    long at = reapedSeenAt;
+    return at > 0 && System.currentTimeMillis() - at < ms;
+  }
+
   /** How long this node's writes to Redis have been succeeding without a break, in ms (0: not now). */
   public long healthyForMs() {
     long since = healthySince;
@@ -218,6 +227,7 @@ public final class NodeRecord {
             listener.redisBack();
           }
           if (reaped) {
+            reapedSeenAt = System.currentTimeMillis();
             log.atWarn().addKeyValue("node", identity.node())
                 .log("another node declared this one dead and announced its peers as lost");
             listener.reaped();

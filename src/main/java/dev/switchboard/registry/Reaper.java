@@ -56,6 +56,7 @@ public final class Reaper {
   private final long timeoutMs;
   private final Announcer announcer;
   private final BooleanSupplier mayReap;
+  private final BooleanSupplier declaredDead;
   private long timer = -1;
   private boolean running;
 
@@ -65,8 +66,9 @@ public final class Reaper {
    * in which every record expired, and must not declare the others dead.
    */
   public Reaper(Vertx vertx, Redis redis, Keys keys, RedisRoomStore store, String self, Duration interval,
-                Duration timeout, Announcer announcer, BooleanSupplier mayReap) {
+                Duration timeout, Announcer announcer, BooleanSupplier mayReap, BooleanSupplier declaredDead) {
     this.mayReap = mayReap;
+    this.declaredDead = declaredDead;
     this.vertx = vertx;
     this.redis = redis;
     this.keys = keys;
@@ -118,11 +120,16 @@ public final class Reaper {
    * needs no history of healthy heartbeats: it acts on a record it has just read.
    */
   public Future<Integer> nodeLeft(String node, int members) {
-    if (node.equals(self)) {
-      return Future.succeededFuture(0);
+    if (node.equals(self) || declaredDead.getAsBoolean()) {
+      return Future.succeededFuture(0); // a node the others declared dead is the one that was cut off
     }
-    return records().compose(alive -> {
+    return records().compose(alive -> redis.send(Request.cmd(Command.EXISTS).arg(keys.reaped(self))).compose(marked -> {
       List<String> live = alive.stream().filter(Record::alive).map(Record::node).toList();
+      if (!live.contains(self) || marked.toInteger() == 1) {
+        // This node's own record is gone, or marked reaped: it was cut off (a hang, a partition)
+        // and is about to learn it at its next heartbeat. It judges no one.
+        return Future.succeededFuture(0);
+      }
       if (alive.stream().noneMatch(r -> r.node().equals(node))) {
         return Future.succeededFuture(0); // it withdrew its record: a clean stop, nothing to clean
       }
@@ -136,7 +143,7 @@ public final class Reaper {
       return redis.send(Request.cmd(Command.HGET).arg(keys.node(node)).arg("beat"))
           .compose(beat -> vertx.timer(beatWaitMs()).map(beat == null ? "" : beat.toString()))
           .compose(beat -> beat.isEmpty() ? tryReap(node) : tryReap(node, beat));
-    }).onFailure(err -> log.atWarn().addKeyValue("left", node).addKeyValue("error", String.valueOf(err.getMessage()))
+    })).onFailure(err -> log.atWarn().addKeyValue("left", node).addKeyValue("error", String.valueOf(err.getMessage()))
         .log("could not clean up after a node that left the cluster; the sweep will, once its record expires"));
   }
 

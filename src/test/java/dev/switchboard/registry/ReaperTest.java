@@ -60,7 +60,7 @@ class ReaperTest {
     store = new RedisRoomStore(redis, keys, Duration.ofSeconds(2), () -> "epoch-1");
     send(Command.SET, keys.epoch(), "epoch-1"); // the heartbeats only set it when there is none
     reaper = new Reaper(vertx, redis, keys, store, "a", HEARTBEAT, Duration.ofSeconds(2),
-        (room, peer, dead, change) -> lost.add(room + "/" + peer + "@" + dead), () -> true);
+        (room, peer, dead, change) -> lost.add(room + "/" + peer + "@" + dead), () -> true, () -> false);
   }
 
   @AfterEach
@@ -178,5 +178,17 @@ class ReaperTest {
     b.withdraw().await();
     assertEquals(0, reaper.nodeLeft("b", 1).await());
     assertEquals(0, send(Command.EXISTS, keys.reaped("b")).toInteger(), "restarted under its id, it sees no marker");
+  }
+
+  @Test
+  @DisplayName("a node the others declared dead (it hung, or was cut off) judges no one when it sees them leave")
+  void declaredDeadJudgesNoOne() {
+    liveNode("a", Duration.ofSeconds(10));
+    liveNode("b", Duration.ofSeconds(10));
+    deadNodeWithAMember("c");
+    send(Command.SET, keys.reaped("a"), "b"); // b reaped a while a was frozen
+    assertEquals(0, reaper.nodeLeft("c", 2).await());
+    assertEquals(1, send(Command.EXISTS, keys.node("c")).toInteger(), "c is left to the others");
+    assertTrue(lost.isEmpty());
   }
 }
