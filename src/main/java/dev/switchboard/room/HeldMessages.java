@@ -5,16 +5,16 @@ import java.util.ArrayDeque;
 import java.util.function.Consumer;
 
 /**
- * What reached a peer while it was away, in arrival order, for its resume: envelopes (relays,
- * room messages, membership events, answers to its own relays) and frames the session wrote
- * itself (an ack, an expired relay's error). Bounded in count and bytes; {@link #hold} refuses
+ * What reached a peer while it was away, in arrival order, for its resume: envelopes (relays and
+ * room messages; membership events are not held, see {@link PeerInbox#hold}) and frames the
+ * session wrote itself (the ack or error answering one of its own relays). Bounded in count and bytes; {@link #hold} refuses
  * what would pass either bound, and the session then ends the peer (it cannot be given everything
  * it missed). Used on the session's event loop only.
  */
 final class HeldMessages {
 
-  /** What an answer to one of the peer's own relays counts for: about the ack or error it becomes. */
-  private static final long ANSWER_SIZE = 64;
+  /** What any other envelope counts for (relays and room messages are what is held in practice). */
+  private static final long OTHER_SIZE = 64;
 
   private final int maxMessages;
   private final long maxBytes;
@@ -64,9 +64,7 @@ final class HeldMessages {
       return r.frame().length();
     } else if (e instanceof Envelope.RoomMessage m) {
       return m.frame().length();
-    } else if (e instanceof Envelope.Membership m) {
-      return m.frame().length();
     }
-    return ANSWER_SIZE;
+    return OTHER_SIZE;
   }
 }
