@@ -68,6 +68,61 @@ public sealed interface Envelope {
   record CloseRoom(String room, String frame) implements Envelope {
   }
 
+  /**
+   * {@code peer} moved from node {@code from} to {@code node} (it resumed there), as the store
+   * ordered it at {@code seq}. Nothing is shown to clients: the peer is the same. Senders route
+   * to {@code node} from now on, each sending a {@link Fence} first ({@code docs/design.md},
+   * "Resume through another node").
+   */
+  record PeerMoved(String room, String peer, String from, String node, long seq) implements Envelope {
+  }
+
+  /**
+   * Node {@code node} asks the node holding {@code peer} to hand it over: its client showed a
+   * token whose SHA-256 digest is {@code tokenDigest}, and had {@code received} frames since its
+   * last welcome. Answered by {@link Handover} or {@link ClaimRefused}.
+   */
+  record Claim(String room, String peer, String node, String tokenDigest, long received) implements Envelope {
+  }
+
+  /** The claim of {@code peer} is refused: {@code reason} is {@code "token"} (not its session's) or {@code "gone"}. */
+  record ClaimRefused(String room, String peer, String reason) implements Envelope {
+    /** The token shown is not the session's (wrong, used up, another peer's), or another resume is under way. */
+    public static final String TOKEN = "token";
+    /** The session is no longer there to hand over (it left, or was handed over already). */
+    public static final String GONE = "gone";
+  }
+
+  /**
+   * The claim of {@code peer} is granted: its old node heard {@code told} of its client's
+   * messages since the last welcome. What the session held follows, each as a
+   * {@link Forwarded}, and from then on everything that reaches the old node for the peer.
+   */
+  record Handover(String room, String peer, long told) implements Envelope {
+  }
+
+  /**
+   * {@code inner} reached {@code peer}'s previous node, which handed it on to the peer's new
+   * node: it precedes whatever its sender sent to the new node after its {@link Fence}.
+   */
+  record Forwarded(String room, String peer, Envelope inner) implements Envelope {
+  }
+
+  /**
+   * Sender {@code from} will send to {@code to}'s new node directly from now on. Sent twice: to
+   * the old node, which hands it on behind what {@code from} sent there before, and to the new
+   * node, which holds what {@code from} sends directly until the first one has come through.
+   */
+  record Fence(String room, String to, String from, long seq) implements Envelope {
+  }
+
+  /**
+   * A frame for {@code peer}'s client written by its previous node: the answer to a relay it
+   * sent from there, or one its dead socket may have swallowed. Travels inside {@link Forwarded}.
+   */
+  record ClientFrame(String room, String peer, String frame) implements Envelope {
+  }
+
   /** The receiving node is to drain: placement skips it from now on. */
   record Drain() implements Envelope {
     @Override

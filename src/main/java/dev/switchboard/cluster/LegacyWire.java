@@ -26,8 +26,9 @@ import java.util.List;
  * to write it ({@code cluster.wire-version=1}) while first-release nodes are still in the
  * cluster. An unknown tag cannot be skipped here (there is no length): it fails the batch,
  * which is why the format was replaced. The tags are {@link WireFormat}'s. Kinds the first
- * release did not have ({@link Envelope.Undrain}) are left out of what is written: one would
- * fail the whole batch there.
+ * release did not have ({@link Envelope.Undrain}, and those that move a peer between nodes) are
+ * left out of what is written: one would fail the whole batch there. So while a node writes this
+ * format, a peer resumes only on the node that holds it.
  */
 final class LegacyWire {
 
@@ -35,7 +36,7 @@ final class LegacyWire {
   }
 
   static void write(Buffer out, Batch batch) {
-    List<Envelope> known = batch.envelopes().stream().filter(e -> !(e instanceof Envelope.Undrain)).toList();
+    List<Envelope> known = batch.envelopes().stream().filter(LegacyWire::known).toList();
     out.appendInt(known.size());
     String origin = batch.origin();
     for (Envelope envelope : known) {
@@ -62,6 +63,12 @@ final class LegacyWire {
         throw new IllegalArgumentException("no legacy wire form for " + envelope);
       }
     }
+  }
+
+  /** Whether the first release had this kind of envelope. */
+  private static boolean known(Envelope e) {
+    return e instanceof Relay || e instanceof RoomMessage || e instanceof Envelope.Membership || e instanceof Delivered
+        || e instanceof Undelivered || e instanceof CloseRoom || e instanceof Drain;
   }
 
   private static void put(Buffer out, byte tag, long seq, long ref, long session, String room, String peer,

@@ -57,6 +57,13 @@ public final class WireFormat {
   static final byte CLOSE_ROOM = 8;
   static final byte DRAIN = 9;
   static final byte UNDRAIN = 10;
+  static final byte PEER_MOVED = 11;
+  static final byte CLAIM = 12;
+  static final byte CLAIM_REFUSED = 13;
+  static final byte HANDOVER = 14;
+  static final byte FORWARDED = 15;
+  static final byte FENCE = 16;
+  static final byte CLIENT_FRAME = 17;
 
   private WireFormat() {
   }
@@ -162,9 +169,43 @@ public final class WireFormat {
     } else if (envelope instanceof Envelope.Undrain) {
       tag = UNDRAIN;
     } else {
-      throw new IllegalArgumentException("no wire form for " + envelope);
+      tag = writeResumeBody(out, envelope);
     }
     out.setByte(tagAt, tag).setInt(tagAt + 1, out.length() - start);
+  }
+
+  /** The bodies of the envelopes that move a peer between nodes (docs/design.md, "Resume through another node"). */
+  private static byte writeResumeBody(Buffer out, Envelope envelope) {
+    if (envelope instanceof Envelope.PeerMoved e) {
+      putStrings(out, e.room(), e.peer(), e.from(), e.node());
+      out.appendLong(e.seq());
+      return PEER_MOVED;
+    } else if (envelope instanceof Envelope.Claim e) {
+      putStrings(out, e.room(), e.peer(), e.node(), e.tokenDigest());
+      out.appendLong(e.received());
+      return CLAIM;
+    } else if (envelope instanceof Envelope.ClaimRefused e) {
+      putStrings(out, e.room(), e.peer(), e.reason());
+      return CLAIM_REFUSED;
+    } else if (envelope instanceof Envelope.Handover e) {
+      putStrings(out, e.room(), e.peer());
+      out.appendLong(e.told());
+      return HANDOVER;
+    } else if (envelope instanceof Envelope.Forwarded e) {
+      // A relay's origin (where its answer goes) is not the batch's here: it is written out.
+      putStrings(out, e.room(), e.peer(), e.inner() instanceof Relay r ? r.origin() : null);
+      writeEntry(out, e.inner()); // nested: a tag, a length and the inner body
+      return FORWARDED;
+    } else if (envelope instanceof Envelope.Fence e) {
+      putStrings(out, e.room(), e.to(), e.from());
+      out.appendLong(e.seq());
+      return FENCE;
+    } else if (envelope instanceof Envelope.ClientFrame e) {
+      putStrings(out, e.room(), e.peer(), e.frame());
+      return CLIENT_FRAME;
+    } else {
+      throw new IllegalArgumentException("no wire form for " + envelope);
+    }
   }
 
   /** The envelope of one entry; {@code null} for a tag this node does not know. */
@@ -180,8 +221,24 @@ public final class WireFormat {
       case CLOSE_ROOM -> new CloseRoom(f.string(), f.string());
       case DRAIN -> new Drain();
       case UNDRAIN -> new Envelope.Undrain();
+      case PEER_MOVED -> new Envelope.PeerMoved(f.string(), f.string(), f.string(), f.string(), f.int64());
+      case CLAIM -> new Envelope.Claim(f.string(), f.string(), f.string(), f.string(), f.int64());
+      case CLAIM_REFUSED -> new Envelope.ClaimRefused(f.string(), f.string(), f.string());
+      case HANDOVER -> new Envelope.Handover(f.string(), f.string(), f.int64());
+      case FORWARDED -> forwarded(f, origin);
+      case FENCE -> new Envelope.Fence(f.string(), f.string(), f.string(), f.int64());
+      case CLIENT_FRAME -> new Envelope.ClientFrame(f.string(), f.string(), f.string());
       default -> null;
     };
+  }
+
+  /** A forwarded envelope; null (skipped) if the inner one is of a kind this node does not know. */
+  private static Envelope forwarded(Fields f, String origin) {
+    String room = f.string();
+    String peer = f.string();
+    String innerOrigin = f.string();
+    Envelope inner = f.entry(innerOrigin == null ? origin : innerOrigin);
+    return inner == null ? null : new Envelope.Forwarded(room, peer, inner);
   }
 
   /** The fields of one entry's body, read in order; past its end each field reads as its default. */
@@ -198,6 +255,21 @@ public final class WireFormat {
 
     String string() {
       return at[0] + 4 <= end ? getString(in, at, end) : null;
+    }
+
+    /** A nested entry (a tag, a length, a body); null past the end or for an unknown tag. */
+    Envelope entry(String origin) {
+      if (at[0] + 5 > end) {
+        return null;
+      }
+      byte tag = in.getByte(at[0]);
+      int length = in.getInt(at[0] + 1);
+      int start = at[0] + 5;
+      if (length < 0 || start + length > end) {
+        throw new IllegalArgumentException("a nested entry of " + length + " bytes overruns its entry");
+      }
+      at[0] = start + length;
+      return readBody(tag, new Fields(in, start, start + length), origin);
     }
 
     long int64() {

@@ -28,6 +28,7 @@ public final class RedisRoomStore implements RoomStore {
   private static final LuaScript RESTORE = LuaScript.load("restore.lua");
   private static final LuaScript CREATE_ROOM = LuaScript.load("create_room.lua");
   private static final LuaScript SNAPSHOT = LuaScript.load("snapshot.lua");
+  private static final LuaScript MOVE = LuaScript.load("move.lua");
 
   private final Redis redis;
   private final Keys keys;
@@ -99,6 +100,15 @@ public final class RedisRoomStore implements RoomStore {
         keys.nodePeers(node));
     return timed(RESTORE.run(redis, k, List.of(room, peer, node, record.encode(), Long.toString(minSeq))))
         .map(r -> new Snapshot("ok".equals(r.get(0).toString()), r.get(1).toLong(), members(r, 2)));
+  }
+
+  @Override
+  public Future<Snapshot> move(String room, String peer, String from, String to, JsonObject record) {
+    List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room), keys.nodePeers(from),
+        keys.nodePeers(to));
+    return timed(MOVE.run(redis, k, List.of(room, peer, from, to, record.encode()))).map(r ->
+        "ok".equals(r.get(0).toString()) ? new Snapshot(true, r.get(1).toLong(), members(r, 2))
+            : new Snapshot(false, 0, List.of()));
   }
 
   @Override

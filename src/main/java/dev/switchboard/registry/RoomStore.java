@@ -70,6 +70,13 @@ public interface RoomStore {
    */
   Future<Snapshot> restore(String room, String peer, String node, JsonObject record, long minSeq);
 
+  /**
+   * Moves {@code peer} of {@code room} from node {@code from} to node {@code to} (it resumed
+   * there), with {@code record} (without {@code seq}) as its record, if {@code from} still holds
+   * it. Returns the room afterwards ({@code applied} false, and nothing else, if not).
+   */
+  Future<Snapshot> move(String room, String peer, String from, String to, JsonObject record);
+
   /** The {@code room/peer} pairs the store says {@code node} holds. */
   Future<List<String>> nodePeers(String node);
 

@@ -39,9 +39,13 @@ final class LocalRoom {
     return sessions.values();
   }
 
-  /** Makes {@code session} the local holder of {@code peer}; false if another session holds it. */
+  /**
+   * Makes {@code session} the local holder of {@code peer}; false if another session holds it.
+   * A session handed over to another node gives way: the peer is claimed back through it.
+   */
   boolean claim(String peer, PeerSession session) {
-    return sessions.putIfAbsent(peer, session) == null;
+    return sessions.compute(peer, (k, current) -> current == null || current.isHanded() ? session : current)
+        == session;
   }
 
   /** From now on the router no longer finds {@code session} under {@code peer}. */

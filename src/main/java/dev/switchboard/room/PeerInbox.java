@@ -122,6 +122,15 @@ final class PeerInbox {
     return false;
   }
 
+  /** The session was handed over to another node: what was held goes there, oldest first. */
+  void handOver(Forwarder forwarder) {
+    HeldMessages h = held;
+    held = null;
+    if (h != null) {
+      h.replay(forwarder::forwardHeld, forwarder::frame);
+    }
+  }
+
   /**
    * The peer resumed and has its new welcome: what was held goes to it, oldest first. Relays
    * were answered when they were held; one whose sender left the room meanwhile is dropped.

@@ -3,8 +3,6 @@ package dev.switchboard.room;
 import dev.switchboard.async.OnLoop;
 import dev.switchboard.cluster.Envelope;
 import dev.switchboard.cluster.Envelope.CloseRoom;
-import dev.switchboard.cluster.Envelope.Relay;
-import dev.switchboard.cluster.Envelope.RoomMessage;
 import dev.switchboard.config.Config;
 import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.CloseCode;
@@ -15,8 +13,6 @@ import dev.switchboard.registry.RoomStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.util.List;
-import java.util.UUID;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * One peer's session on the node holding its socket: join, relays, room messages, state, leave,
  * and what the peer receives; its membership of the room is its {@link RoomMember}'s. A session
  * outlives a socket that closes without {@code leave}: the peer is away, what reaches it is held,
- * and a client showing the session's token within the window takes it back ({@link #resume}).
+ * and a client showing the session's token within the window takes it back, here
+ * ({@link Resumption}) or through another node ({@link Handoff}).
  * Every method runs on the event loop of the socket the session began with ({@link #home}),
  * except {@link #deliver}, which any thread may call.
  */
@@ -32,8 +29,12 @@ public final class PeerSession {
 
   private static final Logger log = LoggerFactory.getLogger(PeerSession.class);
 
-  /** AWAY: joined, with no socket, held for a resume until the window ends. */
-  private enum Phase { NEW, JOINING, JOINED, AWAY, LEAVING, GONE }
+  /**
+   * Where a session is, set by the procedures that move it ({@link FreshJoin}, {@link Resumption},
+   * {@link Handoff}). AWAY: with no socket, held for a resume. CLAIMING: being taken over from
+   * the node that holds it. HANDED: taken over by another node, which gets what reaches this one.
+   */
+  enum Phase { NEW, JOINING, CLAIMING, JOINED, AWAY, HANDED, LEAVING, GONE }
 
   private final PeerSessions sessions;
   private final Router router;
@@ -44,10 +45,11 @@ public final class PeerSession {
   private final Roster roster;
   private final PeerInbox inbox;
   private final Resumption resumption;
+  private final Handoff handoff;
   /** Read by a resumed socket's loop ({@link #isJoined}); written on the home loop only. */
   private volatile Phase phase = Phase.NEW;
   private RoomMember member;
-  private StateChanges stateChanges;
+  private PeerOutbox outbox;
   private LeaveReason leaveAfterJoin;
 
   PeerSession(PeerSessions sessions, PeerSocket socket, Context context, long id) {
@@ -65,6 +67,7 @@ public final class PeerSession {
     this.inbox = new PeerInbox(router, roster, link, limits.resumeBufferMessages(), limits.resumeBufferBytes(),
         this::heldOverflow);
     this.resumption = new Resumption(context.owner(), limits.resumeWindow().toMillis(), link);
+    this.handoff = new Handoff(this, sessions);
   }
 
   /** The room's id, once join was asked for. */
@@ -91,54 +94,30 @@ public final class PeerSession {
   }
 
   /**
-   * Hands {@code e} to this session on its own event loop. Called by the router from any thread;
-   * envelopes handed over from one thread are handled in the order they were handed over (the
-   * event loop's task queue is FIFO). One that arrives after the session left is answered by
-   * {@link #onEnvelope} (a relay gets peer-not-found), never dropped.
+   * Hands {@code e} to this session on its own event loop, from any thread: what one thread hands
+   * over is handled in that order (a loop's task queue is FIFO). One that arrives after the
+   * session left is answered by {@link #handle} (a relay gets peer-not-found), never dropped.
    */
   void deliver(Envelope e) {
-    context.runOnContext(v -> onEnvelope(e));
+    context.runOnContext(v -> arrived(e, false));
   }
 
-  /** Joins the room: answers with {@code welcome}, or with an error and a close. */
+  /** {@link #deliver} for an envelope handed on by the node this peer was on before: it needs no fence. */
+  void deliverForwarded(Envelope e) {
+    context.runOnContext(v -> arrived(e, true));
+  }
+
+  /** Joins the room afresh: answers with {@code welcome}, or with an error and a close ({@link FreshJoin}). */
   public Future<Void> join(ClientMessage.Join j) {
     phase = Phase.JOINING;
-    String peer = j.peer() != null ? j.peer() : UUID.randomUUID().toString();
-    if (j.role() != ClientMessage.Role.PEER) {
-      return refuse(ErrorCode.BAD_REQUEST, "role " + j.role().wire() + " needs a broadcast room; this room is mesh",
-          j.id(), CloseCode.BAD_JOIN);
-    }
-    LocalRoom room = sessions.enter(j.room(), peer, this);
-    if (room == null) {
-      return refuse(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room " + j.room(), j.id(),
-          CloseCode.PEER_ID_TAKEN);
-    }
-    member = new RoomMember(router, sessions.store(), sessions::restoring, room, peer, j.role(), j.meta());
-    stateChanges = new StateChanges(member, link, context, this::holdsIdentity);
-    return OnLoop.of(context, member.join(sessions.limits().maxPeers())).transform(ar -> {
-      if (ar.failed()) {
-        log.atWarn().addKeyValue("room", room()).addKeyValue("peer", peer)
-            .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("join failed: store unavailable");
-        member.undoJoin();
-        return refuseJoined(ErrorCode.UNAVAILABLE, "rooms are unavailable right now; retry later", j.id(),
-            CloseCode.UNAVAILABLE);
-      }
-      RoomStore.JoinResult r = ar.result();
-      return switch (r.status()) {
-        case TAKEN -> refuseJoined(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room " + room(),
-            j.id(), CloseCode.PEER_ID_TAKEN);
-        case FULL -> refuseJoined(ErrorCode.ROOM_FULL, "room " + room() + " is full", j.id(), CloseCode.UNAVAILABLE);
-        case STALE_EPOCH -> {
-          sessions.staleEpoch();
-          yield refuseJoined(ErrorCode.UNAVAILABLE, "rooms are being restored after a store restart; retry",
-              j.id(), CloseCode.UNAVAILABLE);
-        }
-        case OK -> welcome(r);
-      };
-    });
+    return new FreshJoin(this, sessions).run(j);
   }
 
-  private Future<Void> welcome(RoomStore.JoinResult r) {
+  /**
+   * The store admitted the member: the client gets its welcome and what reached the session
+   * meanwhile, unless it asked to leave while the join was in flight.
+   */
+  Future<Void> welcome(RoomStore.JoinResult r) {
     RoomListing listing = member.joined(r);
     roster.welcomed(room(), peer(), r.seq(), listing.others().keySet());
     phase = Phase.JOINED;
@@ -146,44 +125,32 @@ public final class PeerSession {
     if (leaveAfterJoin != null) {
       return leave(leaveAfterJoin);
     }
-    link.welcome(ServerMessage.welcome(peer(), room(), router.self(), listing.others().values(),
-        sessions.iceServers(peer()), sessions.limits().toClientJson(), resumption.issue(), null));
+    sendWelcome(listing, resumption.issue(), null);
     if (inbox.open()) {
       return leave(LeaveReason.DISCONNECTED); // the room was closed while the join was in flight
     }
     return Future.succeededFuture();
   }
 
-  /** Relays an offer, answer, candidate or targeted message to one peer of the room. */
+  /** The session is {@code m}'s from now on (a join or a claim found it). */
+  void becomes(RoomMember m) {
+    member = m;
+    outbox = new PeerOutbox(router, link, acks, m, id, context, this::holdsIdentity);
+  }
+
+  /** Relays an offer, answer, candidate or targeted message to one peer of the room ({@link PeerOutbox}). */
   public void relay(ClientMessage.Relay r) {
-    String node = member.room().view().nodeOf(r.to());
-    if (node == null) {
-      link.send(ServerMessage.error(ErrorCode.PEER_NOT_FOUND, "peer " + r.to() + " is not in room " + room(), r.id()));
-      return;
-    }
-    long ref = 0;
-    if (r.id() != null) {
-      if (acks.isFull()) {
-        link.send(ServerMessage.error(ErrorCode.RATE_LIMITED, "too many messages awaiting their ack", r.id()));
-        return;
-      }
-      ref = acks.add(r.id(), node);
-    }
-    router.send(node, new Relay(room(), r.to(), peer(), id, router.self(), ref, ServerMessage.relayed(r, peer())));
+    outbox.relay(r);
   }
 
   /** Sends an application message to every other peer of the room. */
   public void broadcast(ClientMessage.Broadcast b) {
-    router.announce(member.room().view().nodes(),
-        new RoomMessage(room(), peer(), ServerMessage.broadcast(b.data(), peer())));
-    if (b.id() != null) {
-      link.send(ServerMessage.ack(b.id()));
-    }
+    outbox.broadcast(b);
   }
 
   /** Updates this peer's published state; changes are written to the store one at a time, in order. */
   public void state(ClientMessage.State s) {
-    if (stateChanges == null || !stateChanges.offer(s)) {
+    if (outbox == null || !outbox.state(s)) {
       link.send(ServerMessage.error(ErrorCode.RATE_LIMITED, "too many state changes in flight", s.id()));
     }
   }
@@ -208,10 +175,9 @@ public final class PeerSession {
   }
 
   /**
-   * {@code socket} closed, or is being closed, for a reason other than {@code leave}. A joined
-   * peer is then away for the resume window; one not yet welcomed, or of a node that is
-   * stopping, leaves with {@code reason}. A socket this session no longer writes to (the client
-   * resumed on another) changes nothing.
+   * {@code socket} closed, or is closing, without {@code leave}: a joined peer is away for the
+   * resume window; one not yet welcomed, or of a stopping node, leaves with {@code reason}. A
+   * socket the session no longer writes to (the client resumed on another) changes nothing.
    */
   public void socketGone(PeerSocket socket, LeaveReason reason) {
     if (link.current() != socket) {
@@ -253,10 +219,31 @@ public final class PeerSession {
     });
   }
 
-  /** Takes this session onto {@code socket} for a client that showed its token ({@link Resumption#resume}). */
-  public Future<PeerSessions.Resumed> resume(ClientMessage.Join j, PeerSocket socket, Context socketLoop,
-                                             Consumer<PeerSession> adopt) {
-    return resumption.resume(this, j, socket, socketLoop, adopt);
+  /** Handed over to another node ({@link Handoff}). */
+  boolean isHanded() {
+    return phase == Phase.HANDED;
+  }
+
+  // --- for the procedures that move the session (FreshJoin, Resumption, Handoff), and Recovery ---
+
+  void phase(Phase next) {
+    phase = next;
+  }
+
+  Handoff handoff() {
+    return handoff;
+  }
+
+  Resumption resumption() {
+    return resumption;
+  }
+
+  PeerInbox inbox() {
+    return inbox;
+  }
+
+  PendingAcks acks() {
+    return acks;
   }
 
   /** Counts a client message from {@code from}; false (not counted) if the session no longer serves that socket. */
@@ -275,13 +262,15 @@ public final class PeerSession {
     }
   }
 
+  /** Writes {@code frame} to the client (or holds it while the peer is away). */
+  void send(String frame) {
+    link.send(frame);
+  }
 
   /** Closes the client's socket, after what the session wrote to it before. */
   public void closeSocket(short code, String reason) {
     link.close(code, reason);
   }
-
-  // --- for Resumption and Recovery, on this session's event loop ---
 
   /** Joined or away: the peer holds its identity in the room. */
   boolean holdsIdentity() {
@@ -311,25 +300,41 @@ public final class PeerSession {
   }
 
   /**
-   * The resume succeeded: the session writes to {@code socket} from now on. Its new welcome
-   * lists the room as the store has it now ({@code room}); what was held follows, in order.
+   * The client has its session back, resumed here on {@code socket} (served by {@code loop}) or
+   * claimed from another node on the session's own: its new welcome lists the room as
+   * {@code listing} has it at {@code seq} and tells the count of its messages the session got
+   * ({@code told}); then come the frames it missed, and what reached the session meanwhile, in
+   * order. A room closed meanwhile ends it.
    */
-  void welcomeBack(RoomStore.Snapshot room, List<String> missed, PeerSocket socket, Context socketLoop,
-                   String token, long told) {
-    link.attach(socket, socketLoop);
+  void welcomeBack(PeerSocket socket, Context loop, RoomListing listing, long seq, String token, long told,
+                   List<String> missed) {
+    if (socket != null) {
+      link.attach(socket, loop);
+    }
     phase = Phase.JOINED;
-    RoomListing listing = member.seen(room.seq(), room.members());
-    roster.rewelcomed(room.seq(), listing.others().keySet());
-    link.welcome(ServerMessage.welcome(peer(), room(), router.self(), listing.others().values(),
-        sessions.iceServers(peer()), sessions.limits().toClientJson(), token, told));
+    roster.welcomed(room(), peer(), seq, listing.others().keySet());
+    sendWelcome(listing, token, told);
     missed.forEach(link::send);
     inbox.replay();
     log.atDebug().addKeyValue("room", room()).addKeyValue("peer", peer()).log("resumed");
+    if (inbox.open()) {
+      leave(LeaveReason.DISCONNECTED);
+    }
   }
 
-  /** {@code node} left the cluster: relays this peer still awaits its answer for are answered now. */
+  /**
+   * {@code node} left the cluster: relays this peer still awaits its answer for are answered
+   * now, and fences that were to come through it open their gates.
+   */
   void nodeLost(String node) {
     acks.nodeLost(node);
+    handoff.nodeLost(node);
+  }
+
+  /** The welcome, fresh ({@code told} null) or of a resume: the room as {@code listing} has it. */
+  private void sendWelcome(RoomListing listing, String token, Long told) {
+    link.welcome(ServerMessage.welcome(peer(), room(), router.self(), listing.others().values(),
+        sessions.iceServers(peer()), sessions.limits().toClientJson(), token, told));
   }
 
   /** Tells the client of a member it has not heard of (see {@link Roster#met}). */
@@ -337,10 +342,19 @@ public final class PeerSession {
     roster.met(other, peerJoinedFrame);
   }
 
-  /** An envelope for this session or for its room, on this session's event loop. */
-  private void onEnvelope(Envelope e) {
+  /** An envelope for this session, on its event loop: a move's first ({@link Handoff}), then the phase's. */
+  private void arrived(Envelope e, boolean forwarded) {
+    if (e instanceof Envelope.PeerMoved m) {
+      acks.moved(m.peer(), m.from(), m.node()); // relays awaiting the old node's answer now await the new one's
+    } else if (!handoff.takes(e, forwarded)) {
+      handle(e);
+    }
+  }
+
+  /** An envelope for this session or for its room, on this session's event loop, as its phase decides. */
+  void handle(Envelope e) {
     switch (phase) {
-      case JOINING -> {
+      case JOINING, CLAIMING -> {
         if (!inbox.queue(e)) {
           log.atWarn().addKeyValue("room", room()).addKeyValue("peer", peer()).log("join backlog overflow; closing");
           link.close(CloseCode.INTERNAL, "join backlog overflow");
@@ -363,9 +377,9 @@ public final class PeerSession {
     }
   }
 
-  /** A frame written while the peer is away (an ack, an error): held with the rest. */
+  /** A frame written while the peer is away (an ack, an error): held with the rest, or handed on once it moved. */
   private boolean holdWhileAway(String frame) {
-    return inbox.hold(frame);
+    return handoff.forwardFrame(frame) || inbox.hold(frame);
   }
 
   /** More reached the away peer than its inbox holds: it cannot be given everything, so it leaves. */
@@ -377,21 +391,8 @@ public final class PeerSession {
     }
   }
 
-  private Future<Void> refuse(ErrorCode code, String message, Object clientId, short closeCode) {
-    phase = Phase.GONE;
-    link.send(ServerMessage.error(code, message, clientId));
-    link.close(closeCode, code.wire());
-    return Future.succeededFuture();
-  }
-
-  /** Refuses a join that entered its local room: leaves it, then refuses. */
-  private Future<Void> refuseJoined(ErrorCode code, String message, Object clientId, short closeCode) {
-    exit();
-    return refuse(code, message, clientId, closeCode);
-  }
-
   /** Undoes what join set up on this node: from now on the router no longer finds this session. */
-  private void exit() {
+  void exit() {
     phase = Phase.GONE;
     sessions.exit(member.room(), member.peer(), this);
     inbox.close();

@@ -82,7 +82,8 @@ public final class PeerSessions {
   /**
    * Joins {@code join} on {@code socket}, whose handlers run on {@code loop}. With a
    * {@code resume} token for a peer held on this node, that session is taken back
-   * ({@link PeerSession#resume}); a token that is not its session's never takes over the
+   * ({@link Resumption#resume}); for a peer another node holds, it is claimed from there
+   * ({@link Claimant}); a token that is not its session's never takes over the
    * identity: the socket gets {@code peer-id-taken} and a close (4409), and the held peer's
    * window runs on. Otherwise (no token, or nobody to resume here) {@code fresh} joins. Completes
    * on {@code loop}. A resumed session is handed to {@code adopt} before its welcome is written,
@@ -90,19 +91,22 @@ public final class PeerSessions {
    */
   public Future<Admitted> join(ClientMessage.Join join, PeerSession fresh, PeerSocket socket, Context loop,
                                Consumer<PeerSession> adopt) {
-    LocalRoom room = join.resume() == null || join.peer() == null ? null : rooms.get(join.room());
-    PeerSession held = room == null ? null : room.session(join.peer());
-    if (held == null) {
+    if (join.resume() == null || join.peer() == null || limits.resumeWindow().isZero()) {
       fresh.join(join);
       return Future.succeededFuture(new Admitted(fresh, Resumed.FRESH));
     }
+    LocalRoom room = rooms.get(join.room());
+    PeerSession local = room == null ? null : room.session(join.peer());
+    PeerSession held = local == null || local.isHanded() ? null : local;
+    // Held here: resumed here. Otherwise another node may hold it: claimed from there.
+    Future<Resumed> resumed = held != null ? held.resumption().resume(held, join, socket, loop, adopt) : fresh.handoff().claim(join);
     Promise<Admitted> admitted = Promise.promise();
-    held.resume(join, socket, loop, adopt).onComplete(ar -> loop.runOnContext(v -> {
+    resumed.onComplete(ar -> loop.runOnContext(v -> {
       Resumed outcome = ar.succeeded() ? ar.result() : Resumed.UNAVAILABLE;
       switch (outcome) {
-        case RESUMED -> admitted.complete(new Admitted(held, outcome));
-        case GONE -> {
-          fresh.join(join); // it left meanwhile: the id is free again, or taken by then
+        case RESUMED -> admitted.complete(new Admitted(held != null ? held : fresh, outcome));
+        case FRESH, GONE -> {
+          fresh.join(join); // nobody to resume, or it left meanwhile: the id is free again, or taken by then
           admitted.complete(new Admitted(fresh, outcome));
         }
         case REFUSED -> {
@@ -193,8 +197,15 @@ public final class PeerSessions {
 
   /** Undoes {@link #enter}: the router no longer finds the session, and the room may go. */
   void exit(LocalRoom room, String peer, PeerSession session) {
-    room.unclaim(peer, session);
-    rooms.release(room);
+    forget(room, peer, session);
+    handedOver();
+  }
+
+  /**
+   * A session was handed over to another node: it holds no room state here any more (a
+   * stopping node need not wait for it), though it forwards until {@link #forget}.
+   */
+  void handedOver() {
     if (active.decrementAndGet() == 0) {
       List<Promise<Void>> waiters;
       synchronized (idleWaiters) {
@@ -203,6 +214,12 @@ public final class PeerSessions {
       }
       waiters.forEach(Promise::tryComplete);
     }
+  }
+
+  /** The router no longer finds {@code session} under {@code peer}, and the room may go. */
+  void forget(LocalRoom room, String peer, PeerSession session) {
+    room.unclaim(peer, session);
+    rooms.release(room);
   }
 
   Router router() {

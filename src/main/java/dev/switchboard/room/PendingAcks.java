@@ -19,7 +19,7 @@ final class PendingAcks {
   /** Relays with an id that may await their answer at once. */
   static final int MAX = 256;
 
-  private record Pending(Object id, String node, long deadlineNanos) {
+  private record Pending(Object id, String to, String node, long deadlineNanos) {
   }
 
   private final Vertx vertx;
@@ -41,10 +41,10 @@ final class PendingAcks {
     return pending.size() >= MAX;
   }
 
-  /** Registers a relay with the client's {@code id}, sent to {@code node}; returns its reference (never 0). */
-  long add(Object id, String node) {
+  /** Registers a relay with the client's {@code id}, sent to peer {@code to} on {@code node}; returns its reference (never 0). */
+  long add(Object id, String to, String node) {
     long ref = nextRef++;
-    pending.put(ref, new Pending(id, node, System.nanoTime() + timeoutNanos));
+    pending.put(ref, new Pending(id, to, node, System.nanoTime() + timeoutNanos));
     arm();
     return ref;
   }
@@ -77,6 +77,15 @@ final class PendingAcks {
       }
     }
     checkDrained();
+  }
+
+  /**
+   * Peer {@code to} moved from {@code from} to {@code node}: its old node hands the relays it
+   * got on, and its new node answers them, so it is the new node whose leaving they wait on.
+   */
+  void moved(String to, String from, String node) {
+    pending.replaceAll((ref, p) -> to.equals(p.to()) && from.equals(p.node())
+        ? new Pending(p.id(), to, node, p.deadlineNanos()) : p);
   }
 
   /** Forgets everything (the socket is gone: nobody to answer). */

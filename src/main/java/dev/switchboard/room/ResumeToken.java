@@ -40,6 +40,36 @@ final class ResumeToken {
     return presented != null && MessageDigest.isEqual(digest, sha256(presented));
   }
 
+  /**
+   * The digest of a presented token, as text: what a node that does not hold the session sends
+   * to the node that does (a {@code Claim}), so the token itself never crosses the cluster.
+   */
+  static String digestOf(String presented) {
+    return BASE64.encodeToString(sha256(presented));
+  }
+
+  /** The token whose digest (from {@link #digestOf}) a claim brought; null if it is not one. */
+  static ResumeToken ofDigest(String digestText) {
+    try {
+      byte[] d = Base64.getUrlDecoder().decode(digestText);
+      return d.length == 32 ? new ResumeToken(d) : null;
+    } catch (IllegalArgumentException | NullPointerException notADigest) {
+      return null;
+    }
+  }
+
+  /** Whether {@code presentedDigest} (from {@link #digestOf}) is this token's digest. */
+  boolean matchesDigest(String presentedDigest) {
+    if (presentedDigest == null) {
+      return false;
+    }
+    try {
+      return MessageDigest.isEqual(digest, Base64.getUrlDecoder().decode(presentedDigest));
+    } catch (IllegalArgumentException notBase64) {
+      return false;
+    }
+  }
+
   private static byte[] sha256(String text) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));

@@ -9,6 +9,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,13 +60,38 @@ final class Resumption {
   }
 
   /**
-   * Takes {@code session} onto {@code socket} for a client that showed its token. A token that
-   * is not the session's (wrong, used up, another peer's), or a second resume while one is under
-   * way, is refused and changes nothing: the window runs on. The token the last welcome replaced
-   * is still good while the client has said nothing since that welcome (its socket may have died
-   * before the welcome, and the new token, reached it); once it has spoken, it had the new one.
-   * A resume that fails because the store did not answer may be tried again. The new welcome
-   * needs the room as the store has it now: the client's picture of it may be any age.
+   * What a client's claim on this session comes to: the frames to send it again (null when they
+   * are no longer all kept: too late to carry on) and the count of its messages to tell it.
+   */
+  record Takeover(List<String> missed, long told, boolean replaced, long received) {
+  }
+
+  /**
+   * Checks a client's claim on this session: {@code presented} says whether a token is the one
+   * it showed, and {@code received} is the count of frames it brought. Null, and nothing
+   * changed (the window runs on), when the token is not the session's (wrong, used up, another
+   * peer's) or another resume is under way. The token the last welcome replaced is still good
+   * while the client has said nothing since that welcome (its socket may have died before the
+   * welcome, and the new token, reached it); once it has spoken, it had the new one.
+   */
+  Takeover check(Predicate<ResumeToken> presented, long received) {
+    boolean current = token != null && presented.test(token);
+    boolean replaced = !current && previous != null && link.heardCount() == 0 && presented.test(previous);
+    if (resuming || !current && !replaced) {
+      return null;
+    }
+    // With the replaced token the client never saw the last welcome: its count is the one it
+    // brought then, and it needs everything sent since that welcome.
+    List<String> missed = !replaced ? link.since(received) : received == lastReceived ? link.since(0) : null;
+    long told = replaced ? lastTold + link.heardCount() : link.heardCount();
+    return new Takeover(missed, told, replaced, replaced ? lastReceived : received);
+  }
+
+  /**
+   * Takes {@code session} onto {@code socket} for a client that showed its token on this node
+   * ({@link #check} says when that is refused). A resume that fails because the store did not
+   * answer may be tried again. The new welcome needs the room as the store has it now: the
+   * client's picture of it may be any age.
    */
   Future<PeerSessions.Resumed> resume(PeerSession session, ClientMessage.Join join, PeerSocket socket,
                                       Context socketLoop, Consumer<PeerSession> adopt) {
@@ -75,23 +101,14 @@ final class Resumption {
         done.complete(PeerSessions.Resumed.GONE);
         return;
       }
-      boolean current = token != null && token.matches(join.resume());
-      boolean replaced = !current && previous != null && link.heardCount() == 0 && previous.matches(join.resume());
-      if (resuming || !current && !replaced) {
+      Takeover takeover = check(t -> t.matches(join.resume()), join.received());
+      if (takeover == null) {
         done.complete(PeerSessions.Resumed.REFUSED);
         return;
       }
       session.takeFromSocket();
-      // With the replaced token the client never saw the last welcome: its count is the one it
-      // brought then, and it needs everything sent since that welcome.
-      List<String> missed = !replaced ? link.since(join.received())
-          : join.received() == lastReceived ? link.since(0) : null;
-      long told = replaced ? lastTold + link.heardCount() : link.heardCount();
-      if (missed == null) {
-        // What the client missed is no longer all here: it cannot carry on as if nothing
-        // happened. The session ends (the others see it leave) and the client joins afresh.
-        log.atInfo().addKeyValue("room", session.room()).addKeyValue("peer", session.peer())
-            .addKeyValue("received", join.received()).log("resume too late to send again what the client missed");
+      if (takeover.missed() == null) {
+        tooLate(session, join.received());
         session.leave(LeaveReason.DISCONNECTED).onComplete(ar -> done.complete(PeerSessions.Resumed.GONE));
         return;
       }
@@ -107,15 +124,37 @@ final class Resumption {
           arm((deadlineNanos - System.nanoTime()) / 1_000_000); // the rest of the window
           done.complete(PeerSessions.Resumed.UNAVAILABLE);
         } else {
-          lastReceived = replaced ? lastReceived : join.received();
-          lastTold = told;
+          lastReceived = takeover.received();
+          lastTold = takeover.told();
           adopt.accept(session); // before the welcome: what the client sends after it must find the session
-          session.welcomeBack(ar.result(), missed, socket, socketLoop, issue(), told);
+          RoomListing listing = session.member().seen(ar.result().seq(), ar.result().members());
+          session.welcomeBack(socket, socketLoop, listing, ar.result().seq(), issue(), takeover.told(),
+              takeover.missed());
           done.complete(PeerSessions.Resumed.RESUMED);
         }
       });
     });
     return done.future();
+  }
+
+  /**
+   * What the client missed is no longer all kept: it cannot carry on as if nothing happened.
+   * The session ends (the others see it leave) and the client joins afresh.
+   */
+  static void tooLate(PeerSession session, long received) {
+    log.atInfo().addKeyValue("room", session.room()).addKeyValue("peer", session.peer())
+        .addKeyValue("received", received).log("resume too late to send again what the client missed");
+  }
+
+  /**
+   * The session was handed over from another node ({@code Claim}): the token the client showed
+   * there (its digest) is this session's replaced token, good until the client speaks after its
+   * new welcome, with the count it brought and the count that welcome told.
+   */
+  void claimedWith(String presentedDigest, long received, long told) {
+    previous = ResumeToken.ofDigest(presentedDigest);
+    lastReceived = received;
+    lastTold = told;
   }
 
   /** The peer is away from now on: {@code expired} runs if it is not back within the window. */

@@ -2,6 +2,7 @@ package dev.switchboard.room;
 
 import dev.switchboard.cluster.Envelope.PeerJoined;
 import dev.switchboard.cluster.Envelope.PeerLeft;
+import dev.switchboard.cluster.Envelope.PeerMoved;
 import dev.switchboard.cluster.Envelope.PeerStateChanged;
 import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.LeaveReason;
@@ -31,7 +32,7 @@ final class RoomMember {
   private final String peer;
   private final ClientMessage.Role role;
   private final JsonObject meta;
-  private final long joinedAt = System.currentTimeMillis();
+  private final long joinedAt;
   private JsonObject state = new JsonObject();
   /** The room's sequence number of this member's last change in the store. */
   private long lastSeq;
@@ -39,6 +40,12 @@ final class RoomMember {
   /** {@code restoring} says whether the store may still lack members after a loss of its data. */
   RoomMember(Router router, RoomStore store, BooleanSupplier restoring, LocalRoom room, String peer,
              ClientMessage.Role role, JsonObject meta) {
+    this(router, store, restoring, room, peer, role, meta, System.currentTimeMillis());
+  }
+
+  private RoomMember(Router router, RoomStore store, BooleanSupplier restoring, LocalRoom room, String peer,
+                     ClientMessage.Role role, JsonObject meta, long joinedAt) {
+    this.joinedAt = joinedAt;
     this.router = router;
     this.store = store;
     this.restoring = restoring;
@@ -46,6 +53,20 @@ final class RoomMember {
     this.peer = peer;
     this.role = role;
     this.meta = meta;
+  }
+
+  /**
+   * The member as the store lists it, {@code stored}, about to move to this node: the same
+   * identity, published state and join time.
+   */
+  static RoomMember moving(Router router, RoomStore store, BooleanSupplier restoring, LocalRoom room,
+                           RoomStore.StoredMember stored) {
+    JsonObject rec = stored.record();
+    RoomMember m = new RoomMember(router, store, restoring, room, stored.peer(),
+        ClientMessage.Role.fromWire(rec.getString("role", "peer")), rec.getJsonObject("meta", new JsonObject()),
+        rec.getLong("joinedAt", System.currentTimeMillis()));
+    m.state = rec.getJsonObject("state", new JsonObject());
+    return m;
   }
 
   LocalRoom room() {
@@ -135,6 +156,26 @@ final class RoomMember {
   /** The member was written again (after the store lost its data) at sequence {@code seq}. */
   void rewritten(long seq) {
     lastSeq = Math.max(lastSeq, seq);
+  }
+
+  /** Moves the member from node {@code from} to this one in the store, if {@code from} still holds it. */
+  Future<RoomStore.Snapshot> move(String from) {
+    return store.move(room.id(), peer, from, router.self(), record());
+  }
+
+  /**
+   * The store moved the member here at {@code r.seq()}: this node's view takes the room as
+   * listed, and the room's nodes, {@code from} included, learn of the move. Returns the room as
+   * listed, for the welcome.
+   */
+  RoomListing moved(String from, RoomStore.Snapshot r) {
+    lastSeq = r.seq();
+    room.view().moved(peer, from, router.self(), r.seq()); // first: this node's senders fence too
+    RoomListing listing = seen(r.seq(), r.members());
+    java.util.Set<String> nodes = new java.util.LinkedHashSet<>(listing.nodes());
+    nodes.add(from);
+    router.announce(nodes, new PeerMoved(room.id(), peer, from, router.self(), r.seq()));
+    return listing;
   }
 
   Future<RoomStore.Change> leave() {

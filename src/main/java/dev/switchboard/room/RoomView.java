@@ -49,7 +49,19 @@ public final class RoomView {
     }
   }
 
+  /**
+   * How long after a move its senders fence their first message to the moved peer: far longer
+   * than anything sent to the old node before the move can take to arrive (docs/design.md).
+   */
+  static final long FENCE_WINDOW_NANOS = 30_000_000_000L;
+
+  /** A peer's move from node {@code from} to {@code node} at {@code seq}, seen at {@code atNanos}. */
+  public record Move(String from, String node, long seq, long atNanos) {
+  }
+
   private final Map<String, Entry> entries = new HashMap<>();
+  /** The moves of the last {@link #FENCE_WINDOW_NANOS}, by peer; replaced, never changed. Lock-free: read on every relay. */
+  private volatile Map<String, Move> moves = Map.of();
   /**
    * The newest snapshot applied. A peer a snapshot did not list was not in the room at that
    * point, so an event about an unknown peer at or below it cannot make the peer present.
@@ -120,6 +132,42 @@ public final class RoomView {
     }
     pruneIfNeeded();
     return newer;
+  }
+
+  /**
+   * Applies a move of {@code peer} from {@code from} to {@code node} at {@code seq}: the peer is
+   * routed to {@code node} from now on, and remembered as recently moved. Members are told
+   * nothing. False if the view already knows something newer about the peer.
+   */
+  public synchronized boolean moved(String peer, String from, String node, long seq) {
+    Entry e = entries.get(peer);
+    if (e == null) {
+      e = new Entry(node, false, coveredSeq);
+      entries.put(peer, e);
+      tombstones++;
+    }
+    if (seq <= e.seq) {
+      return false;
+    }
+    setRoute(e, node, true, seq);
+    long now = System.nanoTime();
+    Map<String, Move> next = new HashMap<>();
+    moves.forEach((p, m) -> {
+      if (now - m.atNanos() < FENCE_WINDOW_NANOS) {
+        next.put(p, m);
+      }
+    });
+    next.put(peer, new Move(from, node, seq, now));
+    moves = Map.copyOf(next);
+    return true;
+  }
+
+  /**
+   * The peers that moved lately and where from: a sender fences its first message to each after
+   * its move ({@link SenderFences}). Usually empty.
+   */
+  public Map<String, Move> recentMoves() {
+    return moves;
   }
 
   /** Merges the room as Redis had it at {@code seq}. */

@@ -38,21 +38,16 @@ final class Roster {
     this.acks = acks;
   }
 
-  /** The client got its welcome: the room at sequence {@code seq}, with {@code others} in it. */
+  /**
+   * The client got its welcome, fresh or of a resume: the room at sequence {@code seq}, with
+   * {@code others} in it, whatever it knew before.
+   */
   void welcomed(String room, String peer, long seq, Set<String> others) {
+    known.clear();
     this.room = room;
     this.peer = peer;
     this.welcomeSeq = seq;
     known.addAll(others);
-  }
-
-  /**
-   * The client resumed: its new welcome shows the room at sequence {@code seq}, with
-   * {@code others} in it, whatever it knew before.
-   */
-  void rewelcomed(long seq, Set<String> others) {
-    known.clear();
-    welcomed(room, peer, seq, others);
   }
 
   /** Whether the client knows {@code other} is in the room. */
@@ -107,6 +102,8 @@ final class Roster {
         link.send(ServerMessage.error(code == null ? ErrorCode.UNAVAILABLE : code,
             "the target peer is not in room " + room, clientId));
       }
+    } else if (e instanceof Envelope.ClientFrame f) {
+      link.send(f.frame()); // written for this client by the node it was on before: already decided
     } else if (e instanceof CloseRoom c) {
       link.send(c.frame());
       link.close(CloseCode.NORMAL, "room closed");

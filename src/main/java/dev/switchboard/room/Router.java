@@ -109,6 +109,40 @@ public final class Router implements NodeChannel.Receiver {
       if (room != null) {
         toMembers(room, envelope);
       }
+    } else if (envelope instanceof Envelope.PeerMoved m) {
+      LocalRoom room = rooms.get(m.room());
+      if (room != null) {
+        room.view().moved(m.peer(), m.from(), m.node(), m.seq());
+        toMembers(room, m); // their relays awaiting an answer from the old node now await the new one's
+      }
+    } else if (envelope instanceof Envelope.Forwarded f) {
+      PeerSession target = session(f.room(), f.peer());
+      if (target != null) {
+        target.deliverForwarded(f.inner());
+      } else if (f.inner() instanceof Relay r) {
+        answer(r, Envelope.undelivered(r, ErrorCode.PEER_NOT_FOUND.wire()));
+      }
+    } else if (envelope instanceof Envelope.Fence f) {
+      PeerSession target = session(f.room(), f.to());
+      if (target != null) {
+        target.deliver(f);
+      }
+    } else if (envelope instanceof Envelope.Claim c) {
+      PeerSession holder = session(c.room(), c.peer());
+      if (holder != null) {
+        holder.deliver(c);
+      } else {
+        send(c.node(), new Envelope.ClaimRefused(c.room(), c.peer(), Envelope.ClaimRefused.GONE));
+      }
+    } else if (envelope instanceof Envelope.Handover || envelope instanceof Envelope.ClaimRefused) {
+      PeerSession claimant = session(envelope.room(), envelope instanceof Envelope.Handover h ? h.peer()
+          : ((Envelope.ClaimRefused) envelope).peer());
+      if (claimant != null) {
+        claimant.deliver(envelope);
+      } else if (envelope instanceof Envelope.Handover h) {
+        // The claim was given up here (it timed out): the old node is not to forward into nothing.
+        send(origin, new Envelope.ClaimRefused(h.room(), h.peer(), Envelope.ClaimRefused.GONE));
+      }
     } else if (envelope instanceof Drain) {
       drain.run();
     } else if (envelope instanceof Envelope.Undrain) {

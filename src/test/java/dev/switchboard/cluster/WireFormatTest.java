@@ -42,12 +42,23 @@ class WireFormatTest {
         Envelope.undelivered(RELAY, "peer-not-found"),
         new CloseRoom("room-1", "{\"type\":\"room-closed\",\"reason\":\"x\"}"),
         new Drain(),
-        new Envelope.Undrain());
+        new Envelope.Undrain(),
+        new Envelope.PeerMoved("room-1", "bob", "node-a", "node-b", 20),
+        new Envelope.Claim("room-1", "bob", "node-b", "digest", 12),
+        new Envelope.ClaimRefused("room-1", "bob", Envelope.ClaimRefused.TOKEN),
+        new Envelope.Handover("room-1", "bob", 5),
+        FORWARDED_RELAY,
+        new Envelope.Fence("room-1", "bob", "alice", 20),
+        new Envelope.ClientFrame("room-1", "bob", "{\"type\":\"ack\",\"id\":1}"));
   }
+
+  /** A relay from a third node handed on by this one: it keeps the node its answer goes to. */
+  private static final Envelope.Forwarded FORWARDED_RELAY = new Envelope.Forwarded("room-1", "bob",
+      new Relay("room-1", "bob", "carol", 3L, "node-c", 9, "{\"type\":\"message\",\"from\":\"carol\"}"));
 
   /** What of {@code envelopes} the first release's format carries: every kind but those it did not have. */
   private static List<Envelope> legacyKinds(List<Envelope> envelopes) {
-    return envelopes.stream().filter(e -> !(e instanceof Envelope.Undrain)).toList();
+    return envelopes.subList(0, 9); // up to Drain: the first release had nothing after it
   }
 
   private static Batch batch(List<Envelope> envelopes) {
@@ -90,6 +101,32 @@ class WireFormatTest {
     Batch sent = batch(List.of(RELAY, new Envelope.Undrain(), new Drain()));
     assertEquals(sent.envelopes(), roundTrip(sent, WireFormat.VERSION, new byte[0]).envelopes());
     assertEquals(List.of(RELAY, new Drain()), roundTrip(sent, WireFormat.LEGACY, new byte[0]).envelopes());
+  }
+
+  @Test
+  @DisplayName("a forwarded envelope nests its inner entry; an inner kind this node does not know skips the whole entry")
+  void forwardedNests() {
+    Batch back = roundTrip(batch(List.of(FORWARDED_RELAY, RELAY)), WireFormat.VERSION, new byte[0]);
+    assertEquals(List.of(FORWARDED_RELAY, RELAY), back.envelopes());
+    assertEquals("node-c", ((Relay) ((Envelope.Forwarded) back.envelopes().get(0)).inner()).origin(),
+        "the inner relay's answer goes to its sender's node, not to the forwarding one");
+    Buffer buffer = Buffer.buffer();
+    WireFormat.write(buffer, batch(List.of(FORWARDED_RELAY, RELAY)), WireFormat.VERSION);
+    int innerTag = indexOf(buffer, WireFormat.RELAY, 1 + indexOf(buffer, WireFormat.FORWARDED, 0));
+    buffer.setByte(innerTag, (byte) 99); // a kind from a newer release, inside the forwarded entry
+    Batch skipped = WireFormat.read(buffer, 0);
+    assertEquals(List.of(RELAY), skipped.envelopes());
+    assertEquals(1, skipped.skipped());
+  }
+
+  /** The position of the first entry tag {@code tag} at or after {@code from}, found by walking the batch's framing. */
+  private static int indexOf(Buffer b, byte tag, int from) {
+    for (int i = from; i < b.length(); i++) {
+      if (b.getByte(i) == tag && i + 5 <= b.length() && b.getInt(i + 1) > 0 && b.getInt(i + 1) < b.length()) {
+        return i;
+      }
+    }
+    throw new AssertionError("no entry tagged " + tag);
   }
 
   @Test

@@ -85,6 +85,12 @@ final class ScriptedStore implements RoomStore {
   private boolean autoRelease;
 
   /** Every later step runs as soon as it is asked for. */
+  /** The record of {@code peer} in {@code room} as the store has it now (null if absent). */
+  synchronized JsonObject member(String room, String peer) {
+    Room r = rooms.get(room);
+    return r == null ? null : r.members.get(peer);
+  }
+
   synchronized ScriptedStore autoRelease() {
     autoRelease = true;
     return this;
@@ -226,6 +232,20 @@ final class ScriptedStore implements RoomStore {
   @Override
   public Future<List<String>> liveNodes(List<String> nodes) {
     return ask("liveNodes", "", "", () -> nodes.stream().filter(liveNodes::contains).toList());
+  }
+
+  @Override
+  public Future<Snapshot> move(String room, String peer, String from, String to, JsonObject record) {
+    return ask("move", room, peer, () -> {
+      Room r = rooms.computeIfAbsent(room, k -> new Room());
+      JsonObject m = r.members.get(peer);
+      if (m == null || !from.equals(m.getString("node"))) {
+        return new Snapshot(false, 0, List.of());
+      }
+      r.seq++;
+      r.members.put(peer, record.copy().put("seq", r.seq).put("node", to));
+      return new Snapshot(true, r.seq, stored(r));
+    });
   }
 
   @Override

@@ -1,0 +1,122 @@
+package dev.switchboard.room;
+
+import dev.switchboard.async.OnLoop;
+import dev.switchboard.cluster.Envelope;
+import dev.switchboard.cluster.Envelope.Claim;
+import dev.switchboard.cluster.Envelope.ClaimRefused;
+import dev.switchboard.cluster.Envelope.Handover;
+import dev.switchboard.protocol.ClientMessage;
+import dev.switchboard.registry.RoomStore;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Resume through another node, on the node the client came back to. It finds in the store the
+ * node that holds the peer, claims the session there with the digest of the client's token
+ * ({@link Claim}); that node checks the token as for a resume of its own and hands the session
+ * over ({@link Handover}, then what it held, then whatever else reaches it for the peer). Then
+ * the member moves here in the store (a sequenced move the room's nodes learn of) and the
+ * client is welcomed back. Only the holding node decides whether a token is good, so a claim
+ * never takes over an identity the holder would refuse. Bounded: a holder that does not answer
+ * within {@link #TIMEOUT_MS} leaves the client to try again. Used on the session's event loop only.
+ */
+final class Claimant {
+
+  private static final Logger log = LoggerFactory.getLogger(Claimant.class);
+
+  /** How long the holder's answer may take: a live node answers in milliseconds. */
+  static final long TIMEOUT_MS = 5_000;
+
+  private final PeerSession session;
+  private final PeerSessions sessions;
+  private final ClientMessage.Join join;
+  private final Promise<PeerSessions.Resumed> done = Promise.promise();
+  private LocalRoom room;
+  private RoomMember member;
+  private String holder;
+  private String digest;
+  private long timer = -1;
+
+  Claimant(PeerSession session, PeerSessions sessions, ClientMessage.Join join) {
+    this.session = session;
+    this.sessions = sessions;
+    this.join = join;
+  }
+
+  /**
+   * Claims the peer for {@code session}, which holds it locally meanwhile (what reaches it is
+   * queued for after the welcome). {@code FRESH} when the store holds no such peer elsewhere (the
+   * caller joins afresh), {@code REFUSED} for a token the holder refuses, {@code GONE} for a
+   * session that ended before it could be handed over, {@code UNAVAILABLE} when the store or the
+   * holder did not answer.
+   */
+  Future<PeerSessions.Resumed> start(LocalRoom room) {
+    this.room = room;
+    Router router = sessions.router();
+    OnLoop.of(session.home(), sessions.store().snapshot(join.room())).onComplete(ar -> {
+      RoomStore.StoredMember held = ar.failed() ? null
+          : ar.result().members().stream().filter(m -> m.peer().equals(join.peer())).findFirst().orElse(null);
+      if (ar.failed() || held == null || router.self().equals(held.node())) {
+        session.handoff().unclaimed(room, join.peer());
+        done.complete(ar.failed() ? PeerSessions.Resumed.UNAVAILABLE : PeerSessions.Resumed.FRESH);
+        return;
+      }
+      holder = held.node();
+      member = RoomMember.moving(router, sessions.store(), sessions::restoring, room, held);
+      session.becomes(member);
+      digest = ResumeToken.digestOf(join.resume());
+      router.send(holder, new Claim(join.room(), join.peer(), router.self(), digest, join.received()));
+      timer = session.home().owner().setTimer(TIMEOUT_MS, t -> {
+        timer = -1;
+        log.atWarn().addKeyValue("room", join.room()).addKeyValue("peer", join.peer()).addKeyValue("holder", holder)
+            .log("resume through this node: the holding node did not answer the claim in time");
+        giveUp(PeerSessions.Resumed.UNAVAILABLE);
+      });
+    });
+    return done.future();
+  }
+
+  /** The holder's answer to the claim: the session handed over, or refused. */
+  void answered(Envelope answer) {
+    if (done.future().isComplete()) {
+      return;
+    }
+    session.home().owner().cancelTimer(timer);
+    if (answer instanceof ClaimRefused r) {
+      session.handoff().unclaimed(room, join.peer());
+      done.complete(ClaimRefused.TOKEN.equals(r.reason()) ? PeerSessions.Resumed.REFUSED
+          : PeerSessions.Resumed.GONE);
+      return;
+    }
+    long told = ((Handover) answer).told();
+    OnLoop.of(session.home(), member.move(holder)).onComplete(ar -> {
+      if (ar.failed()) {
+        log.atWarn().addKeyValue("room", join.room()).addKeyValue("peer", join.peer())
+            .addKeyValue("error", String.valueOf(ar.cause().getMessage()))
+            .log("resume through this node: the move was not written to the store");
+        member.undoJoin(); // the move may have been written: the peer is not left listed here
+        giveUp(PeerSessions.Resumed.UNAVAILABLE);
+      } else if (!ar.result().applied()) {
+        giveUp(PeerSessions.Resumed.GONE); // it left the holder meanwhile
+      } else {
+        RoomListing listing = member.moved(holder, ar.result());
+        String token = session.resumption().issue();
+        // The token shown here stays good for a retry until the client speaks: as after a resume.
+        session.resumption().claimedWith(digest, join.received(), told);
+        session.welcomeBack(null, null, listing, ar.result().seq(), token, told, java.util.List.of());
+        log.atInfo().addKeyValue("room", join.room()).addKeyValue("peer", join.peer()).addKeyValue("from", holder)
+            .log("resumed through this node");
+        done.complete(PeerSessions.Resumed.RESUMED);
+      }
+    });
+  }
+
+  /** The claim ends without the session: the holder stops handing on what reaches it. */
+  private void giveUp(PeerSessions.Resumed outcome) {
+    session.handoff().unclaimed(room, join.peer());
+    sessions.router().send(holder, new ClaimRefused(join.room(), join.peer(), ClaimRefused.GONE));
+    done.tryComplete(outcome);
+  }
+}

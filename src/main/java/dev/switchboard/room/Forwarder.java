@@ -1,0 +1,65 @@
+package dev.switchboard.room;
+
+import dev.switchboard.cluster.Envelope;
+import dev.switchboard.cluster.Envelope.ClientFrame;
+import dev.switchboard.cluster.Envelope.Fence;
+import dev.switchboard.cluster.Envelope.Forwarded;
+import dev.switchboard.cluster.Envelope.Relay;
+import dev.switchboard.cluster.Envelope.RoomMessage;
+
+/**
+ * What is left of a session on the node it was handed over from: everything that still reaches
+ * this node for the peer goes on to its new node, in the order it came, until every sender has
+ * switched to the new node (they fence their first message after the move, {@link SenderFences})
+ * and the answers to the peer's own earlier relays are in. Messages and fences go on as they
+ * are; the frames this node still writes for the peer (those answers) go as {@link ClientFrame}s;
+ * membership and room events are the new node's to tell. Used on the session's event loop only.
+ */
+final class Forwarder {
+
+  /**
+   * How long the forwarder lives after the handover: longer than senders fence for
+   * ({@link RoomView#FENCE_WINDOW_NANOS}) and than any relay waits for its answer.
+   */
+  static final long LINGER_MS = 40_000;
+
+  private final Router router;
+  private final String room;
+  private final String peer;
+  private final String to;
+
+  Forwarder(Router router, String room, String peer, String to) {
+    this.router = router;
+    this.room = room;
+    this.peer = peer;
+    this.to = to;
+  }
+
+  /** The node the peer moved to. */
+  String to() {
+    return to;
+  }
+
+  /** Hands on an envelope for the peer; false if it is not one to hand on (the new node has its own). */
+  boolean forward(Envelope e) {
+    if (e instanceof Relay || e instanceof RoomMessage || e instanceof Fence || e instanceof ClientFrame) {
+      router.send(to, new Forwarded(room, peer, e));
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Hands on something the session held while the peer was away: a relay held was acknowledged
+   * when it was held, so it goes on without asking for a second answer.
+   */
+  void forwardHeld(Envelope e) {
+    forward(e instanceof Relay r && r.ref() != 0
+        ? new Relay(r.room(), r.to(), r.from(), r.session(), r.origin(), 0, r.frame()) : e);
+  }
+
+  /** Hands on a frame this node wrote for the peer. */
+  void frame(String frame) {
+    forward(new ClientFrame(room, peer, frame));
+  }
+}

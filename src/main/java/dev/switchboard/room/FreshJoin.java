@@ -1,0 +1,84 @@
+package dev.switchboard.room;
+
+import dev.switchboard.async.OnLoop;
+import dev.switchboard.protocol.ClientMessage;
+import dev.switchboard.protocol.CloseCode;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.ServerMessage;
+import dev.switchboard.registry.RoomStore;
+import io.vertx.core.Future;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A join with nothing to resume, from the client's {@code join} to its welcome or refusal: the
+ * role is checked, the peer id held on this node, the member written to the store (which may
+ * find the id taken, the room full, or its own data lost since this node last looked), and the
+ * session welcomed. A join whose store step did not answer is undone, as it may have run. Runs
+ * on the session's event loop.
+ */
+final class FreshJoin {
+
+  private static final Logger log = LoggerFactory.getLogger(FreshJoin.class);
+
+  private final PeerSession session;
+  private final PeerSessions sessions;
+
+  FreshJoin(PeerSession session, PeerSessions sessions) {
+    this.session = session;
+    this.sessions = sessions;
+  }
+
+  Future<Void> run(ClientMessage.Join j) {
+    String peer = j.peer() != null ? j.peer() : UUID.randomUUID().toString();
+    if (j.role() != ClientMessage.Role.PEER) {
+      return refuse(ErrorCode.BAD_REQUEST, "role " + j.role().wire()
+          + " needs a broadcast room; this room is mesh", j.id(), CloseCode.BAD_JOIN);
+    }
+    LocalRoom room = sessions.enter(j.room(), peer, session);
+    if (room == null) {
+      return refuse(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room " + j.room(), j.id(),
+          CloseCode.PEER_ID_TAKEN);
+    }
+    RoomMember member = new RoomMember(sessions.router(), sessions.store(), sessions::restoring, room, peer,
+        j.role(), j.meta());
+    session.becomes(member);
+    return OnLoop.of(session.home(), member.join(sessions.limits().maxPeers())).transform(ar -> {
+      if (ar.failed()) {
+        log.atWarn().addKeyValue("room", j.room()).addKeyValue("peer", peer)
+            .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("join failed: store unavailable");
+        member.undoJoin();
+        return refuseJoined(ErrorCode.UNAVAILABLE, "rooms are unavailable right now; retry later", j.id(),
+            CloseCode.UNAVAILABLE);
+      }
+      RoomStore.JoinResult r = ar.result();
+      return switch (r.status()) {
+        case TAKEN -> refuseJoined(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room "
+            + j.room(), j.id(), CloseCode.PEER_ID_TAKEN);
+        case FULL -> refuseJoined(ErrorCode.ROOM_FULL, "room " + j.room() + " is full", j.id(),
+            CloseCode.UNAVAILABLE);
+        case STALE_EPOCH -> {
+          sessions.staleEpoch();
+          yield refuseJoined(ErrorCode.UNAVAILABLE, "rooms are being restored after a store restart; retry",
+              j.id(), CloseCode.UNAVAILABLE);
+        }
+        case OK -> session.welcome(r);
+      };
+    });
+  }
+
+  /** Refuses the join: an error, then a close. */
+  private Future<Void> refuse(ErrorCode code, String message, Object clientId, short closeCode) {
+    session.phase(PeerSession.Phase.GONE);
+    session.send(ServerMessage.error(code, message, clientId));
+    session.closeSocket(closeCode, code.wire());
+    return Future.succeededFuture();
+  }
+
+  /** Refuses a join that entered its local room: leaves it, then refuses. */
+  private Future<Void> refuseJoined(ErrorCode code, String message, Object clientId, short closeCode) {
+    session.exit();
+    return refuse(code, message, clientId, closeCode);
+  }
+}

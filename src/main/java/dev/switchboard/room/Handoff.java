@@ -1,0 +1,179 @@
+package dev.switchboard.room;
+
+import dev.switchboard.async.OnLoop;
+import dev.switchboard.cluster.Envelope;
+import dev.switchboard.cluster.Envelope.Claim;
+import dev.switchboard.cluster.Envelope.ClaimRefused;
+import dev.switchboard.cluster.Envelope.Fence;
+import dev.switchboard.protocol.ClientMessage;
+import dev.switchboard.protocol.LeaveReason;
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A session's moves between nodes, as a cell network hands a call from one base station to the
+ * next: on the node the client came back to, the claim ({@link Claimant}) and the fences that
+ * keep each sender's messages in order across the move ({@link FenceGates}); on the node that
+ * held the session, the hand-over and the forwarding that follows it ({@link Forwarder}). The
+ * session keeps its phases; this decides what of the envelopes reaching it belong to a move.
+ * docs/design.md, "Resume through another node", has the whole protocol. Used on the session's
+ * event loop only.
+ */
+final class Handoff {
+
+  private static final Logger log = LoggerFactory.getLogger(Handoff.class);
+
+  private final PeerSession session;
+  private final PeerSessions sessions;
+  private final Router router;
+  /** While the session is being claimed here. */
+  private Claimant claimant;
+  /** Once the session was handed over to another node. */
+  private Forwarder forwarder;
+  /** Created with the first fence that reaches the session: only moved peers get any. */
+  private FenceGates gates;
+
+  Handoff(PeerSession session, PeerSessions sessions) {
+    this.session = session;
+    this.sessions = sessions;
+    this.router = sessions.router();
+  }
+
+  /**
+   * Claims, for this new session, the peer of {@code j}, which another node may hold: the
+   * client came back through this node ({@link Claimant}).
+   */
+  Future<PeerSessions.Resumed> claim(ClientMessage.Join j) {
+    session.phase(PeerSession.Phase.CLAIMING);
+    LocalRoom room = sessions.enter(j.room(), j.peer(), session);
+    if (room == null) {
+      session.phase(PeerSession.Phase.NEW);
+      return Future.succeededFuture(PeerSessions.Resumed.GONE); // held here after all: a join says so
+    }
+    claimant = new Claimant(session, sessions, j);
+    return claimant.start(room).onComplete(ar -> claimant = null);
+  }
+
+  /** The claim ended without the session: what was queued for it is refused, and a join may follow. */
+  void unclaimed(LocalRoom room, String peer) {
+    sessions.exit(room, peer, session);
+    session.inbox().close();
+    session.phase(PeerSession.Phase.NEW);
+  }
+
+  /** Whether the session was handed over to another node (what reaches it is forwarded). */
+  boolean handedOver() {
+    return forwarder != null;
+  }
+
+  /**
+   * Takes the envelopes that belong to a move; false for the others, which the session's phase
+   * decides. {@code forwarded}: handed on by the peer's previous node (it needs no fence).
+   */
+  boolean takes(Envelope e, boolean forwarded) {
+    if (forwarder != null) {
+      if (e instanceof ClaimRefused) {
+        forget(); // the new node gave up its claim: nothing is to be forwarded any more
+      } else if (e instanceof Claim c) {
+        router.send(c.node(), new ClaimRefused(c.room(), c.peer(), ClaimRefused.GONE));
+      } else if (!forwarder.forward(e)) {
+        return false; // not one to hand on: the session refuses it
+      }
+      return true;
+    }
+    if (e instanceof Claim c) {
+      handOver(c);
+    } else if (e instanceof Envelope.Handover || e instanceof ClaimRefused) {
+      if (claimant != null) {
+        claimant.answered(e);
+      }
+    } else if (e instanceof Fence f) {
+      fenceArrived(f, forwarded);
+    } else {
+      return !forwarded && gates != null && gates.hold(e);
+    }
+    return true;
+  }
+
+  /** A frame the session wrote with no socket: handed on once it moved. False if it has not. */
+  boolean forwardFrame(String frame) {
+    if (forwarder == null) {
+      return false;
+    }
+    forwarder.frame(frame);
+    return true;
+  }
+
+  /** {@code node} left the cluster: fences that were to come through it will not. */
+  void nodeLost(String node) {
+    if (gates != null) {
+      gates.openAll();
+    }
+  }
+
+  /**
+   * Another node claims this session for its client ({@link Claimant}): with a token this node
+   * would take for a resume of its own, the session is handed over (what the client missed and
+   * what was held go first) and this node forwards what still reaches it for the peer; otherwise
+   * the claim is refused and nothing changes.
+   */
+  private void handOver(Claim c) {
+    Resumption.Takeover t = session.holdsIdentity()
+        ? session.resumption().check(token -> token.matchesDigest(c.tokenDigest()), c.received()) : null;
+    if (t == null) {
+      router.send(c.node(), new ClaimRefused(c.room(), c.peer(),
+          session.holdsIdentity() ? ClaimRefused.TOKEN : ClaimRefused.GONE));
+      return;
+    }
+    session.takeFromSocket();
+    if (t.missed() == null) {
+      Resumption.tooLate(session, c.received());
+      session.leave(LeaveReason.DISCONNECTED);
+      router.send(c.node(), new ClaimRefused(c.room(), c.peer(), ClaimRefused.GONE));
+      return;
+    }
+    forwarder = new Forwarder(router, c.room(), c.peer(), c.node());
+    router.send(c.node(), new Envelope.Handover(c.room(), c.peer(), t.told()));
+    t.missed().forEach(forwarder::frame);
+    session.resumption().end();
+    session.phase(PeerSession.Phase.HANDED);
+    session.inbox().handOver(forwarder);
+    sessions.handedOver();
+    session.home().owner().setTimer(Forwarder.LINGER_MS, id -> forget());
+    log.atInfo().addKeyValue("room", c.room()).addKeyValue("peer", c.peer()).addKeyValue("to", c.node())
+        .log("session handed over to another node");
+  }
+
+  /**
+   * The forwarder is done (its time is up, or the new node gave up the claim). If the move never
+   * reached the store the peer is still listed here, and leaves; otherwise nothing is said.
+   */
+  private void forget() {
+    if (!session.isHanded()) {
+      return;
+    }
+    forwarder = null;
+    session.phase(PeerSession.Phase.GONE);
+    session.acks().clear();
+    RoomMember member = session.member();
+    sessions.forget(member.room(), member.peer(), session);
+    session.inbox().close();
+    OnLoop.of(session.home(), member.leave()).onSuccess(c -> {
+      if (c.applied()) {
+        member.left(Future.succeededFuture(c), LeaveReason.TIMEOUT);
+      }
+    });
+  }
+
+  private void fenceArrived(Fence f, boolean forwarded) {
+    if (gates == null) {
+      gates = new FenceGates(session.home(), sessions.limits().resumeBufferMessages(), session::handle);
+    }
+    if (forwarded) {
+      gates.through(f);
+    } else {
+      gates.direct(f);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package dev.switchboard.room;
+
+import dev.switchboard.cluster.Envelope.Relay;
+import dev.switchboard.cluster.Envelope.RoomMessage;
+import dev.switchboard.protocol.ClientMessage;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.ServerMessage;
+import io.vertx.core.Context;
+import java.util.function.BooleanSupplier;
+
+/**
+ * What one member sends to the others of its room: messages to one peer (with the acks they
+ * await), messages to the whole room, and changes of its published state. Routed with the
+ * node's {@link RoomView}, never through the store; a peer that moved lately is fenced first
+ * ({@link SenderFences}). The counterpart of {@link PeerInbox}. Used on the session's event loop
+ * only.
+ */
+final class PeerOutbox {
+
+  private final Router router;
+  private final SessionSocket link;
+  private final PendingAcks acks;
+  private final RoomMember member;
+  private final long session;
+  private final StateChanges stateChanges;
+  private final SenderFences fences;
+
+  /**
+   * For {@code member}, whose session {@code session} runs on {@code loop} and answers its
+   * client on {@code link}; {@code inRoom} says whether the peer is still in the room.
+   */
+  PeerOutbox(Router router, SessionSocket link, PendingAcks acks, RoomMember member, long session, Context loop,
+             BooleanSupplier inRoom) {
+    this.router = router;
+    this.link = link;
+    this.acks = acks;
+    this.member = member;
+    this.session = session;
+    this.stateChanges = new StateChanges(member, link, loop, inRoom);
+    this.fences = new SenderFences(router, member.room().id(), member.peer());
+  }
+
+  /** Relays an offer, answer, candidate or targeted message to one peer of the room. */
+  void relay(ClientMessage.Relay r) {
+    RoomView view = member.room().view();
+    String node = view.nodeOf(r.to());
+    if (node == null) {
+      link.send(ServerMessage.error(ErrorCode.PEER_NOT_FOUND,
+          "peer " + r.to() + " is not in room " + member.room().id(), r.id()));
+      return;
+    }
+    long ref = 0;
+    if (r.id() != null) {
+      if (acks.isFull()) {
+        link.send(ServerMessage.error(ErrorCode.RATE_LIMITED, "too many messages awaiting their ack", r.id()));
+        return;
+      }
+      ref = acks.add(r.id(), r.to(), node);
+    }
+    fences.beforeRelay(view, r.to());
+    router.send(node, new Relay(member.room().id(), r.to(), member.peer(), session, router.self(), ref,
+        ServerMessage.relayed(r, member.peer())));
+  }
+
+  /** Sends an application message to every other peer of the room. */
+  void broadcast(ClientMessage.Broadcast b) {
+    RoomView view = member.room().view();
+    fences.beforeBroadcast(view);
+    router.announce(view.nodes(), new RoomMessage(member.room().id(), member.peer(),
+        ServerMessage.broadcast(b.data(), member.peer())));
+    if (b.id() != null) {
+      link.send(ServerMessage.ack(b.id()));
+    }
+  }
+
+  /** Updates the published state; false if too many changes are in flight (the caller refuses it). */
+  boolean state(ClientMessage.State s) {
+    return stateChanges.offer(s);
+  }
+}
