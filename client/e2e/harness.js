@@ -66,7 +66,10 @@ export async function startNode({ id, redisUrl, cluster, clusterPort }) {
   const args = ['-Xmx256m', '-XX:+UseSerialGC', ...launch,
     '--http-host', '127.0.0.1', '--http-port', String(port), '--node-id', id, '--node-verticles', '1',
     '--redis-url', redisUrl, '--cluster-name', cluster, '--cluster-port', String(clusterPort),
-    '--cluster-members', `127.0.0.1:${clusterPort}`, '--client-dir', clientDir];
+    // Both member ports, as a StatefulSet lists every pod: a restarted node finds the other
+    // whichever of the two it got. A short drain: the tests restart nodes one after the other.
+    '--cluster-members', `127.0.0.1:${clusterPort},127.0.0.1:${clusterPort + 1}`, '--client-dir', clientDir,
+    '--node-drain-period', '1s', '--node-drain-timeout', '8s'];
   const env = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('SWITCHBOARD_')).map((k) => [k, undefined]));
   const child = start(id, java, args, env);
   const node = { id, port, child, url: `http://127.0.0.1:${port}` };
@@ -90,24 +93,38 @@ export async function stopNode(node) {
 }
 
 /**
- * A load balancer as a browser meets one: one address, and behind it the first backend that
- * accepts the connection, in order of preference. A backend that stops accepting is skipped,
- * as a health-checking balancer would. It copies bytes and nothing else.
+ * A load balancer as a browser meets one: one address, and behind it the first backend that is
+ * ready and accepts the connection, in order of preference. It checks `GET /ready` on each every
+ * 200 ms, as a Kubernetes Service follows readiness: a draining node answers 503 and gets no new
+ * sockets (and when none is ready, each is tried in turn). A backend that stops accepting is
+ * skipped. It copies bytes and nothing else. `lb.backends` may be changed (a restarted node).
  */
 export async function startBalancer(name, backends) {
   const port = await freePort();
   const sockets = new Set();
+  const ready = new Map(); // backend -> whether its last readiness check said so
+  const probe = setInterval(() => {
+    for (const b of lb.backends) {
+      fetch(`${b.url}/ready`, { signal: AbortSignal.timeout(500) })
+        .then((r) => ready.set(b, r.status === 200), () => ready.set(b, false));
+    }
+  }, 200);
+  const order = () => {
+    const up = lb.backends.filter((b) => ready.get(b) !== false);
+    return up.length > 0 ? up : lb.backends;
+  };
   const server = createServer((client) => {
     sockets.add(client);
     client.on('close', () => sockets.delete(client));
     client.on('error', () => client.destroy());
     client.pause();
+    const candidates = order();
     const tryBackend = (i) => {
-      if (i >= backends.length) {
+      if (i >= candidates.length) {
         client.destroy();
         return;
       }
-      const upstream = connect(backends[i].port, '127.0.0.1');
+      const upstream = connect(candidates[i].port, '127.0.0.1');
       upstream.on('error', () => {
         upstream.destroy();
         if (upstream.connectedOnce) client.destroy();
@@ -128,8 +145,8 @@ export async function startBalancer(name, backends) {
     };
     tryBackend(0);
   });
+  const lb = { name, port, url: `http://127.0.0.1:${port}`, server, sockets, backends: [...backends], probe };
   await new Promise((res) => server.listen(port, '127.0.0.1', res));
-  const lb = { name, port, url: `http://127.0.0.1:${port}`, server, sockets };
   servers.add(lb);
   return lb;
 }
@@ -145,6 +162,7 @@ export function dropConnections(lb) {
 /** Stops everything this harness started. */
 export async function stopAll() {
   for (const lb of servers) {
+    clearInterval(lb.probe);
     for (const s of lb.sockets) s.destroy();
     lb.server.close();
   }

@@ -79,7 +79,7 @@ public final class Main {
     LocalRedis redisToStop = localRedis;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
-        node.stop().await();
+        node.drainThenStop().await(); // SIGTERM: the clients move to other nodes first
       } catch (Exception e) {
         log.atWarn().addKeyValue("error", String.valueOf(e.getMessage())).log("unclean stop");
       }

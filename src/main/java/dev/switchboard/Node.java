@@ -23,9 +23,11 @@ import dev.switchboard.transport.IpLimits;
 import dev.switchboard.transport.OutboundBudget;
 import dev.switchboard.transport.Refusals;
 import dev.switchboard.transport.SignalingVerticle;
+import dev.switchboard.transport.SocketDrain;
 import dev.switchboard.transport.SocketServices;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
@@ -47,6 +49,11 @@ public final class Node {
   /** How often idle entries leave the per-address table; it is also swept when it fills up. */
   private static final long IP_SWEEP_MS = 30_000;
 
+  /** How often a draining node looks whether it is empty. */
+  private static final long DRAIN_POLL_MS = 100;
+  /** How long a drained node still forwards what other nodes sent it before the moves reached them. */
+  private static final long HANDOFF_GRACE_MS = 1000;
+
   /** How long a stopping node waits for its peers' leaves to be written and announced. */
   private static final long STOP_LEAVE_TIMEOUT_MS = 3000;
 
@@ -65,6 +72,7 @@ public final class Node {
   private final SocketServices sockets;
   private final HttpRoutes routes;
   private final Router router;
+  private final SocketDrain socketDrain = new SocketDrain();
   /** The port the HTTP server is bound to, once started (useful when {@code http.port} is 0). */
   private volatile int port;
   /** The stop in progress or done: stopping twice waits for the same stop. */
@@ -87,7 +95,7 @@ public final class Node {
         config.heartbeat(), config.heartbeatTtl(), rooms::size);
     RedisRoomStore store = new RedisRoomStore(redis, keys, config.redisTimeout(), record::epoch);
     this.channel = new NodeChannel(vertx, config.nodeId());
-    this.router = new Router(config.nodeId(), channel::send, rooms, record::drain, record::undrain);
+    this.router = new Router(config.nodeId(), channel::send, rooms, membership::contains, this::drain, this::undrain);
     // A join that finds a new data epoch asks for a heartbeat now: it notices the loss and
     // starts writing the members back, instead of waiting for the next beat.
     this.sessions = new PeerSessions(router, store, rooms, config.limits(), new TurnCredentials(config.ice()),
@@ -105,7 +113,7 @@ public final class Node {
     this.sockets = new SocketServices(config, sessions,
         new Codec(config.limits().metaBytes(), config.limits().stateBytes()), record,
         RoomTokens.create(vertx, config.auth()), refusals, ipLimits,
-        new Origins(config.access().allowedOrigins(), config.publicUrl()), outbound, placement);
+        new Origins(config.access().allowedOrigins(), config.publicUrl()), outbound, placement, socketDrain);
     AdminApi admin = new AdminApi(config.adminKey(), store, placement, router, config.limits().maxPeers());
     this.routes = new HttpRoutes(config, record, sessions, rooms, placement, admin, refusals, outbound, channel);
   }
@@ -229,6 +237,46 @@ public final class Node {
   /** The node's refusal counters (also at {@code GET /metrics}). */
   public Refusals refusals() {
     return refusals;
+  }
+
+  /**
+   * Drains: placement skips the node, new sockets are refused (503 naming a better node), and the
+   * open ones are asked to reconnect elsewhere and resume there, spread over
+   * {@code node.drain-period} ({@link SocketDrain}). The node stays up: {@link #undrain} takes it
+   * back, {@link #drainThenStop} is what a rolling update wants.
+   */
+  public void drain() {
+    record.drain();
+    socketDrain.start(config.drain().period());
+  }
+
+  /** Takes new sockets again; sockets not yet asked to move stay. */
+  public void undrain() {
+    socketDrain.stop();
+    record.undrain();
+  }
+
+  /**
+   * Drains, waits until no socket is left and every peer that was here has resumed elsewhere (or
+   * left), or for {@code node.drain-timeout} at most, then {@link #stop}s: what SIGTERM does. A
+   * short grace after the last hand-over lets what other nodes had already sent here be forwarded.
+   */
+  public Future<Void> drainThenStop() {
+    long started = System.nanoTime();
+    drain();
+    Promise<Void> drained = Promise.promise();
+    long deadline = started + config.drain().timeout().toNanos();
+    vertx.setPeriodic(DRAIN_POLL_MS, id -> {
+      boolean empty = record.connections() == 0 && sessions.active() == 0;
+      if (empty || System.nanoTime() >= deadline) {
+        vertx.cancelTimer(id);
+        log.atInfo().addKeyValue("node", config.nodeId()).addKeyValue("ms", (System.nanoTime() - started) / 1_000_000)
+            .addKeyValue("socketsLeft", record.connections()).addKeyValue("peersLeft", sessions.active())
+            .log(empty ? "drained" : "drain timed out; closing what is left");
+        vertx.setTimer(empty ? HANDOFF_GRACE_MS : 1, t -> drained.complete());
+      }
+    });
+    return drained.future().compose(v -> stop());
   }
 
   /**

@@ -146,6 +146,22 @@ class K8sManifestsTest {
   }
 
   @Test
+  @DisplayName("the grace period covers the preStop pause, the whole drain and the stop after it")
+  void graceCoversTheDrain() {
+    Map<String, Object> pod = map(map(map(find("StatefulSet", "switchboard").get("spec")).get("template")).get("spec"));
+    int grace = (Integer) pod.get("terminationGracePeriodSeconds");
+    List<Object> preStop = list(map(map(map(container().get("lifecycle")).get("preStop")).get("exec")).get("command"));
+    assertEquals("sleep", preStop.get(0));
+    int pause = Integer.parseInt(String.valueOf(preStop.get(1)));
+    Config config = ConfigLoader.load(List.of(), environment());
+    long drainSeconds = config.drain().timeout().toSeconds();
+    assertTrue(config.drain().period().compareTo(config.drain().timeout()) <= 0);
+    assertTrue(grace >= pause + drainSeconds + 5, "terminationGracePeriodSeconds " + grace
+        + " must cover the preStop pause (" + pause + " s), node.drain-timeout (" + drainSeconds
+        + " s) and the stop after it; otherwise the kubelet kills the node mid-drain");
+  }
+
+  @Test
   @DisplayName("Redis URL points at the Redis Service and port; secrets are the ones the header tells you to create")
   void references() throws IOException {
     URI redis = URI.create(environment().get("SWITCHBOARD_REDIS_URL"));

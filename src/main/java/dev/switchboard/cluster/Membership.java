@@ -42,6 +42,16 @@ public final class Membership {
     return hazelcast.getCluster().getMembers().size();
   }
 
+  /** Whether node {@code node} is in the cluster now, as this member sees it. */
+  public boolean contains(String node) {
+    for (Member m : hazelcast.getCluster().getMembers()) {
+      if (node.equals(m.getAttribute(NODE_ATTRIBUTE))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Starts telling {@code listener}, on {@code context}, of each node that leaves. */
   public void listen(Context context, Listener listener) {
     registration = hazelcast.getCluster().addMembershipListener(new MembershipListener() {

@@ -21,6 +21,7 @@ public record Config(
     int softCapacity,
     int hardCapacity,
     int verticles,
+    Drain drain,
     String redisUrl,
     String redisPrefix,
     Duration redisTimeout,
@@ -31,6 +32,13 @@ public record Config(
     Ice ice,
     String clientDir,
     String adminKey) {
+
+  /**
+   * Drain by migration: the reconnects of a draining node's clients are spread over
+   * {@code period}; a node stopping on SIGTERM exits after {@code timeout} at most.
+   */
+  public record Drain(Duration period, Duration timeout) {
+  }
 
   /** Who may open a socket: page origins, and how a client's address is told. */
   public record Access(List<String> allowedOrigins, List<Cidr> trustedProxies, int ipConnections,
@@ -114,14 +122,14 @@ public record Config(
   /** A copy with another Redis URL (used once the local Redis has a port). */
   public Config withRedisUrl(String url) {
     return new Config(httpHost, httpPort, nodeId, publicUrl, heartbeat, heartbeatTtl, softCapacity, hardCapacity,
-        verticles, url, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, clientDir, adminKey);
+        verticles, drain, url, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, clientDir, adminKey);
   }
 
   /** A copy with another HTTP port (used once an ephemeral port is bound). */
   public Config withHttpPort(int port) {
     String url = publicUrl.equals("http://127.0.0.1:" + httpPort) ? "http://127.0.0.1:" + port : publicUrl;
     return new Config(httpHost, port, nodeId, url, heartbeat, heartbeatTtl, softCapacity, hardCapacity,
-        verticles, redisUrl, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, clientDir, adminKey);
+        verticles, drain, redisUrl, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, clientDir, adminKey);
   }
 
   /** Builds the typed configuration from parsed setting values, filling derived defaults. */
@@ -151,6 +159,12 @@ public record Config(
     int verticles = (Integer) v.get("node.verticles");
     if (verticles == 0) {
       verticles = Runtime.getRuntime().availableProcessors();
+    }
+    Drain drain = new Drain((Duration) v.get("node.drain-period"), (Duration) v.get("node.drain-timeout"));
+    if (drain.timeout().compareTo(drain.period()) < 0) {
+      throw new ConfigException("invalid node.drain-timeout: must be at least node.drain-period ("
+          + drain.period().toMillis() + "ms), or a stopping node exits before it asked every client to move; got "
+          + drain.timeout().toMillis() + "ms");
     }
     @SuppressWarnings("unchecked")
     List<String> members = (List<String>) v.get("cluster.members");
@@ -207,7 +221,7 @@ public record Config(
         (String) v.get("cluster.config"),
         (Integer) v.get("cluster.wire-version"));
     return new Config(
-        (String) v.get("http.host"), port, nodeId, publicUrl, heartbeat, heartbeatTtl, soft, hard, verticles,
+        (String) v.get("http.host"), port, nodeId, publicUrl, heartbeat, heartbeatTtl, soft, hard, verticles, drain,
         (String) v.get("redis.url"), (String) v.get("redis.prefix"), (Duration) v.get("redis.timeout"),
         cluster, limits, access, auth, ice, (String) v.get("client.dir"), (String) v.get("admin.key"));
   }

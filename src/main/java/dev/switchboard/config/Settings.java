@@ -55,6 +55,14 @@ public final class Settings {
           integer(1, 10_000_000)),
       new Setting("node.verticles", "0", "signaling verticles (event loops serving sockets); 0 is one per core",
           integer(0, 256)),
+      new Setting("node.drain-period", "10s",
+          "how long a draining node spreads its clients' reconnect over: they get reconnect in batches,"
+              + " and resume on other nodes",
+          duration(Duration.ZERO, Duration.ofMinutes(10))),
+      new Setting("node.drain-timeout", "30s",
+          "how long a node stopping on SIGTERM drains at most before it closes the sockets left (1001) and"
+              + " exits; at least node.drain-period",
+          duration(Duration.ZERO, Duration.ofHours(1))),
       // Redis
       new Setting("redis.url", "",
           "Redis connection string (redis://[:password@]host:port/db); empty starts a local Redis",

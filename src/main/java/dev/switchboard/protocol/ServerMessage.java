@@ -78,6 +78,11 @@ public final class ServerMessage {
     return new JsonObject().put("type", "room-closed").put("reason", reason).encode();
   }
 
+  /** The node is draining: reconnect (through the load balancer) after {@code retryAfterMs}, with {@code resume}. */
+  public static String reconnect(String reason, long retryAfterMs) {
+    return new JsonObject().put("type", "reconnect").put("reason", reason).put("retryAfterMs", retryAfterMs).encode();
+  }
+
   public static String ack(Object id) {
     return new JsonObject().put("type", "ack").put("id", id).encode();
   }

@@ -59,7 +59,7 @@ final class Claimant {
       RoomStore.StoredMember held = ar.failed() ? null
           : ar.result().members().stream().filter(m -> m.peer().equals(join.peer())).findFirst().orElse(null);
       if (ar.failed() || held == null || router.self().equals(held.node())) {
-        session.handoff().unclaimed(room, join.peer());
+        session.parts().handoff().unclaimed(room, join.peer());
         done.complete(ar.failed() ? PeerSessions.Resumed.UNAVAILABLE : PeerSessions.Resumed.FRESH);
         return;
       }
@@ -85,7 +85,7 @@ final class Claimant {
     }
     session.home().owner().cancelTimer(timer);
     if (answer instanceof ClaimRefused r) {
-      session.handoff().unclaimed(room, join.peer());
+      session.parts().handoff().unclaimed(room, join.peer());
       done.complete(ClaimRefused.TOKEN.equals(r.reason()) ? PeerSessions.Resumed.REFUSED
           : PeerSessions.Resumed.GONE);
       return;
@@ -102,9 +102,9 @@ final class Claimant {
         giveUp(PeerSessions.Resumed.GONE); // it left the holder meanwhile
       } else {
         RoomListing listing = member.moved(holder, ar.result());
-        String token = session.resumption().issue();
+        String token = session.parts().resumption().issue();
         // The token shown here stays good for a retry until the client speaks: as after a resume.
-        session.resumption().claimedWith(digest, join.received(), told);
+        session.parts().resumption().claimedWith(digest, join.received(), told);
         session.welcomeBack(null, null, listing, ar.result().seq(), token, told, java.util.List.of());
         log.atInfo().addKeyValue("room", join.room()).addKeyValue("peer", join.peer()).addKeyValue("from", holder)
             .log("resumed through this node");
@@ -115,7 +115,7 @@ final class Claimant {
 
   /** The claim ends without the session: the holder stops handing on what reaches it. */
   private void giveUp(PeerSessions.Resumed outcome) {
-    session.handoff().unclaimed(room, join.peer());
+    session.parts().handoff().unclaimed(room, join.peer());
     sessions.router().send(holder, new ClaimRefused(join.room(), join.peer(), ClaimRefused.GONE));
     done.tryComplete(outcome);
   }

@@ -37,6 +37,7 @@ final class FenceGates {
   private final Context loop;
   private final int maxHeld;
   private final Consumer<Envelope> release;
+  private final java.util.function.Predicate<String> inCluster;
   /** By sender; created with the first fence, as most sessions never move. */
   private Map<String, Gate> shut;
   /** Senders whose fence came through the old node before it came directly, with its sequence number. */
@@ -45,9 +46,11 @@ final class FenceGates {
 
   /**
    * At most {@code maxHeld} envelopes are held over all gates; past it, every gate opens. What a
-   * gate lets through goes to {@code release}.
+   * gate lets through goes to {@code release}. {@code inCluster} says whether a fence's old node
+   * is still there to pass its copy on.
    */
-  FenceGates(Context loop, int maxHeld, Consumer<Envelope> release) {
+  FenceGates(Context loop, int maxHeld, Consumer<Envelope> release, java.util.function.Predicate<String> inCluster) {
+    this.inCluster = inCluster;
     this.loop = loop;
     this.maxHeld = maxHeld;
     this.release = release;
@@ -62,6 +65,9 @@ final class FenceGates {
    * copy through the old node came first.
    */
   void direct(Fence fence) {
+    if (!inCluster.test(fence.via())) {
+      return; // its copy will never come through a node that left: nothing to wait for
+    }
     Long through = passed == null ? null : passed.get(fence.from());
     if (through != null && through >= fence.seq()) {
       passed.remove(fence.from());

@@ -71,8 +71,9 @@ final class FreshJoin {
   /** Refuses the join: an error, then a close. */
   private Future<Void> refuse(ErrorCode code, String message, Object clientId, short closeCode) {
     session.phase(PeerSession.Phase.GONE);
-    session.send(ServerMessage.error(code, message, clientId));
-    session.closeSocket(closeCode, code.wire());
+    SessionSocket link = session.parts().link();
+    link.send(ServerMessage.error(code, message, clientId));
+    link.close(closeCode, code.wire());
     return Future.succeededFuture();
   }
 

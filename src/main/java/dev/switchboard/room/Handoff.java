@@ -58,7 +58,7 @@ final class Handoff {
   /** The claim ended without the session: what was queued for it is refused, and a join may follow. */
   void unclaimed(LocalRoom room, String peer) {
     sessions.exit(room, peer, session);
-    session.inbox().close();
+    session.parts().inbox().close();
     session.phase(PeerSession.Phase.NEW);
   }
 
@@ -73,10 +73,19 @@ final class Handoff {
    */
   boolean takes(Envelope e, boolean forwarded) {
     if (forwarder != null) {
-      if (e instanceof ClaimRefused) {
+      if (e instanceof Fence f && forwarded) {
+        // A fence of the move here came through: what its gate held goes on, in order. The new
+        // node has gates of its own, for the move there.
+        if (gates != null) {
+          gates.through(f);
+        }
+      } else if (e instanceof ClaimRefused) {
         forget(); // the new node gave up its claim: nothing is to be forwarded any more
       } else if (e instanceof Claim c) {
         router.send(c.node(), new ClaimRefused(c.room(), c.peer(), ClaimRefused.GONE));
+      } else if (e instanceof Envelope.Delivered || e instanceof Envelope.Undelivered) {
+        // The answer to a relay the peer sent from here: its ack or error goes on as a frame.
+        session.parts().inbox().give(e);
       } else if (!forwarder.forward(e)) {
         return false; // not one to hand on: the session refuses it
       }
@@ -120,7 +129,7 @@ final class Handoff {
    */
   private void handOver(Claim c) {
     Resumption.Takeover t = session.holdsIdentity()
-        ? session.resumption().check(token -> token.matchesDigest(c.tokenDigest()), c.received()) : null;
+        ? session.parts().resumption().check(token -> token.matchesDigest(c.tokenDigest()), c.received()) : null;
     if (t == null) {
       router.send(c.node(), new ClaimRefused(c.room(), c.peer(),
           session.holdsIdentity() ? ClaimRefused.TOKEN : ClaimRefused.GONE));
@@ -136,10 +145,12 @@ final class Handoff {
     forwarder = new Forwarder(router, c.room(), c.peer(), c.node());
     router.send(c.node(), new Envelope.Handover(c.room(), c.peer(), t.told()));
     t.missed().forEach(forwarder::frame);
-    session.resumption().end();
+    session.parts().resumption().end();
     session.phase(PeerSession.Phase.HANDED);
-    session.inbox().handOver(forwarder);
-    sessions.handedOver();
+    session.parts().inbox().handOver(forwarder);
+    // The node holds the peer until the answers to its relays from here are in (and forwarded):
+    // a draining node waits for them before it exits.
+    session.parts().acks().drained().onComplete(ar -> sessions.handedOver());
     session.home().owner().setTimer(Forwarder.LINGER_MS, id -> forget());
     log.atInfo().addKeyValue("room", c.room()).addKeyValue("peer", c.peer()).addKeyValue("to", c.node())
         .log("session handed over to another node");
@@ -155,10 +166,10 @@ final class Handoff {
     }
     forwarder = null;
     session.phase(PeerSession.Phase.GONE);
-    session.acks().clear();
+    session.parts().acks().clear();
     RoomMember member = session.member();
     sessions.forget(member.room(), member.peer(), session);
-    session.inbox().close();
+    session.parts().inbox().close();
     OnLoop.of(session.home(), member.leave()).onSuccess(c -> {
       if (c.applied()) {
         member.left(Future.succeededFuture(c), LeaveReason.TIMEOUT);
@@ -166,9 +177,17 @@ final class Handoff {
     });
   }
 
+  /** What a gate let through: the session's, or, once it moved on, the next node's (in the order held). */
+  private void released(Envelope e) {
+    if (forwarder == null || !forwarder.forward(e)) {
+      session.handle(e);
+    }
+  }
+
   private void fenceArrived(Fence f, boolean forwarded) {
     if (gates == null) {
-      gates = new FenceGates(session.home(), sessions.limits().resumeBufferMessages(), session::handle);
+      gates = new FenceGates(session.home(), sessions.limits().resumeBufferMessages(), this::released,
+          router::inCluster);
     }
     if (forwarded) {
       gates.through(f);

@@ -230,20 +230,12 @@ public final class PeerSession {
     phase = next;
   }
 
-  Handoff handoff() {
-    return handoff;
+  /** The parts a procedure moving the session works with, besides its phase. */
+  record Parts(SessionSocket link, PeerInbox inbox, PendingAcks acks, Resumption resumption, Handoff handoff) {
   }
 
-  Resumption resumption() {
-    return resumption;
-  }
-
-  PeerInbox inbox() {
-    return inbox;
-  }
-
-  PendingAcks acks() {
-    return acks;
+  Parts parts() {
+    return new Parts(link, inbox, acks, resumption, handoff);
   }
 
   /** Counts a client message from {@code from}; false (not counted) if the session no longer serves that socket. */
@@ -262,9 +254,17 @@ public final class PeerSession {
     }
   }
 
-  /** Writes {@code frame} to the client (or holds it while the peer is away). */
-  void send(String frame) {
-    link.send(frame);
+  /**
+   * The node drains: the client on {@code socket} gets {@code reconnect} ({@code frame}), the
+   * socket closes (1001), and the peer is away at once: what reaches it meanwhile is held for its
+   * resume elsewhere, not refused while the close handshake runs.
+   */
+  public void sendAway(PeerSocket socket, String frame) {
+    if (link.current() == socket) {
+      link.send(frame);
+      link.close(CloseCode.GOING_AWAY, "draining");
+      socketGone(socket, LeaveReason.DISCONNECTED);
+    }
   }
 
   /** Closes the client's socket, after what the session wrote to it before. */

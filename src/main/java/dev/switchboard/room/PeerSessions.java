@@ -99,7 +99,7 @@ public final class PeerSessions {
     PeerSession local = room == null ? null : room.session(join.peer());
     PeerSession held = local == null || local.isHanded() ? null : local;
     // Held here: resumed here. Otherwise another node may hold it: claimed from there.
-    Future<Resumed> resumed = held != null ? held.resumption().resume(held, join, socket, loop, adopt) : fresh.handoff().claim(join);
+    Future<Resumed> resumed = held != null ? held.parts().resumption().resume(held, join, socket, loop, adopt) : fresh.parts().handoff().claim(join);
     Promise<Admitted> admitted = Promise.promise();
     resumed.onComplete(ar -> loop.runOnContext(v -> {
       Resumed outcome = ar.succeeded() ? ar.result() : Resumed.UNAVAILABLE;

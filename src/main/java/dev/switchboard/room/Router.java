@@ -12,6 +12,7 @@ import dev.switchboard.cluster.Envelope.Undelivered;
 import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.protocol.ErrorCode;
 import java.util.Arrays;
+import java.util.function.Predicate;
 
 /**
  * The one place that knows whether a node is this one: every envelope the room rules send goes
@@ -35,14 +36,20 @@ public final class Router implements NodeChannel.Receiver {
   private final String self;
   private final Remote remote;
   private final LocalRooms rooms;
+  private final Predicate<String> inCluster;
   private final Runnable drain;
   private final Runnable undrain;
 
-  /** {@code drain} and {@code undrain} are what this node does when an operator drains it, or takes it back. */
-  public Router(String self, Remote remote, LocalRooms rooms, Runnable drain, Runnable undrain) {
+  /**
+   * {@code inCluster} says whether a node is in the cluster now; {@code drain} and
+   * {@code undrain} are what this node does when an operator drains it, or takes it back.
+   */
+  public Router(String self, Remote remote, LocalRooms rooms, Predicate<String> inCluster, Runnable drain,
+                Runnable undrain) {
     this.self = self;
     this.remote = remote;
     this.rooms = rooms;
+    this.inCluster = inCluster;
     this.drain = drain;
     this.undrain = undrain;
   }
@@ -50,6 +57,14 @@ public final class Router implements NodeChannel.Receiver {
   /** This node's id. */
   public String self() {
     return self;
+  }
+
+  /**
+   * Whether {@code node} is in the cluster now (this one always is): nothing comes through a node
+   * that left, so nothing is to wait for it.
+   */
+  boolean inCluster(String node) {
+    return self.equals(node) || inCluster.test(node);
   }
 
   /** Sends {@code envelope} to {@code node}, this one included. */

@@ -53,6 +53,9 @@ final class SenderFences {
   }
 
   private void fence(String to, RoomView.Move move) {
+    if (!router.inCluster(move.from())) {
+      return; // the old node left: nothing more comes through it, so there is nothing to wait for
+    }
     if (fenced == null) {
       fenced = new HashMap<>();
     }
@@ -64,7 +67,7 @@ final class SenderFences {
       fenced.clear();
     }
     fenced.put(to, move.seq());
-    Fence fence = new Fence(room, to, sender, move.seq());
+    Fence fence = new Fence(room, to, sender, move.seq(), move.from());
     router.send(move.from(), fence);
     router.send(move.node(), fence);
   }

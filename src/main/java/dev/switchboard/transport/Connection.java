@@ -22,9 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One browser's WebSocket: join timeout, token check, rate limit, parsing, heartbeats, the
- * bounded outbound side, and the hand-off of each valid message to its {@link PeerSession}. All
- * of it runs on the socket's event loop.
+ * One browser's WebSocket: join timeout, token check, rate limit, parsing, heartbeats, the bounded
+ * outbound side, and each valid message handed to its {@link PeerSession}; on the socket's loop.
  *
  * <p>A slow consumer ({@link SocketBacklog}) is closed with 1008. Nothing is dropped silently: a
  * frame is either written or the socket is closed, and its peer is away (a resume sends again
@@ -94,7 +93,8 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     Decoded decoded = services.codec().decode(text);
     // A ping is not counted by either side (nor is its pong): neither is its refusal.
     boolean ping = decoded instanceof Decoded.Ok ok && ok.message() instanceof ClientMessage.Ping;
-    if (withinRate(idOf(decoded), !ping)) {
+    Object id = decoded instanceof Decoded.Ok ok ? ok.message().id() : ((Decoded.Rejected) decoded).id();
+    if (withinRate(id, !ping)) {
       handle(decoded);
     }
   }
@@ -123,14 +123,7 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     }
   }
 
-  private static Object idOf(Decoded decoded) {
-    return decoded instanceof Decoded.Ok ok ? ok.message().id() : ((Decoded.Rejected) decoded).id();
-  }
-
-  /**
-   * A frame Netty's decoder refused: larger than the frame limit (1009), or another violation
-   * of RFC 6455 (1002). The socket is closed with the code the violation calls for.
-   */
+  /** A frame Netty's decoder refused (too large: 1009; else 1002): closed with the code it calls for. */
   private void onError(Throwable err) {
     log.atDebug().addKeyValue("remote", String.valueOf(ws.remoteAddress()))
         .addKeyValue("error", String.valueOf(err.getMessage())).log("socket error");
@@ -150,10 +143,7 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
   @Override
   public void binary() {
     lastHeard = now();
-    if (closed) {
-      return;
-    }
-    if (withinRate(null, true)) {
+    if (!closed && withinRate(null, true)) {
       services.refusals().count(Refusal.BAD_MESSAGE);
       answer(ServerMessage.error(ErrorCode.BAD_REQUEST, "binary frames are not accepted; send JSON text", null), true);
     }
@@ -172,6 +162,12 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     if (session == null) {
       if (m instanceof ClientMessage.Join join) {
         context.owner().cancelTimer(joinTimer);
+        if (services.record().draining()) { // the socket opened before the drain: go elsewhere
+          services.refusals().count(Refusal.DRAINING);
+          send(ServerMessage.error(ErrorCode.DRAINING, "this node is draining; connect again and resume", m.id()));
+          close(CloseCode.GOING_AWAY, "draining");
+          return;
+        }
         session = services.sessions().open(this, context);
         admit(join);
       } else {
@@ -210,10 +206,8 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
   }
 
   /**
-   * A frame answering the client's own message (an error). Once there is a session it goes
-   * through it, so that it is counted with the session's frames (what a resume sends again
-   * depends on the count); before, or for a message neither side counts (a ping), straight to
-   * the socket.
+   * A frame answering the client's own message (an error): through the session once there is
+   * one, counted with its frames (a resume depends on the count); else, or for a ping, direct.
    */
   private void answer(String frame, boolean counted) {
     if (session == null || !counted) {
@@ -235,6 +229,17 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     });
   }
 
+  /** The node is draining: the client is told to reconnect elsewhere and resume, then the socket closes (1001). */
+  void migrate() {
+    String frame = ServerMessage.reconnect("draining", 0);
+    if (session == null) {
+      send(frame);
+      close(CloseCode.GOING_AWAY, "draining");
+    } else {
+      onSession(s -> s.sendAway(this, frame));
+    }
+  }
+
   /** Closes the socket once the answers handed to the session before are written. */
   private void closeAfterAnswers(short code, String reason) {
     if (session == null) {
@@ -245,9 +250,8 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
   }
 
   /**
-   * Runs {@code action} on the session's event loop: this socket's, unless the session began on
-   * another socket and was resumed on this one. One thread hands the client's messages over in
-   * the order they came, and the loop runs them in that order.
+   * Runs {@code action} on the session's event loop (another than this socket's for a session
+   * resumed here): one thread hands the client's messages over, so they run in the order they came.
    */
   private void onSession(Consumer<PeerSession> action) {
     PeerSession s = session;
@@ -310,9 +314,8 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
   }
 
   /**
-   * Called by the verticle every {@code limits.ping-interval}: pings the client, or, when it has
-   * sent nothing (not even a pong) for {@code limits.pong-timeout}, closes the socket and makes
-   * its peer leave with reason {@code timeout}.
+   * Every {@code limits.ping-interval}: pings the client, or closes a socket silent (not even a
+   * pong) for {@code limits.pong-timeout}; its peer is away, or leaves with {@code timeout}.
    */
   void heartbeat(long nowMs) {
     if (closed) {
@@ -338,10 +341,7 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     terminate(CloseCode.SLOW_CONSUMER, "slow consumer", LeaveReason.DISCONNECTED);
   }
 
-  /**
-   * Closes the socket and makes its peer leave now, with {@code reason}: a client that does not
-   * read may take the close handshake's whole timeout to go, and the room should not wait.
-   */
+  /** Closes the socket and tells its session now: a client that does not read may take the whole close handshake. */
   private void terminate(short code, String text, LeaveReason reason) {
     close(code, text);
     if (session != null) {

@@ -55,6 +55,7 @@ public final class SignalingVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    services.drain().register(context, open);
     Config.Limits limits = config.limits();
     vertx.setPeriodic(limits.pingInterval().toMillis(), id -> {
       long now = Connection.now();
@@ -84,6 +85,7 @@ public final class SignalingVerticle extends VerticleBase {
   /** Closes this verticle's sockets with 1001 (their peers leave their rooms), then the server. */
   @Override
   public Future<?> stop() {
+    services.drain().unregister(context);
     for (Connection c : List.copyOf(open)) {
       c.close(CloseCode.GOING_AWAY, "node shutting down");
     }

@@ -13,10 +13,11 @@ import dev.switchboard.room.PeerSessions;
  *
  * @param tokens    the room token check, or {@code null} when the node runs open
  * @param placement names a better node to a client this one refuses because it is full
+ * @param drain     moves the open sockets to other nodes when the node drains
  */
 public record SocketServices(Config config, PeerSessions sessions, Codec codec, NodeRecord record, RoomTokens tokens,
                              Refusals refusals, IpLimits ipLimits, Origins origins, OutboundBudget outbound,
-                             Placement placement) {
+                             Placement placement, SocketDrain drain) {
 
   Config.Limits limits() {
     return config.limits();

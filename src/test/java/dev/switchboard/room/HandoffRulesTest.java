@@ -159,4 +159,62 @@ class HandoffRulesTest {
     assertEquals(false, welcome.getBoolean("resumed"));
     assertEquals("bob", alice.expect("peer-joined").getString("peer"));
   }
+
+  @Test
+  @DisplayName("the answer to a relay the peer sent before it moved reaches it on its new node, once")
+  void ownAckFollowsThePeer() {
+    Client[] ab = aliceAndBob();
+    Client alice = ab[0];
+    Client bob = ab[1];
+    cluster.node("C").hold("A"); // alice's node will answer bob's relay late
+    bob.send(offer("alice", "sdp-1", "o1"));
+    assertEquals("sdp-1", alice.expect("offer").getString("sdp"));
+    Client back = bob.resume(cluster.node("B"));
+    assertEquals(true, back.expect("welcome").getBoolean("resumed"));
+    cluster.settle();
+    cluster.node("C").release("A"); // the answer reaches A, which bob left: it goes on to B
+    assertEquals("o1", back.expect("ack").getString("id"));
+    assertEquals(List.of(), back.settled(), "one answer");
+    assertEquals(List.of(), bob.settled(), "nothing on the old socket");
+  }
+
+  @Test
+  @DisplayName("a sender does not fence a move whose old node left the cluster: nothing would come through it")
+  void noFenceThroughADepartedNode() {
+    Client[] ab = aliceAndBob();
+    Client alice = ab[0];
+    Client bob = ab[1];
+    Client back = bob.resume(cluster.node("B"));
+    assertEquals(true, back.expect("welcome").getBoolean("resumed"));
+    cluster.settle();
+    cluster.kill("A");
+    alice.send(offer("bob", "after", "o2"));
+    cluster.settle();
+    assertEquals(List.of("after"), back.settled().stream().map(f -> f.getString("sdp")).toList(),
+        "delivered at once, not held for a fence that cannot come");
+  }
+
+  @Test
+  @DisplayName("moved twice in quick succession: what the middle node held for a fence goes on in order")
+  void doubleMoveKeepsOrder() {
+    Client[] ab = aliceAndBob();
+    Client alice = ab[0];
+    Client bob = ab[1];
+    cluster.node("C").hold("A");
+    alice.send(offer("bob", "first", "o1")); // on its way to A
+    Client second = bob.resume(cluster.node("B"));
+    assertEquals(true, second.expect("welcome").getBoolean("resumed"));
+    cluster.settle();
+    alice.send(offer("bob", "second", "o2")); // fenced: held at B until alice's fence comes through A
+    cluster.settle();
+    Client third = second.resume(cluster.node("C")); // and on again, before the fence came
+    assertEquals(true, third.expect("welcome").getBoolean("resumed"));
+    cluster.settle();
+    cluster.node("C").release("A");
+    assertEquals("first", third.expect("offer").getString("sdp"));
+    assertEquals("second", third.expect("offer").getString("sdp"));
+    List<String> acks = alice.settled().stream().map(f -> f.getString("type") + " " + f.getString("id")).toList();
+    assertEquals(2, acks.size(), acks.toString());
+    assertTrue(acks.containsAll(List.of("ack o1", "ack o2")), acks.toString());
+  }
 }

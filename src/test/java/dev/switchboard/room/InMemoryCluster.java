@@ -52,7 +52,8 @@ final class InMemoryCluster implements AutoCloseable {
 
     Member(String id) {
       this.id = id;
-      this.router = new Router(id, this::sendRemote, rooms, () -> drains++, () -> drains--);
+      this.router = new Router(id, this::sendRemote, rooms, node -> nodes.containsKey(node) && !dead.contains(node),
+          () -> drains++, () -> drains--);
       this.sessions = new PeerSessions(router, store, rooms, config.limits(), new TurnCredentials(config.ice()),
           () -> { });
       this.recovery = new Recovery(vertx, router, store, rooms, TTL,

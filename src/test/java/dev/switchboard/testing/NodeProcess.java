@@ -60,7 +60,42 @@ public final class NodeProcess implements AutoCloseable {
     }
   }
 
-  /** Waits until {@code GET /health} answers 200. */
+  /**
+   * Starts a node and waits until it is healthy. A free port found for it may be taken by
+   * another process before the node binds it: the node then exits, and is started again on
+   * another port (three times at most).
+   */
+  public static NodeProcess startHealthy(String nodeId, List<String> flags) throws IOException, InterruptedException {
+    for (int attempt = 1; ; attempt++) {
+      NodeProcess node = start(nodeId, flags);
+      try {
+        return node.awaitHealthy();
+      } catch (AssertionError e) {
+        node.close();
+        if (attempt >= 3 || !node.log().contains("Address already in use")) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /**
+   * SIGTERM, as an orchestrator stops a node (it drains first), and waits for the process to
+   * exit; returns how long that took, in ms.
+   */
+  public long terminate(long timeoutMs) throws InterruptedException {
+    long started = System.nanoTime();
+    process.destroy();
+    if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("node " + nodeId + " did not exit within " + timeoutMs + " ms of SIGTERM:\n" + log());
+    }
+    return (System.nanoTime() - started) / 1_000_000;
+  }
+
+  /**
+   * Waits until {@code GET /health} answers 200 with this node's id: a port reused by another
+   * node does not count.
+   */
   public NodeProcess awaitHealthy() throws InterruptedException {
     long deadline = System.currentTimeMillis() + 60_000;
     while (System.currentTimeMillis() < deadline) {
@@ -72,7 +107,10 @@ public final class NodeProcess implements AutoCloseable {
             .openConnection();
         c.setConnectTimeout(500);
         if (c.getResponseCode() == 200) {
-          return this;
+          String body = new String(c.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+          if (body.contains("\"node\":\"" + nodeId + "\"")) {
+            return this;
+          }
         }
       } catch (IOException notYet) {
         // not listening yet

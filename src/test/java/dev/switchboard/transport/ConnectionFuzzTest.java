@@ -116,7 +116,7 @@ class ConnectionFuzzTest {
         RoomTokens.create(node.vertx(), node.config().auth()), node.refusals(),
         new IpLimits(1_000_000, 1_000_000, 1_000_000),
         new dev.switchboard.auth.Origins(node.config().access().allowedOrigins(), node.config().publicUrl()),
-        new OutboundBudget(limits.nodeOutboundBytes()), null);
+        new OutboundBudget(limits.nodeOutboundBytes()), null, new SocketDrain());
     node.vertx().exceptionHandler(uncaught::add);
     fuzzContext = node.vertx().getOrCreateContext();
     residentContext = contextOnAnotherLoop(fuzzContext);
