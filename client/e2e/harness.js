@@ -63,13 +63,14 @@ export async function startNode({ id, redisUrl, cluster, clusterPort }) {
   const jar = join(repoDir, 'target', 'switchboard.jar');
   if (!cp && !existsSync(jar)) throw new Error(`no ${jar}: run mvn -B -q package -DskipTests first`);
   const launch = cp ? ['-cp', cp, 'dev.switchboard.Main'] : ['-jar', jar];
-  const args = ['-Xmx256m', '-XX:+UseSerialGC', ...launch,
+  // The node's own log configuration (INFO), not the tests' quieter one on the class path.
+  const args = ['-Xmx256m', '-XX:+UseSerialGC', '-Dlogback.configurationFile=logback.xml', ...launch,
     '--http-host', '127.0.0.1', '--http-port', String(port), '--node-id', id, '--node-verticles', '1',
     '--redis-url', redisUrl, '--cluster-name', cluster, '--cluster-port', String(clusterPort),
     // Both member ports, as a StatefulSet lists every pod: a restarted node finds the other
     // whichever of the two it got. A short drain: the tests restart nodes one after the other.
     '--cluster-members', `127.0.0.1:${clusterPort},127.0.0.1:${clusterPort + 1}`, '--client-dir', clientDir,
-    '--node-drain-period', '1s', '--node-drain-timeout', '8s'];
+    '--node-drain-period', '1s', '--node-drain-timeout', '20s'];
   const env = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('SWITCHBOARD_')).map((k) => [k, undefined]));
   const child = start(id, java, args, env);
   const node = { id, port, child, url: `http://127.0.0.1:${port}` };

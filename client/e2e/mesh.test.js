@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import {
   startRedis, startNode, stopNode, startBalancer, stopAll, until, freePort, outDir, tail, dropConnections,
@@ -157,6 +158,7 @@ test('a rolling restart of both nodes: every page resumes elsewhere, and no call
     });
     const fresh = await startNode({ id: `${old.id}b`, ...nodeSettings });
     for (const lb of [lb1, lb2]) lb.backends = lb.backends.map((b) => (b === old ? fresh : b));
+    await sleep(2000); // as a rollout waits between pods: the new node's first requests are slow
     if (i === 0) n1 = fresh; else n2 = fresh;
     timings.push(`${old.id}: drained and exited ${drainedMs} ms after SIGTERM, moved ${movedPages.join(', ')}`);
   }

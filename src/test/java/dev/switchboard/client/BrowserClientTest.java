@@ -51,7 +51,7 @@ class BrowserClientTest {
   }
 
   @Test
-  @DisplayName("demo page in headless Chromium: 4 pages on 2 nodes connect, decode, mute, leave and survive a node stop")
+  @DisplayName("demo page in headless Chromium: 4 pages on 2 nodes connect, decode, mute, leave, resume after a drop and through a rolling restart")
   void browserEndToEnd() throws Exception {
     require("node", "Node.js 18+");
     require("unshare", "util-linux");
