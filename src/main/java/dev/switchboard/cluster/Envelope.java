@@ -111,10 +111,10 @@ public sealed interface Envelope {
   /**
    * Sender {@code from} will send to {@code to}'s new node directly from now on. Sent twice: to
    * the old node {@code via}, which hands it on behind what {@code from} sent there before, and to
-   * the new node, which holds what {@code from} sends directly until the first one has come
-   * through ({@code seq} is the move's).
+   * the new node {@code node}, which holds what {@code from} sends directly until the first one
+   * has come through ({@code seq} is the move's).
    */
-  record Fence(String room, String to, String from, long seq, String via) implements Envelope {
+  record Fence(String room, String to, String from, long seq, String via, String node) implements Envelope {
   }
 
   /**

@@ -199,7 +199,7 @@ public final class WireFormat {
     } else if (envelope instanceof Envelope.Fence e) {
       putStrings(out, e.room(), e.to(), e.from());
       out.appendLong(e.seq());
-      putString(out, e.via());
+      putStrings(out, e.via(), e.node());
       return FENCE;
     } else if (envelope instanceof Envelope.ClientFrame e) {
       putStrings(out, e.room(), e.peer(), e.frame());
@@ -227,7 +227,7 @@ public final class WireFormat {
       case CLAIM_REFUSED -> new Envelope.ClaimRefused(f.string(), f.string(), f.string());
       case HANDOVER -> new Envelope.Handover(f.string(), f.string(), f.int64());
       case FORWARDED -> forwarded(f, origin);
-      case FENCE -> new Envelope.Fence(f.string(), f.string(), f.string(), f.int64(), f.string());
+      case FENCE -> new Envelope.Fence(f.string(), f.string(), f.string(), f.int64(), f.string(), f.string());
       case CLIENT_FRAME -> new Envelope.ClientFrame(f.string(), f.string(), f.string());
       default -> null;
     };

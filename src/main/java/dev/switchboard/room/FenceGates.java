@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
  * twice, directly and through the peer's old node (behind what the sender sent there before the
  * move). Between the two, what that sender sends directly is held, so that it arrives after
  * what it sent before ({@link SenderFences}). Bounded in what it holds and in how long: a fence
- * that does not come through (its node died) opens its gate after {@link #MAX_WAIT_NANOS}, or
- * at once when that node leaves the cluster. What a gate held goes to the session in the order
+ * that does not come through opens its gate at once when its node leaves the cluster, or after
+ * {@link #MAX_WAIT_NANOS}. What a gate held goes to the session in the order
  * it came. Used on the session's event loop only.
  */
 final class FenceGates {
@@ -28,10 +28,15 @@ final class FenceGates {
   /** How long a gate stays shut at most: far longer than a fence takes to come through a live node. */
   static final long MAX_WAIT_NANOS = 5_000_000_000L;
 
-  /** A shut gate: what its sender sent directly meanwhile, and since when. */
+  /** A shut gate: what its sender sent directly meanwhile, since when, and the node its fence comes through. */
   private static final class Gate {
     final ArrayDeque<Envelope> held = new ArrayDeque<>();
     final long shutAt = System.nanoTime();
+    final String via;
+
+    Gate(String via) {
+      this.via = via;
+    }
   }
 
   private final Context loop;
@@ -77,7 +82,7 @@ final class FenceGates {
     if (shut == null) {
       shut = new HashMap<>();
     }
-    shut.putIfAbsent(fence.from(), new Gate());
+    shut.putIfAbsent(fence.from(), new Gate(fence.via()));
     if (!watched) {
       watch();
     }
@@ -101,14 +106,16 @@ final class FenceGates {
   }
 
   /**
-   * Holds {@code e} if it came directly from a sender whose gate is shut. False if it may be
-   * handled now. Past the bound nothing is held: the caller opens every gate first.
+   * Holds {@code e} if it came directly from a sender whose gate is shut (a message, or, once the
+   * peer moved on, that sender's fence for the next move, which must follow what it sent here).
+   * False if it may be handled now. Past the bound every gate opens and nothing is held.
    */
   boolean hold(Envelope e) {
     if (shut == null || shut.isEmpty()) {
       return false;
     }
-    String sender = e instanceof Relay r ? r.from() : e instanceof RoomMessage m ? m.from() : null;
+    String sender = e instanceof Relay r ? r.from() : e instanceof RoomMessage m ? m.from()
+        : e instanceof Fence f ? f.from() : null;
     Gate gate = sender == null ? null : shut.get(sender);
     if (gate == null) {
       return false;
@@ -137,10 +144,22 @@ final class FenceGates {
     });
   }
 
-  /**
-   * Opens every gate (a fence will not come: its node left the cluster, or the bound was
-   * reached): what they held goes on, gate by gate, each in order.
-   */
+  /** Node {@code node} left the cluster: the gates whose fence was to come through it open. */
+  void nodeLost(String node) {
+    if (shut == null) {
+      return;
+    }
+    for (var it = shut.entrySet().iterator(); it.hasNext(); ) {
+      Gate g = it.next().getValue();
+      if (node.equals(g.via)) {
+        it.remove();
+        held -= g.held.size();
+        g.held.forEach(release);
+      }
+    }
+  }
+
+  /** Opens every gate (the bound was reached, or one waited too long): what they held goes on, each in order. */
   void openAll() {
     if (shut != null) {
       Map<String, Gate> open = shut;

@@ -29,8 +29,8 @@ final class Handoff {
   private final Router router;
   /** While the session is being claimed here. */
   private Claimant claimant;
-  /** Once the session was handed over to another node. */
-  private Forwarder forwarder;
+  /** Once the session was handed over to another node; read by the router's thread too. */
+  private volatile Forwarder forwarder;
   /** Created with the first fence that reaches the session: only moved peers get any. */
   private FenceGates gates;
 
@@ -62,9 +62,10 @@ final class Handoff {
     session.phase(PeerSession.Phase.NEW);
   }
 
-  /** Whether the session was handed over to another node (what reaches it is forwarded). */
-  boolean handedOver() {
-    return forwarder != null;
+  /** Whether the session was handed over to {@code node} (what reaches it is forwarded there). */
+  boolean forwardsTo(String node) {
+    Forwarder f = forwarder;
+    return f != null && f.to().equals(node);
   }
 
   /**
@@ -86,6 +87,8 @@ final class Handoff {
       } else if (e instanceof Envelope.Delivered || e instanceof Envelope.Undelivered) {
         // The answer to a relay the peer sent from here: its ack or error goes on as a frame.
         session.parts().inbox().give(e);
+      } else if (!forwarded && gates != null && gates.hold(e)) {
+        return true; // behind what its sender's gate here still holds: goes on when that opens
       } else if (!forwarder.forward(e)) {
         return false; // not one to hand on: the session refuses it
       }
@@ -117,7 +120,7 @@ final class Handoff {
   /** {@code node} left the cluster: fences that were to come through it will not. */
   void nodeLost(String node) {
     if (gates != null) {
-      gates.openAll();
+      gates.nodeLost(node);
     }
   }
 

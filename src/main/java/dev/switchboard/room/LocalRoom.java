@@ -1,6 +1,8 @@
 package dev.switchboard.room;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -14,6 +16,15 @@ final class LocalRoom {
   private final RoomView view = new RoomView();
   /** The local sessions by peer id: the exact answer to "is this peer here". */
   private final ConcurrentHashMap<String, PeerSession> sessions = new ConcurrentHashMap<>();
+  /** Sessions handed over from here kept per peer at most (older ones stop forwarding early). */
+  static final int MAX_HANDED_BACK = 4;
+
+  /**
+   * Sessions handed over to another node whose peer came back here meanwhile: still forwarding
+   * (fences through this node, answers to their relays) beside the peer's new session, newest
+   * last.
+   */
+  private final ConcurrentHashMap<String, List<PeerSession>> handedBack = new ConcurrentHashMap<>();
   /** Local peers joining, joined or leaving; guarded by {@link LocalRooms}' map. */
   int holds;
 
@@ -44,12 +55,59 @@ final class LocalRoom {
    * A session handed over to another node gives way: the peer is claimed back through it.
    */
   boolean claim(String peer, PeerSession session) {
-    return sessions.compute(peer, (k, current) -> current == null || current.isHanded() ? session : current)
-        == session;
+    return sessions.compute(peer, (k, current) -> {
+      if (current == null) {
+        return session;
+      }
+      if (current.isHanded()) {
+        handedBack.compute(peer, (p, list) -> {
+          List<PeerSession> next = list == null ? new ArrayList<>() : new ArrayList<>(list);
+          next.add(current);
+          return next.size() > MAX_HANDED_BACK ? List.copyOf(next.subList(1, next.size())) : List.copyOf(next);
+        });
+        return session;
+      }
+      return current;
+    }) == session;
+  }
+
+  /**
+   * The session of {@code peer} that a fence through this node for its move to {@code node} is
+   * for: the one handed over from here to that node, even when the peer came back here since.
+   */
+  PeerSession handedOver(String peer, String node) {
+    PeerSession s = sessions.get(peer);
+    if (s != null && s.parts().handoff().forwardsTo(node)) {
+      return s;
+    }
+    for (PeerSession back : handedBack.getOrDefault(peer, List.of())) {
+      if (back.parts().handoff().forwardsTo(node)) {
+        return back;
+      }
+    }
+    return null;
+  }
+
+  /** The session {@code id} of {@code peer}: the live one, or one handed over from here. */
+  PeerSession session(String peer, long id) {
+    PeerSession s = sessions.get(peer);
+    if (s != null && s.id() == id) {
+      return s;
+    }
+    for (PeerSession back : handedBack.getOrDefault(peer, List.of())) {
+      if (back.id() == id) {
+        return back;
+      }
+    }
+    return null;
   }
 
   /** From now on the router no longer finds {@code session} under {@code peer}. */
   void unclaim(String peer, PeerSession session) {
     sessions.remove(peer, session);
+    handedBack.computeIfPresent(peer, (p, list) -> {
+      List<PeerSession> rest = list.stream().filter(s -> s != session).toList();
+      return rest.isEmpty() ? null : rest;
+    });
   }
 }

@@ -138,7 +138,10 @@ public final class Router implements NodeChannel.Receiver {
         answer(r, Envelope.undelivered(r, ErrorCode.PEER_NOT_FOUND.wire()));
       }
     } else if (envelope instanceof Envelope.Fence f) {
-      PeerSession target = session(f.room(), f.to());
+      // The copy through this node is for the session handed over from here; the direct copy, for the peer's.
+      LocalRoom room = rooms.get(f.room());
+      PeerSession target = room == null ? null
+          : self.equals(f.via()) ? room.handedOver(f.to(), f.node()) : room.session(f.to());
       if (target != null) {
         target.deliver(f);
       }
@@ -167,8 +170,9 @@ public final class Router implements NodeChannel.Receiver {
 
   /** An answer for the session that sent the relay only: a peer that joined again is another one. */
   private void toSender(String room, String peer, long session, Envelope answer) {
-    PeerSession sender = session(room, peer);
-    if (sender != null && sender.id() == session) {
+    LocalRoom r = rooms.get(room);
+    PeerSession sender = r == null ? null : r.session(peer, session);
+    if (sender != null) {
       sender.deliver(answer);
     }
   }

@@ -67,7 +67,7 @@ final class SenderFences {
       fenced.clear();
     }
     fenced.put(to, move.seq());
-    Fence fence = new Fence(room, to, sender, move.seq(), move.from());
+    Fence fence = new Fence(room, to, sender, move.seq(), move.from(), move.node());
     router.send(move.from(), fence);
     router.send(move.node(), fence);
   }

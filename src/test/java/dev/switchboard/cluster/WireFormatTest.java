@@ -48,7 +48,7 @@ class WireFormatTest {
         new Envelope.ClaimRefused("room-1", "bob", Envelope.ClaimRefused.TOKEN),
         new Envelope.Handover("room-1", "bob", 5),
         FORWARDED_RELAY,
-        new Envelope.Fence("room-1", "bob", "alice", 20, "node-a"),
+        new Envelope.Fence("room-1", "bob", "alice", 20, "node-a", "node-b"),
         new Envelope.ClientFrame("room-1", "bob", "{\"type\":\"ack\",\"id\":1}"));
   }
 

@@ -217,4 +217,29 @@ class HandoffRulesTest {
     assertEquals(2, acks.size(), acks.toString());
     assertTrue(acks.containsAll(List.of("ack o1", "ack o2")), acks.toString());
   }
+
+  @Test
+  @DisplayName("moved away and back: a sender's fences for both moves come through, nothing waits for a gate's time limit")
+  void awayAndBack() {
+    Client[] ab = aliceAndBob();
+    Client alice = ab[0];
+    Client bob = ab[1];
+    Client onB = bob.resume(cluster.node("B"));
+    assertEquals(true, onB.expect("welcome").getBoolean("resumed"));
+    cluster.settle();
+    cluster.node("C").hold("A"); // alice's fence for the move A→B waits on its way to A
+    alice.send(offer("bob", "1", "o1")); // direct to B, held there for that fence
+    cluster.settle();
+    Client onA = onB.resume(cluster.node("A")); // back to A before the fence came
+    assertEquals(true, onA.expect("welcome").getBoolean("resumed"));
+    cluster.settle();
+    alice.send(offer("bob", "2", "o2")); // after the move B→A: fenced through B, direct to A
+    cluster.settle();
+    cluster.node("C").release("A");
+    cluster.settle();
+    List<String> got = onA.settled().stream().map(f -> f.getString("sdp")).toList();
+    assertEquals(List.of("1", "2"), got, "both at once, in order: no gate waits for a fence that went astray");
+    List<String> acks = alice.settled().stream().map(f -> f.getString("type") + " " + f.getString("id")).toList();
+    assertTrue(acks.containsAll(List.of("ack o1", "ack o2")) && acks.size() == 2, acks.toString());
+  }
 }
