@@ -85,8 +85,11 @@ public sealed interface Envelope {
   record Claim(String room, String peer, String node, String tokenDigest, long received) implements Envelope {
   }
 
-  /** The claim of {@code peer} is refused: {@code reason} is {@code "token"} (not its session's) or {@code "gone"}. */
-  record ClaimRefused(String room, String peer, String reason) implements Envelope {
+  /**
+   * The claim of {@code peer} is refused, or given up, by node {@code node}: {@code reason} is
+   * {@code "token"} (not its session's) or {@code "gone"}.
+   */
+  record ClaimRefused(String room, String peer, String reason, String node) implements Envelope {
     /** The token shown is not the session's (wrong, used up, another peer's), or another resume is under way. */
     public static final String TOKEN = "token";
     /** The session is no longer there to hand over (it left, or was handed over already). */

@@ -185,7 +185,7 @@ public final class WireFormat {
       out.appendLong(e.received());
       return CLAIM;
     } else if (envelope instanceof Envelope.ClaimRefused e) {
-      putStrings(out, e.room(), e.peer(), e.reason());
+      putStrings(out, e.room(), e.peer(), e.reason(), e.node());
       return CLAIM_REFUSED;
     } else if (envelope instanceof Envelope.Handover e) {
       putStrings(out, e.room(), e.peer());
@@ -224,7 +224,7 @@ public final class WireFormat {
       case UNDRAIN -> new Envelope.Undrain();
       case PEER_MOVED -> new Envelope.PeerMoved(f.string(), f.string(), f.string(), f.string(), f.int64());
       case CLAIM -> new Envelope.Claim(f.string(), f.string(), f.string(), f.string(), f.int64());
-      case CLAIM_REFUSED -> new Envelope.ClaimRefused(f.string(), f.string(), f.string());
+      case CLAIM_REFUSED -> new Envelope.ClaimRefused(f.string(), f.string(), f.string(), f.string());
       case HANDOVER -> new Envelope.Handover(f.string(), f.string(), f.int64());
       case FORWARDED -> forwarded(f, origin);
       case FENCE -> new Envelope.Fence(f.string(), f.string(), f.string(), f.int64(), f.string(), f.string());

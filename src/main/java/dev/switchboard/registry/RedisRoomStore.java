@@ -103,10 +103,10 @@ public final class RedisRoomStore implements RoomStore {
   }
 
   @Override
-  public Future<Snapshot> move(String room, String peer, String from, String to, JsonObject record) {
+  public Future<Snapshot> move(String room, String peer, String from, String to) {
     List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room), keys.nodePeers(from),
         keys.nodePeers(to));
-    return timed(MOVE.run(redis, k, List.of(room, peer, from, to, record.encode()))).map(r ->
+    return timed(MOVE.run(redis, k, List.of(room, peer, from, to))).map(r ->
         "ok".equals(r.get(0).toString()) ? new Snapshot(true, r.get(1).toLong(), members(r, 2))
             : new Snapshot(false, 0, List.of()));
   }

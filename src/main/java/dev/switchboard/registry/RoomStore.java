@@ -72,10 +72,11 @@ public interface RoomStore {
 
   /**
    * Moves {@code peer} of {@code room} from node {@code from} to node {@code to} (it resumed
-   * there), with {@code record} (without {@code seq}) as its record, if {@code from} still holds
-   * it. Returns the room afterwards ({@code applied} false, and nothing else, if not).
+   * there), if {@code from} still holds it: its record stays as stored but for its node and a
+   * new sequence number. Returns the room afterwards ({@code applied} false, and nothing else, if
+   * not).
    */
-  Future<Snapshot> move(String room, String peer, String from, String to, JsonObject record);
+  Future<Snapshot> move(String room, String peer, String from, String to);
 
   /** The {@code room/peer} pairs the store says {@code node} holds. */
   Future<List<String>> nodePeers(String node);

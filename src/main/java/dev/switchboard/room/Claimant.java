@@ -66,6 +66,8 @@ final class Claimant {
       holder = held.node();
       member = RoomMember.moving(router, sessions.store(), sessions::restoring, room, held);
       session.becomes(member);
+      session.parts().handoff().claiming(ar.result().members().stream().map(RoomStore.StoredMember::peer)
+          .filter(p -> !p.equals(join.peer())).collect(java.util.stream.Collectors.toSet()));
       digest = ResumeToken.digestOf(join.resume());
       router.send(holder, new Claim(join.room(), join.peer(), router.self(), digest, join.received()));
       timer = session.home().owner().setTimer(TIMEOUT_MS, t -> {
@@ -116,7 +118,8 @@ final class Claimant {
   /** The claim ends without the session: the holder stops handing on what reaches it. */
   private void giveUp(PeerSessions.Resumed outcome) {
     session.parts().handoff().unclaimed(room, join.peer());
-    sessions.router().send(holder, new ClaimRefused(join.room(), join.peer(), ClaimRefused.GONE));
+    sessions.router().send(holder, new ClaimRefused(join.room(), join.peer(), ClaimRefused.GONE,
+        sessions.router().self()));
     done.tryComplete(outcome);
   }
 }

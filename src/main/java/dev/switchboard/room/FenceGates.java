@@ -106,8 +106,9 @@ final class FenceGates {
   }
 
   /**
-   * Holds {@code e} if it came directly from a sender whose gate is shut (a message, or, once the
-   * peer moved on, that sender's fence for the next move, which must follow what it sent here).
+   * Holds {@code e} if it came directly from a sender whose gate is shut (a message, its
+   * {@code peer-left}, which must not overtake what it sent before, or, once the peer moved on,
+   * that sender's fence for the next move, which must follow what it sent here).
    * False if it may be handled now. Past the bound every gate opens and nothing is held.
    */
   boolean hold(Envelope e) {
@@ -115,7 +116,7 @@ final class FenceGates {
       return false;
     }
     String sender = e instanceof Relay r ? r.from() : e instanceof RoomMessage m ? m.from()
-        : e instanceof Fence f ? f.from() : null;
+        : e instanceof Fence f ? f.from() : e instanceof Envelope.PeerLeft l ? l.peer() : null;
     Gate gate = sender == null ? null : shut.get(sender);
     if (gate == null) {
       return false;

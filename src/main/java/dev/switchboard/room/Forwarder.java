@@ -6,6 +6,8 @@ import dev.switchboard.cluster.Envelope.Fence;
 import dev.switchboard.cluster.Envelope.Forwarded;
 import dev.switchboard.cluster.Envelope.Relay;
 import dev.switchboard.cluster.Envelope.RoomMessage;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * What is left of a session on the node it was handed over from: everything that still reaches
@@ -13,7 +15,9 @@ import dev.switchboard.cluster.Envelope.RoomMessage;
  * switched to the new node (they fence their first message after the move, {@link SenderFences})
  * and the answers to the peer's own earlier relays are in. Messages and fences go on as they
  * are; the frames this node still writes for the peer (those answers) go as {@link ClientFrame}s;
- * membership and room events are the new node's to tell. Used on the session's event loop only.
+ * a room's close goes on too (it may have been sent to the nodes listed before the move);
+ * membership events are the new node's to tell. A room message goes on only from a sender that
+ * has not fenced yet, within the fence window: one that has sends it to the new node too. Used on the session's event loop only.
  */
 final class Forwarder {
 
@@ -27,6 +31,9 @@ final class Forwarder {
   private final String room;
   private final String peer;
   private final String to;
+  private final long handedAt = System.nanoTime();
+  /** Senders whose fence passed here: they reach the new node directly since (at most a room's members). */
+  private final Set<String> fenced = new HashSet<>();
 
   Forwarder(Router router, String room, String peer, String to) {
     this.router = router;
@@ -42,7 +49,15 @@ final class Forwarder {
 
   /** Hands on an envelope for the peer; false if it is not one to hand on (the new node has its own). */
   boolean forward(Envelope e) {
-    if (e instanceof Relay || e instanceof RoomMessage || e instanceof Fence || e instanceof ClientFrame) {
+    if (e instanceof RoomMessage m && (fenced.contains(m.from())
+        || System.nanoTime() - handedAt >= RoomView.FENCE_WINDOW_NANOS)) {
+      return true; // its sender knows of the move: the new node gets it directly, not twice
+    }
+    if (e instanceof Fence f) {
+      fenced.add(f.from());
+    }
+    if (e instanceof Relay || e instanceof RoomMessage || e instanceof Fence || e instanceof ClientFrame
+        || e instanceof Envelope.CloseRoom) {
       router.send(to, new Forwarded(room, peer, e));
       return true;
     }

@@ -5,9 +5,12 @@ import dev.switchboard.cluster.Envelope;
 import dev.switchboard.cluster.Envelope.Claim;
 import dev.switchboard.cluster.Envelope.ClaimRefused;
 import dev.switchboard.cluster.Envelope.Fence;
+import dev.switchboard.cluster.Envelope.RoomMessage;
 import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.LeaveReason;
 import io.vertx.core.Future;
+import java.util.HashSet;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +34,17 @@ final class Handoff {
   private Claimant claimant;
   /** Once the session was handed over to another node; read by the router's thread too. */
   private volatile Forwarder forwarder;
+  /** Whether the store moved the peer to the node it was handed to (its PeerMoved came back here). */
+  private boolean moveConfirmed;
   /** Created with the first fence that reaches the session: only moved peers get any. */
   private FenceGates gates;
+  /**
+   * Claimed from another node: the members then, whose direct fence has not come yet. A room
+   * message such a sender sent before it knew of the move comes through the old node; its
+   * direct copy (the new node may have held other members) is dropped, for the fence window.
+   */
+  private Set<String> unfenced;
+  private long claimedAt;
 
   Handoff(PeerSession session, PeerSessions sessions) {
     this.session = session;
@@ -80,10 +92,12 @@ final class Handoff {
         if (gates != null) {
           gates.through(f);
         }
-      } else if (e instanceof ClaimRefused) {
-        forget(); // the new node gave up its claim: nothing is to be forwarded any more
+      } else if (e instanceof ClaimRefused r) {
+        if (forwarder.to().equals(r.node())) {
+          forget(); // the node it went to gave its claim up: nothing is to be forwarded any more
+        }
       } else if (e instanceof Claim c) {
-        router.send(c.node(), new ClaimRefused(c.room(), c.peer(), ClaimRefused.GONE));
+        router.send(c.node(), new ClaimRefused(c.room(), c.peer(), ClaimRefused.GONE, router.self()));
       } else if (e instanceof Envelope.Delivered || e instanceof Envelope.Undelivered) {
         // The answer to a relay the peer sent from here: its ack or error goes on as a frame.
         session.parts().inbox().give(e);
@@ -101,11 +115,35 @@ final class Handoff {
         claimant.answered(e);
       }
     } else if (e instanceof Fence f) {
+      if (!forwarded && unfenced != null) {
+        unfenced.remove(f.from());
+      }
       fenceArrived(f, forwarded);
+    } else if (e instanceof RoomMessage m && !forwarded && unfenced != null && unfenced.contains(m.from())
+        && System.nanoTime() - claimedAt < RoomView.FENCE_WINDOW_NANOS) {
+      return true; // sent before its sender knew of the move: it comes through the old node
     } else {
       return !forwarded && gates != null && gates.hold(e);
     }
     return true;
+  }
+
+  /** The claim found the room's members in the store ({@link Claimant}): none has fenced yet. */
+  void claiming(Set<String> members) {
+    claimedAt = System.nanoTime();
+    unfenced = new HashSet<>(members);
+  }
+
+  /**
+   * {@code m} moved a peer of the room: the session's relays awaiting an answer from the old node
+   * now await the new one's; and if it is this session's own move, the store has it.
+   */
+  void peerMoved(Envelope.PeerMoved m) {
+    session.parts().acks().moved(m.peer(), m.from(), m.node());
+    Forwarder f = forwarder;
+    if (f != null && m.peer().equals(session.peer()) && m.from().equals(router.self()) && f.to().equals(m.node())) {
+      moveConfirmed = true;
+    }
   }
 
   /** A frame the session wrote with no socket: handed on once it moved. False if it has not. */
@@ -135,14 +173,15 @@ final class Handoff {
         ? session.parts().resumption().check(token -> token.matchesDigest(c.tokenDigest()), c.received()) : null;
     if (t == null) {
       router.send(c.node(), new ClaimRefused(c.room(), c.peer(),
-          session.holdsIdentity() ? ClaimRefused.TOKEN : ClaimRefused.GONE));
+          session.holdsIdentity() ? ClaimRefused.TOKEN : ClaimRefused.GONE, router.self()));
       return;
     }
     session.takeFromSocket();
     if (t.missed() == null) {
       Resumption.tooLate(session, c.received());
-      session.leave(LeaveReason.DISCONNECTED);
-      router.send(c.node(), new ClaimRefused(c.room(), c.peer(), ClaimRefused.GONE));
+      // Refused once the leave is written: the claimant's fresh join must not find the id taken.
+      session.leave(LeaveReason.DISCONNECTED).onComplete(ar ->
+          router.send(c.node(), new ClaimRefused(c.room(), c.peer(), ClaimRefused.GONE, router.self())));
       return;
     }
     forwarder = new Forwarder(router, c.room(), c.peer(), c.node());
@@ -171,8 +210,13 @@ final class Handoff {
     session.phase(PeerSession.Phase.GONE);
     session.parts().acks().clear();
     RoomMember member = session.member();
+    PeerSession now = member.room().session(member.peer());
+    boolean backHere = now != null && now != session;
     sessions.forget(member.room(), member.peer(), session);
     session.parts().inbox().close();
+    if (moveConfirmed || backHere) {
+      return; // the peer lives on elsewhere, or here again: nothing to remove
+    }
     OnLoop.of(session.home(), member.leave()).onSuccess(c -> {
       if (c.applied()) {
         member.left(Future.succeededFuture(c), LeaveReason.TIMEOUT);

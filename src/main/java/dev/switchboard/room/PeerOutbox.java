@@ -73,6 +73,14 @@ final class PeerOutbox {
     }
   }
 
+  /**
+   * The member is leaving: its {@code peer-left} goes to the room's nodes next, and must not
+   * overtake what it sent to a peer that moved lately (still on its way through the old node).
+   */
+  void leaving() {
+    fences.beforeBroadcast(member.room().view());
+  }
+
   /** Updates the published state; false if too many changes are in flight (the caller refuses it). */
   boolean state(ClientMessage.State s) {
     return stateChanges.offer(s);

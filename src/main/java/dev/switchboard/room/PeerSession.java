@@ -135,7 +135,7 @@ public final class PeerSession {
   /** The session is {@code m}'s from now on (a join or a claim found it). */
   void becomes(RoomMember m) {
     member = m;
-    outbox = new PeerOutbox(router, link, acks, m, id, context, this::holdsIdentity);
+    outbox = new PeerOutbox(router, link, acks, m, id, context, () -> holdsIdentity() || isHanded());
   }
 
   /** Relays an offer, answer, candidate or targeted message to one peer of the room ({@link PeerOutbox}). */
@@ -206,6 +206,7 @@ public final class PeerSession {
     member.room().unclaim(member.peer(), this);
     acks.clear();
     resumption.end();
+    outbox.leaving();
     return OnLoop.of(context, member.leave()).transform(ar -> {
       if (ar.failed()) {
         log.atWarn().addKeyValue("room", room()).addKeyValue("peer", peer())
@@ -322,10 +323,7 @@ public final class PeerSession {
     }
   }
 
-  /**
-   * {@code node} left the cluster: relays this peer still awaits its answer for are answered
-   * now, and fences that were to come through it open their gates.
-   */
+  /** {@code node} left the cluster: relays awaiting its answer get one now; fences through it open. */
   void nodeLost(String node) {
     acks.nodeLost(node);
     handoff.nodeLost(node);
@@ -345,7 +343,7 @@ public final class PeerSession {
   /** An envelope for this session, on its event loop: a move's first ({@link Handoff}), then the phase's. */
   private void arrived(Envelope e, boolean forwarded) {
     if (e instanceof Envelope.PeerMoved m) {
-      acks.moved(m.peer(), m.from(), m.node()); // relays awaiting the old node's answer now await the new one's
+      handoff.peerMoved(m);
     } else if (!handoff.takes(e, forwarded)) {
       handle(e);
     }
@@ -391,7 +389,7 @@ public final class PeerSession {
     }
   }
 
-  /** Undoes what join set up on this node: from now on the router no longer finds this session. */
+  /** Undoes what join set up here: from now on the router no longer finds this session. */
   void exit() {
     phase = Phase.GONE;
     sessions.exit(member.room(), member.peer(), this);

@@ -160,7 +160,7 @@ final class RoomMember {
 
   /** Moves the member from node {@code from} to this one in the store, if {@code from} still holds it. */
   Future<RoomStore.Snapshot> move(String from) {
-    return store.move(room.id(), peer, from, router.self(), record());
+    return store.move(room.id(), peer, from, router.self());
   }
 
   /**
@@ -170,6 +170,9 @@ final class RoomMember {
    */
   RoomListing moved(String from, RoomStore.Snapshot r) {
     lastSeq = r.seq();
+    // The state as stored now: the old node may have written a change since the claim read it.
+    r.members().stream().filter(m -> m.peer().equals(peer)).findFirst()
+        .ifPresent(m -> state = m.record().getJsonObject("state", state));
     room.view().moved(peer, from, router.self(), r.seq()); // first: this node's senders fence too
     RoomListing listing = seen(r.seq(), r.members());
     java.util.Set<String> nodes = new java.util.LinkedHashSet<>(listing.nodes());

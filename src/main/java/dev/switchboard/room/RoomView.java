@@ -147,19 +147,23 @@ public final class RoomView {
       tombstones++;
     }
     if (seq <= e.seq) {
+      Move known = moves.get(peer);
+      if (seq == e.seq && node.equals(e.node) && (known == null || known.seq() < seq)) {
+        recordMove(peer, from, node, seq); // a snapshot routed the peer there first, not knowing it moved
+      }
       return false;
     }
     setRoute(e, node, true, seq);
+    recordMove(peer, from, node, seq);
+    return true;
+  }
+
+  /** Remembers a move for the senders' fences ({@link #recentMoves}); under the view's lock. */
+  private void recordMove(String peer, String from, String node, long seq) {
     long now = System.nanoTime();
-    Map<String, Move> next = new HashMap<>();
-    moves.forEach((p, m) -> {
-      if (now - m.atNanos() < FENCE_WINDOW_NANOS) {
-        next.put(p, m);
-      }
-    });
+    Map<String, Move> next = new HashMap<>(pruned(moves, now));
     next.put(peer, new Move(from, node, seq, now));
     moves = Map.copyOf(next);
-    return true;
   }
 
   /**
@@ -167,7 +171,28 @@ public final class RoomView {
    * its move ({@link SenderFences}). Usually empty.
    */
   public Map<String, Move> recentMoves() {
-    return moves;
+    Map<String, Move> m = moves;
+    if (!m.isEmpty()) {
+      long now = System.nanoTime();
+      if (m.values().stream().anyMatch(move -> now - move.atNanos() >= FENCE_WINDOW_NANOS)) {
+        synchronized (this) {
+          moves = pruned(moves, now);
+          return moves;
+        }
+      }
+    }
+    return m;
+  }
+
+  /** The moves of {@code moves} still inside the fence window at {@code now}. */
+  private static Map<String, Move> pruned(Map<String, Move> moves, long now) {
+    Map<String, Move> next = new HashMap<>();
+    moves.forEach((p, m) -> {
+      if (now - m.atNanos() < FENCE_WINDOW_NANOS) {
+        next.put(p, m);
+      }
+    });
+    return Map.copyOf(next);
   }
 
   /** Merges the room as Redis had it at {@code seq}. */
@@ -184,6 +209,9 @@ public final class RoomView {
         tombstones++;
       }
       if (m.seq() > e.seq) {
+        if (e.present && !e.node.equals(m.node())) {
+          recordMove(m.peer(), e.node, m.node(), m.seq()); // moved (or joined again there): senders fence
+        }
         setRoute(e, m.node(), true, m.seq());
       }
     }

@@ -140,17 +140,21 @@ public final class Router implements NodeChannel.Receiver {
     } else if (envelope instanceof Envelope.Fence f) {
       // The copy through this node is for the session handed over from here; the direct copy, for the peer's.
       LocalRoom room = rooms.get(f.room());
-      PeerSession target = room == null ? null
-          : self.equals(f.via()) ? room.handedOver(f.to(), f.node()) : room.session(f.to());
+      boolean through = self.equals(f.via());
+      PeerSession target = room == null ? null : through ? room.handedOver(f.to(), f.node()) : room.session(f.to());
       if (target != null) {
         target.deliver(f);
+      } else if (through && f.node() != null) {
+        // Nothing here forwards to that node (its forwarder is done, or the peer joined there
+        // anew): nothing of this sender waits here either, so the fence goes straight on.
+        send(f.node(), new Envelope.Forwarded(f.room(), f.to(), f));
       }
     } else if (envelope instanceof Envelope.Claim c) {
       PeerSession holder = session(c.room(), c.peer());
       if (holder != null) {
         holder.deliver(c);
       } else {
-        send(c.node(), new Envelope.ClaimRefused(c.room(), c.peer(), Envelope.ClaimRefused.GONE));
+        send(c.node(), new Envelope.ClaimRefused(c.room(), c.peer(), Envelope.ClaimRefused.GONE, self));
       }
     } else if (envelope instanceof Envelope.Handover || envelope instanceof Envelope.ClaimRefused) {
       PeerSession claimant = session(envelope.room(), envelope instanceof Envelope.Handover h ? h.peer()
@@ -159,7 +163,7 @@ public final class Router implements NodeChannel.Receiver {
         claimant.deliver(envelope);
       } else if (envelope instanceof Envelope.Handover h) {
         // The claim was given up here (it timed out): the old node is not to forward into nothing.
-        send(origin, new Envelope.ClaimRefused(h.room(), h.peer(), Envelope.ClaimRefused.GONE));
+        send(origin, new Envelope.ClaimRefused(h.room(), h.peer(), Envelope.ClaimRefused.GONE, self));
       }
     } else if (envelope instanceof Drain) {
       drain.run();

@@ -45,7 +45,7 @@ class WireFormatTest {
         new Envelope.Undrain(),
         new Envelope.PeerMoved("room-1", "bob", "node-a", "node-b", 20),
         new Envelope.Claim("room-1", "bob", "node-b", "digest", 12),
-        new Envelope.ClaimRefused("room-1", "bob", Envelope.ClaimRefused.TOKEN),
+        new Envelope.ClaimRefused("room-1", "bob", Envelope.ClaimRefused.TOKEN, "node-a"),
         new Envelope.Handover("room-1", "bob", 5),
         FORWARDED_RELAY,
         new Envelope.Fence("room-1", "bob", "alice", 20, "node-a", "node-b"),

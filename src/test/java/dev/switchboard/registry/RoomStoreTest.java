@@ -205,10 +205,10 @@ class RoomStoreTest {
   void moveBetweenNodes() {
     store.join(room, "a", "n1", record("n1"), 25).await();
     long joined = store.join(room, "b", "n1", record("n1"), 25).await().seq();
-    RoomStore.Snapshot moved = store.move(room, "a", "n1", "n2", record("n2").put("state",
-        new JsonObject().put("audio", true))).await();
+    store.updateMember(room, "a", "n1", record("n1").put("state", new JsonObject().put("audio", true))).await();
+    RoomStore.Snapshot moved = store.move(room, "a", "n1", "n2").await();
     assertTrue(moved.applied());
-    assertEquals(joined + 1, moved.seq());
+    assertEquals(joined + 2, moved.seq());
     JsonObject a = moved.members().stream().filter(m -> m.peer().equals("a")).findFirst().orElseThrow().record();
     assertEquals(List.of("n2", moved.seq(), true), List.of(a.getString("node"), a.getLong("seq"),
         a.getJsonObject("state").getBoolean("audio")));
@@ -219,8 +219,10 @@ class RoomStoreTest {
         .toBoolean(), "n1 no longer answers for a: its clean-up after a crash leaves a alone");
     assertTrue(redis.send(Request.cmd(Command.SISMEMBER).arg(keys.nodePeers("n2")).arg(room + "/a")).await()
         .toBoolean());
-    assertFalse(store.move(room, "a", "n1", "n3", record("n3")).await().applied(), "n1 no longer holds a");
-    assertFalse(store.move(room, "zed", "n1", "n3", record("n3")).await().applied(), "no such member");
+    assertEquals(List.of("x", 1L), List.of(a.getJsonObject("meta").getString("name"), a.getLong("joinedAt")),
+        "the rest of the record is kept as stored");
+    assertFalse(store.move(room, "a", "n1", "n3").await().applied(), "n1 no longer holds a");
+    assertFalse(store.move(room, "zed", "n1", "n3").await().applied(), "no such member");
     assertFalse(store.leave(room, "a", "n1").await().applied(), "the old node's leave changes nothing");
     assertTrue(store.leave(room, "a", "n2").await().applied());
   }

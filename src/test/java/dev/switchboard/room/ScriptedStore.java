@@ -235,7 +235,7 @@ final class ScriptedStore implements RoomStore {
   }
 
   @Override
-  public Future<Snapshot> move(String room, String peer, String from, String to, JsonObject record) {
+  public Future<Snapshot> move(String room, String peer, String from, String to) {
     return ask("move", room, peer, () -> {
       Room r = rooms.computeIfAbsent(room, k -> new Room());
       JsonObject m = r.members.get(peer);
@@ -243,7 +243,7 @@ final class ScriptedStore implements RoomStore {
         return new Snapshot(false, 0, List.of());
       }
       r.seq++;
-      r.members.put(peer, record.copy().put("seq", r.seq).put("node", to));
+      r.members.put(peer, m.copy().put("seq", r.seq).put("node", to));
       return new Snapshot(true, r.seq, stored(r));
     });
   }
