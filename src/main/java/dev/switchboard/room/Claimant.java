@@ -19,15 +19,17 @@ import org.slf4j.LoggerFactory;
  * over ({@link Handover}, then what it held, then whatever else reaches it for the peer). Then
  * the member moves here in the store (a sequenced move the room's nodes learn of) and the
  * client is welcomed back. Only the holding node decides whether a token is good, so a claim
- * never takes over an identity the holder would refuse. Bounded: a holder that does not answer
- * within {@link #TIMEOUT_MS} leaves the client to try again. Used on the session's event loop only.
+ * never takes over an identity the holder would refuse. Bounded: a holder that left the cluster,
+ * or that has not answered within {@link #MAX_WAIT_MS}, leaves the client to try again. Used on the session's event loop only.
  */
 final class Claimant {
 
   private static final Logger log = LoggerFactory.getLogger(Claimant.class);
 
-  /** How long the holder's answer may take: a live node answers in milliseconds. */
+  /** How often a claim looks whether its holder is still in the cluster: a live node answers in milliseconds. */
   static final long TIMEOUT_MS = 5_000;
+  /** How long a claim waits for a live but slow holder at most. */
+  static final long MAX_WAIT_MS = 30_000;
 
   private final PeerSession session;
   private final PeerSessions sessions;
@@ -70,14 +72,27 @@ final class Claimant {
           .filter(p -> !p.equals(join.peer())).collect(java.util.stream.Collectors.toSet()));
       digest = ResumeToken.digestOf(join.resume());
       router.send(holder, new Claim(join.room(), join.peer(), router.self(), digest, join.received()));
-      timer = session.home().owner().setTimer(TIMEOUT_MS, t -> {
-        timer = -1;
-        log.atWarn().addKeyValue("room", join.room()).addKeyValue("peer", join.peer()).addKeyValue("holder", holder)
-            .log("resume through this node: the holding node did not answer the claim in time");
-        giveUp(PeerSessions.Resumed.UNAVAILABLE);
-      });
+      awaitAnswer(System.nanoTime() + MAX_WAIT_MS * 1_000_000);
     });
     return done.future();
+  }
+
+  /**
+   * Waits for the holder's answer. A holder that left the cluster will not answer: the claim
+   * ends then. A live one that is slow is waited for, up to {@code deadline}: giving up on a
+   * hand-over that is under way would end the session it hands over.
+   */
+  private void awaitAnswer(long deadline) {
+    timer = session.home().owner().setTimer(TIMEOUT_MS, t -> {
+      timer = -1;
+      if (sessions.router().inCluster(holder) && System.nanoTime() < deadline) {
+        awaitAnswer(deadline);
+        return;
+      }
+      log.atWarn().addKeyValue("room", join.room()).addKeyValue("peer", join.peer()).addKeyValue("holder", holder)
+          .log("resume through this node: the holding node did not answer the claim in time");
+      giveUp(PeerSessions.Resumed.UNAVAILABLE);
+    });
   }
 
   /** The holder's answer to the claim: the session handed over, or refused. */
