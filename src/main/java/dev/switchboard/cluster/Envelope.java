@@ -98,10 +98,12 @@ public sealed interface Envelope {
 
   /**
    * The claim of {@code peer} is granted: its old node heard {@code told} of its client's
-   * messages since the last welcome. What the session held follows, each as a
-   * {@link Forwarded}, and from then on everything that reaches the old node for the peer.
+   * messages since the last welcome, and still awaits the answers to its relays with the ids in
+   * {@code pending} (a JSON array: they come on as frames, unless the old node dies first). What
+   * the session held follows, each as a {@link Forwarded}, and from then on everything that
+   * reaches the old node for the peer.
    */
-  record Handover(String room, String peer, long told) implements Envelope {
+  record Handover(String room, String peer, long told, String pending) implements Envelope {
   }
 
   /**

@@ -190,6 +190,7 @@ public final class WireFormat {
     } else if (envelope instanceof Envelope.Handover e) {
       putStrings(out, e.room(), e.peer());
       out.appendLong(e.told());
+      putString(out, e.pending());
       return HANDOVER;
     } else if (envelope instanceof Envelope.Forwarded e) {
       // A relay's origin (where its answer goes) is not the batch's here: it is written out.
@@ -225,7 +226,7 @@ public final class WireFormat {
       case PEER_MOVED -> new Envelope.PeerMoved(f.string(), f.string(), f.string(), f.string(), f.int64());
       case CLAIM -> new Envelope.Claim(f.string(), f.string(), f.string(), f.string(), f.int64());
       case CLAIM_REFUSED -> new Envelope.ClaimRefused(f.string(), f.string(), f.string(), f.string());
-      case HANDOVER -> new Envelope.Handover(f.string(), f.string(), f.int64());
+      case HANDOVER -> new Envelope.Handover(f.string(), f.string(), f.int64(), f.string());
       case FORWARDED -> forwarded(f, origin);
       case FENCE -> new Envelope.Fence(f.string(), f.string(), f.string(), f.int64(), f.string(), f.string());
       case CLIENT_FRAME -> new Envelope.ClientFrame(f.string(), f.string(), f.string());

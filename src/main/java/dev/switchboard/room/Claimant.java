@@ -107,7 +107,8 @@ final class Claimant {
           : PeerSessions.Resumed.GONE);
       return;
     }
-    long told = ((Handover) answer).told();
+    Handover handover = (Handover) answer;
+    long told = handover.told();
     OnLoop.of(session.home(), member.move(holder)).onComplete(ar -> {
       if (ar.failed()) {
         log.atWarn().addKeyValue("room", join.room()).addKeyValue("peer", join.peer())
@@ -119,6 +120,7 @@ final class Claimant {
         giveUp(PeerSessions.Resumed.GONE); // it left the holder meanwhile
       } else {
         RoomListing listing = member.moved(holder, ar.result());
+        session.parts().handoff().inherit(holder, handover.pending());
         String token = session.parts().resumption().issue();
         // The token shown here stays good for a retry until the client speaks: as after a resume.
         session.parts().resumption().claimedWith(digest, join.received(), told);

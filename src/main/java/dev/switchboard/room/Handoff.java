@@ -7,7 +7,9 @@ import dev.switchboard.cluster.Envelope.ClaimRefused;
 import dev.switchboard.cluster.Envelope.Fence;
 import dev.switchboard.cluster.Envelope.RoomMessage;
 import dev.switchboard.protocol.ClientMessage;
+import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.LeaveReason;
+import dev.switchboard.protocol.ServerMessage;
 import io.vertx.core.Future;
 import java.util.HashSet;
 import java.util.Set;
@@ -45,6 +47,8 @@ final class Handoff {
    */
   private Set<String> unfenced;
   private long claimedAt;
+  /** Claimed from another node: the answers to the peer's relays it still owes (null if none). */
+  private InheritedAnswers inherited;
 
   Handoff(PeerSession session, PeerSessions sessions) {
     this.session = session;
@@ -119,6 +123,9 @@ final class Handoff {
         unfenced.remove(f.from());
       }
       fenceArrived(f, forwarded);
+    } else if (e instanceof Envelope.ClientFrame f && forwarded && inherited != null) {
+      inherited.passedOn(f.frame());
+      return false;
     } else if (e instanceof RoomMessage m && !forwarded && unfenced != null && unfenced.contains(m.from())
         && System.nanoTime() - claimedAt < RoomView.FENCE_WINDOW_NANOS) {
       return true; // sent before its sender knew of the move: it comes through the old node
@@ -126,6 +133,12 @@ final class Handoff {
       return !forwarded && gates != null && gates.hold(e);
     }
     return true;
+  }
+
+  /** The session was handed over from {@code from}, which still owes the answers to the relays in {@code pending}. */
+  void inherit(String from, String pending) {
+    InheritedAnswers owed = new InheritedAnswers(from, pending);
+    inherited = owed.isEmpty() ? null : owed;
   }
 
   /** The claim found the room's members in the store ({@link Claimant}): none has fenced yet. */
@@ -160,6 +173,12 @@ final class Handoff {
     if (gates != null) {
       gates.nodeLost(node);
     }
+    if (inherited != null) {
+      for (Object id : inherited.lost(node)) {
+        session.parts().link().send(ServerMessage.error(ErrorCode.UNAVAILABLE,
+            "the node that held your session left before the answer came; it may or may not have been delivered", id));
+      }
+    }
   }
 
   /**
@@ -185,7 +204,8 @@ final class Handoff {
       return;
     }
     forwarder = new Forwarder(router, c.room(), c.peer(), c.node());
-    router.send(c.node(), new Envelope.Handover(c.room(), c.peer(), t.told()));
+    String pending = new io.vertx.core.json.JsonArray(session.parts().acks().pendingIds()).encode();
+    router.send(c.node(), new Envelope.Handover(c.room(), c.peer(), t.told(), pending));
     t.missed().forEach(forwarder::frame);
     session.parts().resumption().end();
     session.phase(PeerSession.Phase.HANDED);

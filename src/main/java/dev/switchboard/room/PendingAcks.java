@@ -88,6 +88,11 @@ final class PendingAcks {
         ? new Pending(p.id(), to, node, p.deadlineNanos()) : p);
   }
 
+  /** The client ids of the relays still awaiting their answer, oldest first. */
+  java.util.List<Object> pendingIds() {
+    return pending.values().stream().map(Pending::id).toList();
+  }
+
   /** Forgets everything (the socket is gone: nobody to answer). */
   void clear() {
     pending.clear();

@@ -46,7 +46,7 @@ class WireFormatTest {
         new Envelope.PeerMoved("room-1", "bob", "node-a", "node-b", 20),
         new Envelope.Claim("room-1", "bob", "node-b", "digest", 12),
         new Envelope.ClaimRefused("room-1", "bob", Envelope.ClaimRefused.TOKEN, "node-a"),
-        new Envelope.Handover("room-1", "bob", 5),
+        new Envelope.Handover("room-1", "bob", 5, "[\"o1\",7]"),
         FORWARDED_RELAY,
         new Envelope.Fence("room-1", "bob", "alice", 20, "node-a", "node-b"),
         new Envelope.ClientFrame("room-1", "bob", "{\"type\":\"ack\",\"id\":1}"));

@@ -264,7 +264,6 @@ class HandoffRacesTest {
    * before the answer came (crash, or a drain that hit node.drain-timeout), neither the answer
    * nor A's "unavailable" ever reaches bob's client.
    */
-  @Disabled("open: answers pending on an old node that then dies are not passed on (docs/design.md)")
   @Test
   @DisplayName("a relay the peer sent before it moved gets an answer even when its old node dies before the answer came")
   void ownRelayAnsweredWhenTheOldNodeDies() throws Exception {
