@@ -33,9 +33,12 @@ final class FenceGates {
     final ArrayDeque<Envelope> held = new ArrayDeque<>();
     final long shutAt = System.nanoTime();
     final String via;
+    /** The number of the fence whose copy through {@code via} opens the gate. */
+    final long seq;
 
-    Gate(String via) {
+    Gate(String via, long seq) {
       this.via = via;
+      this.seq = seq;
     }
   }
 
@@ -82,7 +85,7 @@ final class FenceGates {
     if (shut == null) {
       shut = new HashMap<>();
     }
-    shut.putIfAbsent(fence.from(), new Gate(fence.via()));
+    shut.putIfAbsent(fence.from(), new Gate(fence.via(), fence.seq()));
     if (!watched) {
       watch();
     }
@@ -90,7 +93,13 @@ final class FenceGates {
 
   /** A fence that came through the old node: what its sender's gate held goes on, in order. */
   void through(Fence fence) {
-    Gate gate = shut == null ? null : shut.remove(fence.from());
+    Gate gate = shut == null ? null : shut.get(fence.from());
+    if (gate != null && fence.seq() < gate.seq) {
+      return; // an older fence of this sender, passed along a forwarding chain: not this gate's
+    }
+    if (gate != null) {
+      shut.remove(fence.from());
+    }
     if (gate == null) {
       if (passed == null) {
         passed = new HashMap<>();
@@ -98,7 +107,7 @@ final class FenceGates {
       if (passed.size() >= maxHeld) {
         passed.clear(); // a direct fence then shuts its gate until MAX_WAIT_NANOS: late, not lost
       }
-      passed.put(fence.from(), fence.seq());
+      passed.merge(fence.from(), fence.seq(), Math::max);
       return;
     }
     held -= gate.held.size();

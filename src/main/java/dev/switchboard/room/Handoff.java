@@ -91,11 +91,12 @@ final class Handoff {
   boolean takes(Envelope e, boolean forwarded) {
     if (forwarder != null) {
       if (e instanceof Fence f && forwarded) {
-        // A fence of the move here came through: what its gate held goes on, in order. The new
-        // node has gates of its own, for the move there.
+        // A fence came through the node before this one: what its gate here held goes on, in
+        // order, and the fence after it, along the chain to the node its sender now sends to.
         if (gates != null) {
           gates.through(f);
         }
+        forwarder.forward(f);
       } else if (e instanceof ClaimRefused r) {
         if (forwarder.to().equals(r.node())) {
           forget(); // the node it went to gave its claim up: nothing is to be forwarded any more

@@ -72,20 +72,25 @@ final class LocalRoom {
   }
 
   /**
-   * The session of {@code peer} that a fence through this node for its move to {@code node} is
-   * for: the one handed over from here to that node, even when the peer came back here since.
+   * The session of {@code peer} that a fence through this node toward {@code node} is for: the
+   * one handed over from here to that node (even when the peer came back here since), else the
+   * latest one handed over from here (the fence follows its forwarding on); null if none.
    */
   PeerSession handedOver(String peer, String node) {
     PeerSession s = sessions.get(peer);
+    List<PeerSession> back = handedBack.getOrDefault(peer, List.of());
     if (s != null && s.parts().handoff().forwardsTo(node)) {
       return s;
     }
-    for (PeerSession back : handedBack.getOrDefault(peer, List.of())) {
-      if (back.parts().handoff().forwardsTo(node)) {
-        return back;
+    for (PeerSession b : back) {
+      if (b.parts().handoff().forwardsTo(node)) {
+        return b;
       }
     }
-    return null;
+    if (s != null && s.isHanded()) {
+      return s;
+    }
+    return back.isEmpty() ? null : back.get(back.size() - 1);
   }
 
   /** The session {@code id} of {@code peer}: the live one, or one handed over from here. */

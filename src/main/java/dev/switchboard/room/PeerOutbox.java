@@ -57,7 +57,7 @@ final class PeerOutbox {
       }
       ref = acks.add(r.id(), r.to(), node);
     }
-    fences.beforeRelay(view, r.to());
+    fences.beforeRelay(view, r.to(), node);
     router.send(node, new Relay(member.room().id(), r.to(), member.peer(), session, router.self(), ref,
         ServerMessage.relayed(r, member.peer())));
   }
@@ -65,8 +65,9 @@ final class PeerOutbox {
   /** Sends an application message to every other peer of the room. */
   void broadcast(ClientMessage.Broadcast b) {
     RoomView view = member.room().view();
-    fences.beforeBroadcast(view);
-    router.announce(view.nodes(), new RoomMessage(member.room().id(), member.peer(),
+    String[] nodes = view.nodes(); // before the moves: a move is recorded before the route it changes
+    fences.beforeBroadcast(view, nodes);
+    router.announce(nodes, new RoomMessage(member.room().id(), member.peer(),
         ServerMessage.broadcast(b.data(), member.peer())));
     if (b.id() != null) {
       link.send(ServerMessage.ack(b.id()));
@@ -78,7 +79,8 @@ final class PeerOutbox {
    * overtake what it sent to a peer that moved lately (still on its way through the old node).
    */
   void leaving() {
-    fences.beforeBroadcast(member.room().view());
+    RoomView view = member.room().view();
+    fences.beforeBroadcast(view, view.nodes());
   }
 
   /** Updates the published state; false if too many changes are in flight (the caller refuses it). */

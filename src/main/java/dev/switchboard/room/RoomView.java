@@ -153,8 +153,10 @@ public final class RoomView {
       }
       return false;
     }
-    setRoute(e, node, true, seq);
+    // The move first: a sender that sees the new route (nodes() is read without the lock) must
+    // see the move too, or it would send there without its fence.
     recordMove(peer, from, node, seq);
+    setRoute(e, node, true, seq);
     return true;
   }
 

@@ -108,7 +108,6 @@ class HandoffRacesTest {
    * one Move per peer). A sender that wrote to A, then stayed quiet while the peer moved A -> B ->
    * C, fences through B only; what it sent to A is overtaken.
    */
-  @Disabled("open: a sender quiet during two quick moves fences through the last old node only (docs/design.md)")
   @Test
   @DisplayName("moved twice before the sender wrote again: its message through the first node still comes first")
   void doubleMoveWithoutAnInterveningMessage() {
