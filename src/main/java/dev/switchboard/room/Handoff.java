@@ -213,7 +213,7 @@ final class Handoff {
     session.parts().inbox().handOver(forwarder);
     // The node holds the peer until the answers to its relays from here are in (and forwarded):
     // a draining node waits for them before it exits.
-    session.parts().acks().drained().onComplete(ar -> sessions.handedOver());
+    session.parts().acks().drained().onComplete(ar -> sessions.released());
     session.home().owner().setTimer(Forwarder.LINGER_MS, id -> forget());
     log.atInfo().addKeyValue("room", c.room()).addKeyValue("peer", c.peer()).addKeyValue("to", c.node())
         .log("session handed over to another node");

@@ -198,14 +198,14 @@ public final class PeerSessions {
   /** Undoes {@link #enter}: the router no longer finds the session, and the room may go. */
   void exit(LocalRoom room, String peer, PeerSession session) {
     forget(room, peer, session);
-    handedOver();
+    released();
   }
 
   /**
-   * A session was handed over to another node: it holds no room state here any more (a
-   * stopping node need not wait for it), though it forwards until {@link #forget}.
+   * A session holds no room state here any more (it left, or was handed over to another node
+   * and only forwards until {@link #forget}): a stopping node no longer waits for it.
    */
-  void handedOver() {
+  void released() {
     if (active.decrementAndGet() == 0) {
       List<Promise<Void>> waiters;
       synchronized (idleWaiters) {
