@@ -328,7 +328,7 @@ export class Signaling extends EventTarget {
     this.#clear('join');
     const rejoin = this.#everJoined;
     const resumed = rejoin && this.#sentResume && welcome.resumed === true;
-    this.#afterWelcome(resumed, welcome.received);
+    this.#afterWelcome(resumed, welcome.received, resumed && welcome.nodeLost === true);
     this.#welcome = welcome;
     this.#everJoined = true;
     this.#peerId = welcome.peer;
@@ -397,10 +397,13 @@ export class Signaling extends EventTarget {
 
   /**
    * A resumed session carries on: what the server says it did not get of ours goes again, first,
-   * and the answers we still wait for will come. A new session starts clean: whatever waited for
-   * an answer is failed (it may or may not have been applied).
+   * and the answers we still wait for will come. After the death of the node that held the
+   * session (`nodeLost`) nobody knows what of ours it got: nothing goes again, and what was sent
+   * and waits for an answer is failed `unavailable` (it may or may not have been delivered); what
+   * was never sent goes now. A new session starts clean: whatever waited for an answer is failed
+   * (it may or may not have been applied).
    */
-  #afterWelcome(resumed, serverGot) {
+  #afterWelcome(resumed, serverGot, nodeLost) {
     const lost = resumed && Number.isInteger(serverGot)
       ? this.#sentSinceWelcome.slice(Math.max(0, serverGot - this.#sentForgotten)) : [];
     this.#sentSinceWelcome = [];
@@ -408,8 +411,15 @@ export class Signaling extends EventTarget {
     this.#received = 0;
     if (resumed) {
       this.#queue.unshift(...lost.map((text) => ({ text })));
+      const unsent = new Set(this.#queue.map((q) => q.id));
       for (const [id, entry] of this.#pending) {
-        if (entry.timer === null) entry.timer = this.#ackTimer(id, entry);
+        if (nodeLost && !unsent.has(id)) {
+          this.#pending.delete(id);
+          this.#timers.clearTimeout(entry.timer);
+          entry.reject(new SwitchboardError('unavailable', `${entry.type} was sent to a node that died before it answered: it may or may not have been delivered`, { id }));
+        } else if (entry.timer === null) {
+          entry.timer = this.#ackTimer(id, entry);
+        }
       }
       return;
     }

@@ -715,6 +715,21 @@ describe('reconnect', () => {
     await settledNow(second);
   });
 
+  test('a resumed welcome after the node died (nodeLost): nothing goes again, what was sent fails unavailable', async () => {
+    const s = await joined({ welcomeFields: { resume: 'tok-1' } });
+    const sentOne = s.sig.send({ type: 'message', data: 1 }, { ack: true });
+    const next = dropAndWait(s);
+    next.open();
+    await tick();
+    next.receive(welcome({ resumed: true, nodeLost: true, resume: 'tok-2' }));
+    assert.equal(s.sig.state, 'joined');
+    await assert.rejects(settledNow(sentOne), { code: 'unavailable' });
+    assert.equal(next.sentOfType('message').length, 0, 'nobody knows whether it arrived: not sent twice');
+    const after = s.sig.send({ type: 'message', data: 2 }, { ack: true });
+    next.receive({ type: 'ack', id: next.sentOfType('message')[0].id });
+    await settledNow(after);
+  });
+
   test('a fresh welcome after a drop fails what waited for an answer: it may or may not have been applied', async () => {
     const s = await joined({ welcomeFields: { resume: 'tok-1' } });
     const pending = s.sig.send({ type: 'message', data: 1 }, { ack: true });

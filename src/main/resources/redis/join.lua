@@ -1,8 +1,8 @@
 -- Adds a peer to a room, atomically, and returns the room as it now is.
 -- KEYS: 1 room peers (HASH), 2 room nodes (HASH), 3 room seq (STRING), 4 room config (HASH),
---       5 rooms (ZSET), 6 node peers (SET), 7 epoch (STRING)
+--       5 rooms (ZSET), 6 node peers (SET), 7 epoch (STRING), 8 room resume tokens (HASH)
 -- ARGV: 1 room, 2 peer, 3 node, 4 member JSON without "seq", 5 default max peers, 6 the epoch
---       the node knows
+--       the node knows, 7 the digest of the resume token its welcome carries ('' for none)
 -- Returns {'epoch'} | {'taken'} | {'full'} | {'ok', seq, peer1, member1, peer2, member2, ...}
 -- 'epoch': Redis lost its data since the node last looked, and the node's members are not
 -- written back yet: a join now could reuse an id or overfill the room.
@@ -23,6 +23,9 @@ redis.call('HSET', KEYS[1], ARGV[2], '{"seq":' .. seq .. ',' .. string.sub(ARGV[
 redis.call('HINCRBY', KEYS[2], ARGV[3], 1)
 redis.call('ZADD', KEYS[5], count + 1, ARGV[1])
 redis.call('SADD', KEYS[6], ARGV[1] .. '/' .. ARGV[2])
+if ARGV[7] ~= '' then
+  redis.call('HSET', KEYS[8], ARGV[2], ARGV[7])
+end
 local out = {'ok', seq}
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all do

@@ -103,7 +103,7 @@ public final class Node {
     this.recovery = new Recovery(vertx, router, store, rooms, config.heartbeatTtl(), channel::reachable);
     // Only a node whose own heartbeats have been landing for a whole TTL judges others dead.
     this.reaper = new Reaper(vertx, redis, keys, store, config.nodeId(), config.heartbeat(), config.redisTimeout(),
-        recovery::peerLost, () -> record.healthyForMs() >= config.heartbeatTtl().toMillis(),
+        config.limits().resumeWindow(), recovery::peerLost, () -> record.healthyForMs() >= config.heartbeatTtl().toMillis(),
         () -> record.reapedWithin(config.heartbeatTtl().toMillis() * 2));
     Placement placement = new Placement(redis, keys, config.softCapacity(), config.redisTimeout());
     this.refusals = new Refusals();

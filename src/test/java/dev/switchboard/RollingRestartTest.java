@@ -3,17 +3,11 @@ package dev.switchboard;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.switchboard.registry.LocalRedis;
 import dev.switchboard.testing.NodeProcess;
+import dev.switchboard.testing.ProcessCluster;
 import dev.switchboard.testing.ResumingPeer;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.http.WebSocketClientOptions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -34,53 +28,29 @@ class RollingRestartTest {
   /** Each peer sends one message this often, to the others of its room in turn. */
   static final long SEND_EVERY_MS = 200;
 
-  LocalRedis redisServer;
-  Vertx vertx;
-  WebSocketClient client;
-  final List<NodeProcess> nodes = new CopyOnWriteArrayList<>();
+  ProcessCluster cluster;
   final List<ResumingPeer> peers = new ArrayList<>();
-  String cluster;
-  int clusterPort;
 
   @BeforeEach
   void start() throws Exception {
-    redisServer = LocalRedis.start();
-    vertx = Vertx.vertx();
-    // Vert.x queues a client's sockets past 50 per server: two nodes hold all 80 while one restarts.
-    client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(1000).setConnectTimeout(5000));
-    cluster = "roll-" + UUID.randomUUID().toString().substring(0, 8);
-    clusterPort = 42000 + ThreadLocalRandom.current().nextInt(150) * 20;
+    cluster = new ProcessCluster("roll", NODES);
   }
 
   @AfterEach
   void stop() throws Exception {
-    for (NodeProcess n : nodes) {
-      n.close();
-    }
-    vertx.close().await();
-    redisServer.close();
+    cluster.close();
   }
 
   private NodeProcess startNode(String id) throws Exception {
-    // Every member port there may be, as a StatefulSet lists every pod: a restarted node finds
-    // the others whichever of the ports it got.
-    String members = String.join(",", java.util.stream.IntStream.range(0, NODES)
-        .mapToObj(i -> "127.0.0.1:" + (clusterPort + i)).toList());
-    return NodeProcess.startHealthy(id, List.of("--redis-url", redisServer.url(), "--cluster-name", cluster,
-        "--cluster-port", Integer.toString(clusterPort), "--cluster-members", members,
-        "--limits-resume-window", "15s", "--node-drain-period", "3s", "--node-drain-timeout", "20s"));
-  }
-
-  /** The ports of the nodes up now: what the load balancer spreads new sockets over. */
-  private List<Integer> ports() {
-    return nodes.stream().map(NodeProcess::port).toList();
+    return cluster.start(id, List.of("--limits-resume-window", "15s", "--node-drain-period", "3s",
+        "--node-drain-timeout", "20s"));
   }
 
   @Test
   @DisplayName("3 nodes restarted one by one under 20 rooms of 4: no peer-left, nothing lost, repeated or reordered")
   void rollingRestart() throws Exception {
     for (int i = 0; i < NODES; i++) {
-      nodes.add(startNode("roll" + i));
+      cluster.nodes.add(startNode("roll" + i));
     }
     for (int r = 0; r < ROOMS; r++) {
       List<String> ids = new ArrayList<>();
@@ -89,9 +59,9 @@ class RollingRestartTest {
       }
       for (int j = 0; j < PEERS_PER_ROOM; j++) {
         String self = ids.get(j);
-        ResumingPeer p = new ResumingPeer(vertx, client, this::ports, "room-" + r, self,
+        ResumingPeer p = new ResumingPeer(cluster.vertx, cluster.client, cluster::ports, "room-" + r, self,
             ids.stream().filter(id -> !id.equals(self)).toList());
-        p.start(nodes.get((r + j) % NODES).port());
+        p.start(cluster.nodes.get((r + j) % NODES).port());
         peers.add(p);
         Thread.sleep(10); // one after the other: each later one is in the earlier ones' welcome
       }
@@ -101,9 +71,9 @@ class RollingRestartTest {
     Thread.sleep(2000);
     List<Long> drainMs = new ArrayList<>();
     for (int i = 0; i < NODES; i++) {
-      NodeProcess old = nodes.get(i);
+      NodeProcess old = cluster.nodes.get(i);
       drainMs.add(old.terminate(40_000));
-      nodes.set(i, startNode("roll" + i + "b"));
+      cluster.nodes.set(i, startNode("roll" + i + "b"));
       Thread.sleep(2000);
     }
     peers.forEach(ResumingPeer::stopSending);
@@ -133,9 +103,13 @@ class RollingRestartTest {
       resumes += to.resumesAndReconnects()[0];
       reconnects += to.resumesAndReconnects()[1];
     }
-    List<String> anomalies = peers.stream().flatMap(p -> p.anomalies.stream()).toList();
+    List<String> anomalies = new ArrayList<>(peers.stream().flatMap(p -> p.anomalies.stream()).toList());
+    peers.forEach(p -> {
+      p.departures().forEach(left -> anomalies.add(p.peer() + " saw " + left));
+      p.errors().forEach((id, code) -> anomalies.add(p.peer() + " got " + code + " for " + id));
+    });
     assertEquals(List.of(), wrong, "every message once, in order, acked once; anomalies besides: " + anomalies);
-    assertEquals(List.of(), anomalies, "no peer-left, no second join, no error, no second ack, no fresh welcome");
+    assertEquals(List.of(), anomalies, "no peer-left, no second join, no error, no second answer, no fresh welcome");
     assertTrue(resumes >= ROOMS * PEERS_PER_ROOM, "every peer resumed at least once: " + resumes);
     System.out.printf("rolling restart of %d nodes under %d rooms of %d: drains took %s ms; %d messages, none lost,"
         + " repeated or reordered, each acked once; %d resumes (%d after reconnect), no peer-left%n",

@@ -138,7 +138,8 @@ public final class Settings {
               + "with reason timeout",
           duration(Duration.ofMillis(100), Duration.ofMinutes(30))),
       new Setting("limits.resume-window", "15s",
-          "how long a peer whose socket closed without leave is held for its client to resume; 0: it leaves at once",
+          "how long a peer whose socket closed without leave (or whose node died) is held for its client to"
+              + " resume; 0: it leaves at once",
           duration(Duration.ZERO, Duration.ofMinutes(10))),
       new Setting("limits.resume-buffer", "256",
           "messages held for a peer while it is away; one more and it leaves with reason timeout",

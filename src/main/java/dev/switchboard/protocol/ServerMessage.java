@@ -19,8 +19,17 @@ public final class ServerMessage {
    * (a resume: the client's calls stand), how many of the client's messages the server got on
    * its last socket, so that it sends again only those after.
    */
+  /**
+   * What a resumed {@code welcome} says of the client's last socket: how many of its messages
+   * the node got there, or, when the node that counted them died, nothing ({@code received}
+   * null, and {@code nodeLost}).
+   */
+  public record Resumed(Long received) {
+  }
+
+  /** A welcome; {@code resumed} null for a fresh join. */
   public static String welcome(String peer, String room, String node, Collection<PeerInfo> peers,
-                               JsonArray iceServers, JsonObject limits, String resume, Long received) {
+                               JsonArray iceServers, JsonObject limits, String resume, Resumed resumed) {
     JsonArray list = new JsonArray();
     peers.forEach(p -> list.add(p.toJson()));
     JsonObject w = new JsonObject()
@@ -31,9 +40,11 @@ public final class ServerMessage {
         .put("peers", list)
         .put("iceServers", iceServers)
         .put("limits", limits)
-        .put("resumed", received != null);
-    if (received != null) {
-      w.put("received", received);
+        .put("resumed", resumed != null);
+    if (resumed != null && resumed.received() != null) {
+      w.put("received", resumed.received());
+    } else if (resumed != null) {
+      w.put("nodeLost", true);
     }
     if (resume != null) {
       w.put("resume", resume);

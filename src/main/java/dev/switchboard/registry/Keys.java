@@ -15,6 +15,9 @@ package dev.switchboard.registry;
  * sb:{&lt;room&gt;}:nodes       HASH  node id -> members of the room on that node
  * sb:{&lt;room&gt;}:seq         STR   the room's event sequence; outlives the room by a day
  * sb:{&lt;room&gt;}:config      HASH  mode, maxPeers (rooms created ahead of time)
+ * sb:{&lt;room&gt;}:resume      HASH  peer id -> SHA-256 digest of the resume token of its last welcome
+ * sb:{&lt;room&gt;}:held:&lt;peer&gt; LIST  frames for a peer whose node died, until it resumes elsewhere
+ * sb:{&lt;room&gt;}:held-bytes  HASH  peer id -> bytes in its held list (the bound)
  * sb:rooms                ZSET  room -> member count
  * </pre>
  */
@@ -68,5 +71,17 @@ public final class Keys {
 
   public String roomConfig(String room) {
     return prefix + "{" + room + "}:config";
+  }
+
+  public String roomResumeTokens(String room) {
+    return prefix + "{" + room + "}:resume";
+  }
+
+  public String held(String room, String peer) {
+    return prefix + "{" + room + "}:held:" + peer;
+  }
+
+  public String heldBytes(String room) {
+    return prefix + "{" + room + "}:held-bytes";
   }
 }

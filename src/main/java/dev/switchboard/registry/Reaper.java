@@ -23,8 +23,10 @@ import org.slf4j.LoggerFactory;
  * has expired: every heartbeat, each node looks for nodes listed in {@code sb:nodes} whose record
  * is gone ({@link #sweep}). For each dead node, the one node that wins the lock
  * {@code sb:reap:<node>} marks it reaped ({@code sb:reaped:<node>}, so the node knows if it
- * wakes up), removes its peers from their rooms (each with the leave script, which leaves a
- * peer alone if another node holds it by now, and stops if the dead node has a record again),
+ * wakes up, and the store lets other nodes hold messages for its peers and adopt them); then,
+ * after the resume window in which its peers may resume on other nodes (they are orphans until
+ * then), it removes those still there from their rooms (each with the leave script, which leaves
+ * a peer alone if another node holds it by now, and stops if the dead node has a record again),
  * has every remaining member told {@code peer-left} with reason {@code node-lost}, and drops
  * the node from {@code sb:nodes} once it has no peers left.
  */
@@ -54,6 +56,7 @@ public final class Reaper {
   private final long intervalMs;
   private final long lockMs;
   private final long timeoutMs;
+  private final long orphanWindowMs;
   private final Announcer announcer;
   private final BooleanSupplier mayReap;
   private final BooleanSupplier declaredDead;
@@ -65,8 +68,14 @@ public final class Reaper {
    * whose heartbeats have not been succeeding for a whole TTL may be coming back from an outage
    * in which every record expired, and must not declare the others dead.
    */
+  /**
+   * {@code orphanWindow} is how long a dead node's peers may resume elsewhere before they are
+   * removed ({@code limits.resume-window}; zero removes them at once).
+   */
   public Reaper(Vertx vertx, Redis redis, Keys keys, RedisRoomStore store, String self, Duration interval,
-                Duration timeout, Announcer announcer, BooleanSupplier mayReap, BooleanSupplier declaredDead) {
+                Duration timeout, Duration orphanWindow, Announcer announcer, BooleanSupplier mayReap,
+                BooleanSupplier declaredDead) {
+    this.orphanWindowMs = orphanWindow.toMillis();
     this.mayReap = mayReap;
     this.declaredDead = declaredDead;
     this.vertx = vertx;
@@ -75,8 +84,9 @@ public final class Reaper {
     this.store = store;
     this.self = self;
     this.intervalMs = interval.toMillis();
-    // Long enough for one node to finish a large clean-up; a holder that dies frees it by expiry.
-    this.lockMs = Math.max(30_000, interval.toMillis() * 10);
+    // Long enough for the orphans' window and one node's large clean-up after it; a holder that
+    // dies frees it by expiry, and the sweep of another node then reaps at once.
+    this.lockMs = Math.max(30_000, interval.toMillis() * 10) + orphanWindow.toMillis();
     this.timeoutMs = timeout.toMillis();
     this.announcer = announcer;
   }
@@ -205,11 +215,31 @@ public final class Reaper {
   private Future<Integer> tryReap(String node, Supplier<Future<Response>> mark) {
     String lock = keys.reapLock(node);
     return redis.send(Request.cmd(Command.SET).arg(lock).arg(self).arg("NX").arg("PX").arg(lockMs))
-        .compose(won -> won == null ? Future.succeededFuture(0)
-            : mark.get()
-                .compose(marked -> marked.toInteger() == 1 ? reap(node) : Future.succeededFuture(0))
-                .eventually(() -> FORGET.run(redis,
-                    List.of(keys.node(node), keys.nodePeers(node), keys.nodes(), lock), List.of(node, self))));
+        .compose(won -> {
+          if (won == null) {
+            return Future.succeededFuture(0);
+          }
+          Future<Integer> reaped = mark.get()
+              .compose(marked -> marked.toInteger() == 1 ? orphanWindow(node).compose(v -> reap(node))
+                  : Future.succeededFuture(0))
+              .eventually(() -> FORGET.run(redis,
+                  List.of(keys.node(node), keys.nodePeers(node), keys.nodes(), lock), List.of(node, self)));
+          // Through an orphan window the clean-up goes on by itself: a sweep does not wait for it.
+          return orphanWindowMs > 0 ? Future.succeededFuture(0) : reaped;
+        });
+  }
+
+  /**
+   * The node is declared dead: its peers are orphans, which may resume on other nodes (the store
+   * adopts them there) until the window ends.
+   */
+  private Future<Void> orphanWindow(String node) {
+    if (orphanWindowMs <= 0) {
+      return Future.succeededFuture();
+    }
+    log.atWarn().addKeyValue("node", self).addKeyValue("dead", node).addKeyValue("windowMs", orphanWindowMs)
+        .log("a node died: its peers may resume on other nodes until the window ends");
+    return vertx.timer(orphanWindowMs).mapEmpty();
   }
 
   /**

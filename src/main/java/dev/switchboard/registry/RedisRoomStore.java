@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +30,8 @@ public final class RedisRoomStore implements RoomStore {
   private static final LuaScript CREATE_ROOM = LuaScript.load("create_room.lua");
   private static final LuaScript SNAPSHOT = LuaScript.load("snapshot.lua");
   private static final LuaScript MOVE = LuaScript.load("move.lua");
+  private static final LuaScript HOLD = LuaScript.load("hold.lua");
+  private static final LuaScript REKEY = LuaScript.load("rekey.lua");
 
   private final Redis redis;
   private final Keys keys;
@@ -44,12 +47,13 @@ public final class RedisRoomStore implements RoomStore {
   }
 
   @Override
-  public Future<JoinResult> join(String room, String peer, String node, JsonObject record, int defaultMaxPeers) {
+  public Future<JoinResult> join(String room, String peer, String node, JsonObject record, int defaultMaxPeers,
+                                 String tokenDigest) {
     List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room),
-        keys.roomConfig(room), keys.rooms(), keys.nodePeers(node), keys.epoch());
+        keys.roomConfig(room), keys.rooms(), keys.nodePeers(node), keys.epoch(), keys.roomResumeTokens(room));
     String known = epoch.get();
     List<String> a = List.of(room, peer, node, record.encode(), Integer.toString(defaultMaxPeers),
-        known == null ? "" : known);
+        known == null ? "" : known, orEmpty(tokenDigest));
     return timed(JOIN.run(redis, k, a)).map(r -> {
       String status = r.get(0).toString();
       switch (status) {
@@ -65,14 +69,16 @@ public final class RedisRoomStore implements RoomStore {
     });
   }
 
-  /**
-   * The reaper's leave: removes {@code peer} of the dead {@code node} from {@code room}, unless
-   * the node has a record again (it woke up); then the change is {@link Change#alive()}.
-   */
-  public Future<Change> reapLeave(String room, String peer, String node) {
-    List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room),
-        keys.rooms(), keys.nodePeers(node), keys.node(node));
-    return timed(LEAVE.run(redis, k, List.of(room, peer, node))).map(RedisRoomStore::change);
+  @Override
+  public Future<Change> reapLeave(String room, String peer, String dead) {
+    List<String> k = new ArrayList<>(leaveKeys(room, peer, dead));
+    k.add(keys.node(dead));
+    return timed(LEAVE.run(redis, k, List.of(room, peer, dead))).map(RedisRoomStore::change);
+  }
+
+  private List<String> leaveKeys(String room, String peer, String node) {
+    return List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room), keys.rooms(),
+        keys.nodePeers(node), keys.roomResumeTokens(room), keys.held(room, peer), keys.heldBytes(room));
   }
 
   @Override
@@ -82,9 +88,7 @@ public final class RedisRoomStore implements RoomStore {
 
   @Override
   public Future<Change> leave(String room, String peer, String node, long timeoutMs) {
-    List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room),
-        keys.rooms(), keys.nodePeers(node));
-    return LEAVE.run(redis, k, List.of(room, peer, node)).timeout(timeoutMs, TimeUnit.MILLISECONDS)
+    return LEAVE.run(redis, leaveKeys(room, peer, node), List.of(room, peer, node)).timeout(timeoutMs, TimeUnit.MILLISECONDS)
         .map(RedisRoomStore::change);
   }
 
@@ -95,20 +99,67 @@ public final class RedisRoomStore implements RoomStore {
   }
 
   @Override
-  public Future<Snapshot> restore(String room, String peer, String node, JsonObject record, long minSeq) {
+  public Future<Snapshot> restore(String room, String peer, String node, JsonObject record, long minSeq,
+                                  String tokenDigest) {
     List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room), keys.rooms(),
-        keys.nodePeers(node));
-    return timed(RESTORE.run(redis, k, List.of(room, peer, node, record.encode(), Long.toString(minSeq))))
+        keys.nodePeers(node), keys.roomResumeTokens(room));
+    return timed(RESTORE.run(redis, k, List.of(room, peer, node, record.encode(), Long.toString(minSeq),
+        orEmpty(tokenDigest))))
         .map(r -> new Snapshot("ok".equals(r.get(0).toString()), r.get(1).toLong(), members(r, 2)));
   }
 
   @Override
-  public Future<Snapshot> move(String room, String peer, String from, String to) {
-    List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room), keys.nodePeers(from),
-        keys.nodePeers(to));
-    return timed(MOVE.run(redis, k, List.of(room, peer, from, to))).map(r ->
-        "ok".equals(r.get(0).toString()) ? new Snapshot(true, r.get(1).toLong(), members(r, 2))
-            : new Snapshot(false, 0, List.of()));
+  public Future<Snapshot> rekey(String room, String peer, String node, String tokenDigest) {
+    List<String> k = List.of(keys.roomPeers(room), keys.roomSeq(room), keys.roomResumeTokens(room));
+    return timed(REKEY.run(redis, k, List.of(peer, node, orEmpty(tokenDigest))))
+        .map(r -> new Snapshot(false, r.get(0).toLong(), members(r, 1)));
+  }
+
+  @Override
+  public Future<Moved> move(String room, String peer, String from, String to, String tokenDigest) {
+    return move(moveKeys(room, peer, from, to), List.of(room, peer, from, to, orEmpty(tokenDigest)));
+  }
+
+  @Override
+  public Future<Moved> adopt(String room, String peer, String dead, String to, String presentedDigest,
+                             String tokenDigest) {
+    List<String> k = new ArrayList<>(moveKeys(room, peer, dead, to));
+    k.add(keys.reaped(dead));
+    return move(k, List.of(room, peer, dead, to, orEmpty(tokenDigest), orEmpty(presentedDigest)));
+  }
+
+  private List<String> moveKeys(String room, String peer, String from, String to) {
+    return List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room), keys.nodePeers(from),
+        keys.nodePeers(to), keys.roomResumeTokens(room), keys.held(room, peer), keys.heldBytes(room));
+  }
+
+  private Future<Moved> move(List<String> k, List<String> a) {
+    return timed(MOVE.run(redis, k, a)).map(r -> {
+      String status = r.get(0).toString();
+      if (!"ok".equals(status)) {
+        return new Moved(MoveStatus.valueOf(status.toUpperCase(Locale.ROOT)), 0, List.of(), List.of());
+      }
+      int n = r.get(2).toInteger();
+      List<String> held = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        held.add(r.get(3 + i).toString());
+      }
+      return new Moved(MoveStatus.OK, r.get(1).toLong(), members(r, 3 + n), held);
+    });
+  }
+
+  @Override
+  public Future<Held> hold(String room, String peer, String dead, String frame, int maxFrames, int maxBytes,
+                           long ttlMs) {
+    List<String> k = List.of(keys.roomPeers(room), keys.held(room, peer), keys.heldBytes(room), keys.reaped(dead));
+    return timed(HOLD.run(redis, k, List.of(peer, dead, frame, Integer.toString(maxFrames),
+        Integer.toString(maxBytes), Long.toString(ttlMs)))).map(r -> new Held(
+            HoldStatus.valueOf(r.get(0).toString().toUpperCase(Locale.ROOT)),
+            r.size() > 1 ? r.get(1).toString() : null));
+  }
+
+  private static String orEmpty(String s) {
+    return s == null ? "" : s;
   }
 
   @Override

@@ -49,11 +49,51 @@ public interface RoomStore {
   record Snapshot(boolean applied, long seq, List<StoredMember> members) {
   }
 
+  /** How a move to another node went ({@link #move}, {@link #adopt}). */
+  enum MoveStatus {
+    OK,
+    /** The old node no longer holds the peer (it left, or moved already). */
+    ABSENT,
+    /** Adopting: the old node is not declared dead (yet). */
+    ALIVE,
+    /** Adopting: the token the client showed is not the member's. */
+    REFUSED
+  }
+
+  /**
+   * The outcome of a move: on {@code OK} the room afterwards ({@code seq}, every member) and the
+   * frames held for the peer since its node died, oldest first.
+   */
+  record Moved(MoveStatus status, long seq, List<StoredMember> members, List<String> held) {
+    public boolean applied() {
+      return status == MoveStatus.OK;
+    }
+  }
+
+  /** How holding a frame for an orphan went ({@link #hold}). */
+  enum HoldStatus {
+    HELD,
+    /** The peer is not in the room. */
+    ABSENT,
+    /** The peer is on another node now ({@link Held#node}): it resumed there. */
+    MOVED,
+    /** Its node is not declared dead (yet). */
+    ALIVE,
+    /** Holding it would pass the bounds: the peer is to be treated as gone. */
+    FULL
+  }
+
+  /** The outcome of {@link #hold}; {@code node} is the peer's node when it {@code MOVED}. */
+  record Held(HoldStatus status, String node) {
+  }
+
   /**
    * Adds {@code peer} to {@code room} on {@code node}. {@code record} is the member record
-   * without {@code seq}; the store adds it.
+   * without {@code seq}; the store adds it. {@code tokenDigest} is the digest of the resume
+   * token the welcome will carry (null if none), checked by a resume after the node's death.
    */
-  Future<JoinResult> join(String room, String peer, String node, JsonObject record, int defaultMaxPeers);
+  Future<JoinResult> join(String room, String peer, String node, JsonObject record, int defaultMaxPeers,
+                          String tokenDigest);
 
   /** Removes {@code peer} from {@code room} if {@code node} still holds it. */
   Future<Change> leave(String room, String peer, String node);
@@ -65,18 +105,46 @@ public interface RoomStore {
   Future<Change> updateMember(String room, String peer, String node, JsonObject record);
 
   /**
-   * Writes back a member this node holds, after the store lost its data; the room's sequence
-   * first rises to {@code minSeq}. Returns the room as it is afterwards.
+   * Writes back a member this node holds, after the store lost its data, with the digest of its
+   * resume token (null if none); the room's sequence first rises to {@code minSeq}. Returns the
+   * room as it is afterwards.
    */
-  Future<Snapshot> restore(String room, String peer, String node, JsonObject record, long minSeq);
+  Future<Snapshot> restore(String room, String peer, String node, JsonObject record, long minSeq,
+                           String tokenDigest);
+
+  /**
+   * {@code peer} resumed on {@code node}, which holds it: its new welcome's token digest
+   * replaces the old one. Returns the room as it is now.
+   */
+  Future<Snapshot> rekey(String room, String peer, String node, String tokenDigest);
 
   /**
    * Moves {@code peer} of {@code room} from node {@code from} to node {@code to} (it resumed
-   * there), if {@code from} still holds it: its record stays as stored but for its node and a
-   * new sequence number. Returns the room afterwards ({@code applied} false, and nothing else, if
-   * not).
+   * there and {@code from} handed it over), if {@code from} still holds it: its record stays as
+   * stored but for its node and a new sequence number, and {@code tokenDigest} is its new
+   * token's. {@code OK} or {@code ABSENT}.
    */
-  Future<Snapshot> move(String room, String peer, String from, String to);
+  Future<Moved> move(String room, String peer, String from, String to, String tokenDigest);
+
+  /**
+   * {@link #move} for a peer whose node {@code dead} died: only once that node is declared dead,
+   * and only if {@code presentedDigest} is the digest of the member's token. Takes what was held
+   * for it ({@link #hold}).
+   */
+  Future<Moved> adopt(String room, String peer, String dead, String to, String presentedDigest, String tokenDigest);
+
+  /**
+   * Holds {@code frame} for {@code peer}, whose node {@code dead} died, until it resumes
+   * elsewhere ({@link #adopt}) or its window ends: at most {@code maxFrames} frames and
+   * {@code maxBytes} bytes, kept {@code ttlMs} at most.
+   */
+  Future<Held> hold(String room, String peer, String dead, String frame, int maxFrames, int maxBytes, long ttlMs);
+
+  /**
+   * Removes {@code peer} of the dead node {@code dead} from {@code room}, unless that node has a
+   * record again (it woke up: the change is then {@link Change#alive()}).
+   */
+  Future<Change> reapLeave(String room, String peer, String dead);
 
   /** The {@code room/peer} pairs the store says {@code node} holds. */
   Future<List<String>> nodePeers(String node);

@@ -19,8 +19,11 @@ import org.slf4j.LoggerFactory;
  * over ({@link Handover}, then what it held, then whatever else reaches it for the peer). Then
  * the member moves here in the store (a sequenced move the room's nodes learn of) and the
  * client is welcomed back. Only the holding node decides whether a token is good, so a claim
- * never takes over an identity the holder would refuse. Bounded: a holder that left the cluster,
- * or that has not answered within {@link #MAX_WAIT_MS}, leaves the client to try again. Used on the session's event loop only.
+ * never takes over an identity the holder would refuse. A holder that died cannot answer: the
+ * store, where every welcome's token digest is written, checks the token instead, and the member
+ * is adopted from there with what was held for it ({@link #adopt}). Bounded: a holder that has
+ * not answered within {@link #MAX_WAIT_MS} leaves the client to try again. Used on the session's
+ * event loop only.
  */
 final class Claimant {
 
@@ -30,6 +33,8 @@ final class Claimant {
   static final long TIMEOUT_MS = 5_000;
   /** How long a claim waits for a live but slow holder at most. */
   static final long MAX_WAIT_MS = 30_000;
+  /** How soon an adoption the store refused because the holder was not declared dead yet is tried again. */
+  static final long ADOPT_RETRY_MS = 200;
 
   private final PeerSession session;
   private final PeerSessions sessions;
@@ -40,6 +45,8 @@ final class Claimant {
   private String holder;
   private String digest;
   private long timer = -1;
+  /** The holder died and the store is asked instead: a hand-over sent just before is not to be taken too. */
+  private boolean adopting;
 
   Claimant(PeerSession session, PeerSessions sessions, ClientMessage.Join join) {
     this.session = session;
@@ -71,10 +78,73 @@ final class Claimant {
       session.parts().handoff().claiming(ar.result().members().stream().map(RoomStore.StoredMember::peer)
           .filter(p -> !p.equals(join.peer())).collect(java.util.stream.Collectors.toSet()));
       digest = ResumeToken.digestOf(join.resume());
+      long deadline = System.nanoTime() + MAX_WAIT_MS * 1_000_000;
+      if (!router.inCluster(holder)) {
+        adopt(deadline);
+        return;
+      }
       router.send(holder, new Claim(join.room(), join.peer(), router.self(), digest, join.received()));
-      awaitAnswer(System.nanoTime() + MAX_WAIT_MS * 1_000_000);
+      awaitAnswer(deadline);
     });
     return done.future();
+  }
+
+  /**
+   * {@code node} left the cluster: if it is the holder, it will not answer the claim; the
+   * session is adopted from the store instead, once the node is declared dead.
+   */
+  void nodeLost(String node) {
+    if (node.equals(holder) && timer >= 0 && !done.future().isComplete()) {
+      session.home().owner().cancelTimer(timer);
+      timer = -1;
+      adopt(System.nanoTime() + MAX_WAIT_MS * 1_000_000);
+    }
+  }
+
+  /**
+   * The holder died: the store checks the client's token against the digest the holder wrote
+   * there and moves the member here, with what was held for it since ({@link RoomStore#adopt}).
+   * Until the reaper has declared the node dead (a second or so after it left the cluster), the
+   * store says it may be alive, and the adoption is tried again, up to {@code deadline}.
+   */
+  private void adopt(long deadline) {
+    adopting = true;
+    ResumeToken.Issued next = session.parts().resumption().draw();
+    OnLoop.of(session.home(), member.adopt(holder, digest, next)).onComplete(ar -> {
+      if (ar.failed()) {
+        moveFailed(ar.cause(), "resume after the holding node died: the store did not answer");
+        return;
+      }
+      RoomStore.Moved r = ar.result();
+      switch (r.status()) {
+        case ALIVE -> {
+          if (System.nanoTime() < deadline) {
+            timer = session.home().owner().setTimer(ADOPT_RETRY_MS, t -> {
+              timer = -1;
+              adopt(deadline);
+            });
+          } else {
+            giveUp(PeerSessions.Resumed.UNAVAILABLE);
+          }
+        }
+        case REFUSED -> {
+          session.parts().handoff().unclaimed(room, join.peer());
+          done.complete(PeerSessions.Resumed.REFUSED);
+        }
+        case ABSENT -> giveUp(PeerSessions.Resumed.GONE); // its window ended, or it resumed elsewhere
+        case OK -> {
+          RoomListing listing = member.moved(holder, r);
+          session.parts().handoff().adopted();
+          String token = session.parts().resumption().install(next);
+          // The node that counted the client's messages died: the welcome cannot say how many it got.
+          session.welcomeBack(null, null, listing, r.seq(), token, null, r.held());
+          log.atInfo().addKeyValue("room", join.room()).addKeyValue("peer", join.peer()).addKeyValue("from", holder)
+              .addKeyValue("held", r.held().size()).log("resumed through this node after its node died");
+          done.complete(PeerSessions.Resumed.RESUMED);
+        }
+        default -> throw new IllegalStateException("unknown move status " + r.status());
+      }
+    });
   }
 
   /**
@@ -85,7 +155,11 @@ final class Claimant {
   private void awaitAnswer(long deadline) {
     timer = session.home().owner().setTimer(TIMEOUT_MS, t -> {
       timer = -1;
-      if (sessions.router().inCluster(holder) && System.nanoTime() < deadline) {
+      if (!sessions.router().inCluster(holder)) {
+        adopt(deadline); // it died: it will not answer
+        return;
+      }
+      if (System.nanoTime() < deadline) {
         awaitAnswer(deadline);
         return;
       }
@@ -97,7 +171,7 @@ final class Claimant {
 
   /** The holder's answer to the claim: the session handed over, or refused. */
   void answered(Envelope answer) {
-    if (done.future().isComplete()) {
+    if (done.future().isComplete() || adopting) {
       return;
     }
     session.home().owner().cancelTimer(timer);
@@ -109,19 +183,16 @@ final class Claimant {
     }
     Handover handover = (Handover) answer;
     long told = handover.told();
-    OnLoop.of(session.home(), member.move(holder)).onComplete(ar -> {
+    ResumeToken.Issued next = session.parts().resumption().draw();
+    OnLoop.of(session.home(), member.move(holder, next)).onComplete(ar -> {
       if (ar.failed()) {
-        log.atWarn().addKeyValue("room", join.room()).addKeyValue("peer", join.peer())
-            .addKeyValue("error", String.valueOf(ar.cause().getMessage()))
-            .log("resume through this node: the move was not written to the store");
-        member.undoJoin(); // the move may have been written: the peer is not left listed here
-        giveUp(PeerSessions.Resumed.UNAVAILABLE);
+        moveFailed(ar.cause(), "resume through this node: the move was not written to the store");
       } else if (!ar.result().applied()) {
         giveUp(PeerSessions.Resumed.GONE); // it left the holder meanwhile
       } else {
         RoomListing listing = member.moved(holder, ar.result());
         session.parts().handoff().inherit(holder, handover.pending());
-        String token = session.parts().resumption().issue();
+        String token = session.parts().resumption().install(next);
         // The token shown here stays good for a retry until the client speaks: as after a resume.
         session.parts().resumption().claimedWith(digest, join.received(), told);
         session.welcomeBack(null, null, listing, ar.result().seq(), token, told, java.util.List.of());
@@ -132,11 +203,21 @@ final class Claimant {
     });
   }
 
+  /** The store did not answer a move: it may have been written, so it is undone, and the claim ends. */
+  private void moveFailed(Throwable cause, String what) {
+    log.atWarn().addKeyValue("room", join.room()).addKeyValue("peer", join.peer())
+        .addKeyValue("error", String.valueOf(cause.getMessage())).log(what);
+    member.undoJoin(); // the peer is not left listed here
+    giveUp(PeerSessions.Resumed.UNAVAILABLE);
+  }
+
   /** The claim ends without the session: the holder stops handing on what reaches it. */
   private void giveUp(PeerSessions.Resumed outcome) {
     session.parts().handoff().unclaimed(room, join.peer());
-    sessions.router().send(holder, new ClaimRefused(join.room(), join.peer(), ClaimRefused.GONE,
-        sessions.router().self()));
+    if (sessions.router().inCluster(holder)) {
+      sessions.router().send(holder, new ClaimRefused(join.room(), join.peer(), ClaimRefused.GONE,
+          sessions.router().self()));
+    }
     done.tryComplete(outcome);
   }
 }

@@ -44,7 +44,8 @@ final class FreshJoin {
     RoomMember member = new RoomMember(sessions.router(), sessions.store(), sessions::restoring, room, peer,
         j.role(), j.meta());
     session.becomes(member);
-    return OnLoop.of(session.home(), member.join(sessions.limits().maxPeers())).transform(ar -> {
+    ResumeToken.Issued token = session.parts().resumption().draw();
+    return OnLoop.of(session.home(), member.join(sessions.limits().maxPeers(), token)).transform(ar -> {
       if (ar.failed()) {
         log.atWarn().addKeyValue("room", j.room()).addKeyValue("peer", peer)
             .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("join failed: store unavailable");
@@ -63,7 +64,7 @@ final class FreshJoin {
           yield refuseJoined(ErrorCode.UNAVAILABLE, "rooms are being restored after a store restart; retry",
               j.id(), CloseCode.UNAVAILABLE);
         }
-        case OK -> session.welcome(r);
+        case OK -> session.welcome(r, token);
       };
     });
   }

@@ -142,6 +142,14 @@ final class Handoff {
     inherited = owed.isEmpty() ? null : owed;
   }
 
+  /**
+   * The session was adopted from a node that died ({@link Claimant}): nothing comes through that
+   * node, so no sender's messages are waited for there.
+   */
+  void adopted() {
+    unfenced = null;
+  }
+
   /** The claim found the room's members in the store ({@link Claimant}): none has fenced yet. */
   void claiming(Set<String> members) {
     claimedAt = System.nanoTime();
@@ -169,8 +177,11 @@ final class Handoff {
     return true;
   }
 
-  /** {@code node} left the cluster: fences that were to come through it will not. */
+  /** {@code node} left the cluster: fences that were to come through it will not, nor the answer to a claim. */
   void nodeLost(String node) {
+    if (claimant != null) {
+      claimant.nodeLost(node);
+    }
     if (gates != null) {
       gates.nodeLost(node);
     }

@@ -12,8 +12,8 @@ import java.util.function.BooleanSupplier;
  * What one member sends to the others of its room: messages to one peer (with the acks they
  * await), messages to the whole room, and changes of its published state. Routed with the
  * node's {@link RoomView}, never through the store; a peer that moved lately is fenced first
- * ({@link SenderFences}). The counterpart of {@link PeerInbox}. Used on the session's event loop
- * only.
+ * ({@link SenderFences}), and one whose node died is held for in the store ({@link OrphanMail}).
+ * The counterpart of {@link PeerInbox}. Used on the session's event loop only.
  */
 final class PeerOutbox {
 
@@ -24,14 +24,16 @@ final class PeerOutbox {
   private final long session;
   private final StateChanges stateChanges;
   private final SenderFences fences;
+  private final OrphanMail orphans;
 
   /**
    * For {@code member}, whose session {@code session} runs on {@code loop} and answers its
    * client on {@code link}; {@code inRoom} says whether the peer is still in the room.
    */
-  PeerOutbox(Router router, SessionSocket link, PendingAcks acks, RoomMember member, long session, Context loop,
-             BooleanSupplier inRoom) {
-    this.router = router;
+  PeerOutbox(PeerSessions sessions, SessionSocket link, PendingAcks acks, RoomMember member, long session,
+             Context loop, BooleanSupplier inRoom) {
+    this.router = sessions.router();
+    this.orphans = new OrphanMail(router, sessions.store(), sessions.limits(), link, acks, member, loop);
     this.link = link;
     this.acks = acks;
     this.member = member;
@@ -49,17 +51,28 @@ final class PeerOutbox {
           "peer " + r.to() + " is not in room " + member.room().id(), r.id()));
       return;
     }
+    boolean orphan = orphans.takes(r.to(), node);
+    if (orphan && orphans.isFull()) {
+      link.send(ServerMessage.error(ErrorCode.RATE_LIMITED,
+          "too many messages waiting to be held for peers whose node died", r.id()));
+      return;
+    }
     long ref = 0;
     if (r.id() != null) {
       if (acks.isFull()) {
         link.send(ServerMessage.error(ErrorCode.RATE_LIMITED, "too many messages awaiting their ack", r.id()));
         return;
       }
-      ref = acks.add(r.id(), r.to(), node);
+      ref = acks.add(r.id(), r.to(), orphan ? OrphanMail.STORE : node);
+    }
+    Relay relay = new Relay(member.room().id(), r.to(), member.peer(), session, router.self(), ref,
+        ServerMessage.relayed(r, member.peer()));
+    if (orphan) {
+      orphans.relay(relay);
+      return;
     }
     fences.beforeRelay(view, r.to(), node);
-    router.send(node, new Relay(member.room().id(), r.to(), member.peer(), session, router.self(), ref,
-        ServerMessage.relayed(r, member.peer())));
+    router.send(node, relay);
   }
 
   /** Sends an application message to every other peer of the room. */
@@ -67,8 +80,10 @@ final class PeerOutbox {
     RoomView view = member.room().view();
     String[] nodes = view.nodes(); // before the moves: a move is recorded before the route it changes
     fences.beforeBroadcast(view, nodes);
-    router.announce(nodes, new RoomMessage(member.room().id(), member.peer(),
-        ServerMessage.broadcast(b.data(), member.peer())));
+    RoomMessage message = new RoomMessage(member.room().id(), member.peer(),
+        ServerMessage.broadcast(b.data(), member.peer()));
+    router.announce(nodes, message);
+    orphans.roomMessage(message);
     if (b.id() != null) {
       link.send(ServerMessage.ack(b.id()));
     }

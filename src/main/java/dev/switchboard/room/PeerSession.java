@@ -114,10 +114,11 @@ public final class PeerSession {
   }
 
   /**
-   * The store admitted the member: the client gets its welcome and what reached the session
-   * meanwhile, unless it asked to leave while the join was in flight.
+   * The store admitted the member (with {@code token}'s digest): the client gets its welcome,
+   * carrying {@code token}, and what reached the session meanwhile, unless it asked to leave
+   * while the join was in flight.
    */
-  Future<Void> welcome(RoomStore.JoinResult r) {
+  Future<Void> welcome(RoomStore.JoinResult r, ResumeToken.Issued token) {
     RoomListing listing = member.joined(r);
     roster.welcomed(room(), peer(), r.seq(), listing.others().keySet());
     phase = Phase.JOINED;
@@ -125,7 +126,7 @@ public final class PeerSession {
     if (leaveAfterJoin != null) {
       return leave(leaveAfterJoin);
     }
-    sendWelcome(listing, resumption.issue(), null);
+    sendWelcome(listing, resumption.install(token), null, false);
     if (inbox.open()) {
       return leave(LeaveReason.DISCONNECTED); // the room was closed while the join was in flight
     }
@@ -135,7 +136,7 @@ public final class PeerSession {
   /** The session is {@code m}'s from now on (a join or a claim found it). */
   void becomes(RoomMember m) {
     member = m;
-    outbox = new PeerOutbox(router, link, acks, m, id, context, () -> holdsIdentity() || isHanded());
+    outbox = new PeerOutbox(sessions, link, acks, m, id, context, () -> holdsIdentity() || isHanded());
   }
 
   /** Relays an offer, answer, candidate or targeted message to one peer of the room ({@link PeerOutbox}). */
@@ -304,17 +305,17 @@ public final class PeerSession {
    * The client has its session back, resumed here on {@code socket} (served by {@code loop}) or
    * claimed from another node on the session's own: its new welcome lists the room as
    * {@code listing} has it at {@code seq} and tells the count of its messages the session got
-   * ({@code told}); then come the frames it missed, and what reached the session meanwhile, in
-   * order. A room closed meanwhile ends it.
+   * ({@code told}; null if the node that counted them died); then come the frames it {@code missed}
+   * (or those held for it since), and what reached the session meanwhile. A closed room ends it.
    */
-  void welcomeBack(PeerSocket socket, Context loop, RoomListing listing, long seq, String token, long told,
+  void welcomeBack(PeerSocket socket, Context loop, RoomListing listing, long seq, String token, Long told,
                    List<String> missed) {
     if (socket != null) {
       link.attach(socket, loop);
     }
     phase = Phase.JOINED;
     roster.welcomed(room(), peer(), seq, listing.others().keySet());
-    sendWelcome(listing, token, told);
+    sendWelcome(listing, token, told, true);
     missed.forEach(link::send);
     inbox.replay();
     log.atDebug().addKeyValue("room", room()).addKeyValue("peer", peer()).log("resumed");
@@ -329,10 +330,11 @@ public final class PeerSession {
     handoff.nodeLost(node);
   }
 
-  /** The welcome, fresh ({@code told} null) or of a resume: the room as {@code listing} has it. */
-  private void sendWelcome(RoomListing listing, String token, Long told) {
+  /** The welcome, fresh or {@code resumed}: the room as {@code listing} has it. */
+  private void sendWelcome(RoomListing listing, String token, Long told, boolean resumed) {
     link.welcome(ServerMessage.welcome(peer(), room(), router.self(), listing.others().values(),
-        sessions.iceServers(peer()), sessions.limits().toClientJson(), token, told));
+        sessions.iceServers(peer()), sessions.limits().toClientJson(), token,
+        resumed ? new ServerMessage.Resumed(told) : null));
   }
 
   /** Tells the client of a member it has not heard of (see {@link Roster#met}). */

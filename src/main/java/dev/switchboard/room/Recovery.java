@@ -112,7 +112,8 @@ public final class Recovery implements NodeRecord.Listener {
       }
       RoomMember member = s.member();
       LocalRoom room = member.room();
-      store.restore(room.id(), member.peer(), router.self(), member.record(), room.view().maxSeq())
+      store.restore(room.id(), member.peer(), router.self(), member.record(), room.view().maxSeq(),
+              s.parts().resumption().digest())
           .onComplete(ar -> s.home().runOnContext(w -> {
             if (ar.succeeded() && ar.result().applied()) {
               member.rewritten(ar.result().seq());

@@ -26,6 +26,10 @@ final class ResumeToken {
 
   /** A fresh token: its text for the client, and what the session keeps of it. */
   record Issued(String text, ResumeToken token) {
+    /** The digest as text: what the store keeps, for a resume after this node's death. */
+    String digest() {
+      return token.digestText();
+    }
   }
 
   static Issued issue() {
@@ -33,6 +37,11 @@ final class ResumeToken {
     RANDOM.nextBytes(secret);
     String text = BASE64.encodeToString(secret);
     return new Issued(text, new ResumeToken(sha256(text)));
+  }
+
+  /** The digest as text, as {@link #digestOf} gives it. */
+  String digestText() {
+    return BASE64.encodeToString(digest);
   }
 
   /** Whether {@code presented} is this token, in time that does not depend on where they differ. */

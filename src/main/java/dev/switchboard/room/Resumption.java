@@ -48,15 +48,31 @@ final class Resumption {
     return windowMs > 0;
   }
 
-  /** A new token for a welcome, replacing the last one (a token works once); null if resume is off. */
-  String issue() {
-    if (!enabled()) {
+  /**
+   * A new token for the next welcome, not yet the session's: its digest goes to the store with
+   * the step the welcome waits for, and {@link #install} makes it the session's once that step
+   * succeeded. Null if resume is off.
+   */
+  ResumeToken.Issued draw() {
+    return enabled() ? ResumeToken.issue() : null;
+  }
+
+  /**
+   * Makes {@code issued} ({@link #draw}) the session's token, replacing the last one (a token
+   * works once); returns its text, for the welcome.
+   */
+  String install(ResumeToken.Issued issued) {
+    if (issued == null) {
       return null;
     }
-    ResumeToken.Issued issued = ResumeToken.issue();
     previous = token;
     token = issued.token();
     return issued.text();
+  }
+
+  /** The digest of the session's token, as the store keeps it; null if it has none. */
+  String digest() {
+    return token == null ? null : token.digestText();
   }
 
   /**
@@ -114,7 +130,8 @@ final class Resumption {
       }
       resuming = true;
       end(); // the client came back in time: the window waits for the store's answer
-      OnLoop.of(session.home(), session.member().snapshot()).onComplete(ar -> {
+      ResumeToken.Issued next = draw();
+      OnLoop.of(session.home(), session.member().rekey(next)).onComplete(ar -> {
         resuming = false;
         if (!session.isAway()) {
           done.complete(PeerSessions.Resumed.GONE); // it left meanwhile (room closed, node stopping)
@@ -128,7 +145,7 @@ final class Resumption {
           lastTold = takeover.told();
           adopt.accept(session); // before the welcome: what the client sends after it must find the session
           RoomListing listing = session.member().seen(ar.result().seq(), ar.result().members());
-          session.welcomeBack(socket, socketLoop, listing, ar.result().seq(), issue(), takeover.told(),
+          session.welcomeBack(socket, socketLoop, listing, ar.result().seq(), install(next), takeover.told(),
               takeover.missed());
           done.complete(PeerSessions.Resumed.RESUMED);
         }

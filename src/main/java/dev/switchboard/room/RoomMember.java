@@ -96,8 +96,13 @@ final class RoomMember {
         ServerMessage.peerJoined(new PeerInfo(peer, meta, state, role)));
   }
 
-  Future<RoomStore.JoinResult> join(int maxPeers) {
-    return store.join(room.id(), peer, router.self(), record(), maxPeers);
+  /** Writes the member to the store, with the digest of {@code token}, the welcome's (null if none). */
+  Future<RoomStore.JoinResult> join(int maxPeers, ResumeToken.Issued token) {
+    return store.join(room.id(), peer, router.self(), record(), maxPeers, digestOf(token));
+  }
+
+  private static String digestOf(ResumeToken.Issued token) {
+    return token == null ? null : token.digest();
   }
 
   /**
@@ -158,9 +163,25 @@ final class RoomMember {
     lastSeq = Math.max(lastSeq, seq);
   }
 
-  /** Moves the member from node {@code from} to this one in the store, if {@code from} still holds it. */
-  Future<RoomStore.Snapshot> move(String from) {
-    return store.move(room.id(), peer, from, router.self());
+  /**
+   * Moves the member from node {@code from} to this one in the store, if {@code from} still
+   * holds it, with the digest of {@code token}, the new welcome's.
+   */
+  Future<RoomStore.Moved> move(String from, ResumeToken.Issued token) {
+    return store.move(room.id(), peer, from, router.self(), digestOf(token));
+  }
+
+  /**
+   * Moves the member from the dead node {@code dead} to this one in the store, if the client's
+   * token ({@code presentedDigest}) is the member's: {@link RoomStore#adopt}.
+   */
+  Future<RoomStore.Moved> adopt(String dead, String presentedDigest, ResumeToken.Issued token) {
+    return store.adopt(room.id(), peer, dead, router.self(), presentedDigest, digestOf(token));
+  }
+
+  /** The member resumed here: the store keeps the digest of {@code token}, the new welcome's. Returns the room now. */
+  Future<RoomStore.Snapshot> rekey(ResumeToken.Issued token) {
+    return store.rekey(room.id(), peer, router.self(), digestOf(token));
   }
 
   /**
@@ -168,7 +189,7 @@ final class RoomMember {
    * listed, and the room's nodes, {@code from} included, learn of the move. Returns the room as
    * listed, for the welcome.
    */
-  RoomListing moved(String from, RoomStore.Snapshot r) {
+  RoomListing moved(String from, RoomStore.Moved r) {
     lastSeq = r.seq();
     // The state as stored now: the old node may have written a change since the claim read it.
     r.members().stream().filter(m -> m.peer().equals(peer)).findFirst()
@@ -199,9 +220,5 @@ final class RoomMember {
     } else {
       router.announce(room.view().nodes(), new PeerLeft(room.id(), peer, lastSeq + 1, frame));
     }
-  }
-
-  Future<RoomStore.Snapshot> snapshot() {
-    return store.snapshot(room.id());
   }
 }

@@ -226,7 +226,8 @@ class CodecFuzzTest {
     frames.add(ServerMessage.roomClosed(text));
     frames.add(ServerMessage.welcome(peer, text, "node-1", List.of(info, info),
         new JsonArray().add(new JsonObject().put("urls", text)), FuzzJson.object(data, 2), text,
-        data.consumeBoolean() ? (Long) data.consumeLong(0, Long.MAX_VALUE) : null));
+        data.consumeBoolean() ? new ServerMessage.Resumed(data.consumeBoolean() ? data.consumeLong(0, Long.MAX_VALUE)
+            : null) : null));
 
     for (String frame : frames) {
       JsonObject parsed = parse(frame);

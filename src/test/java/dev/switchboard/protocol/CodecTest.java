@@ -758,7 +758,7 @@ class CodecTest {
       JsonArray ice = new JsonArray().add(new JsonObject().put("urls", "stun:stun.example.org"));
       JsonObject limits = new JsonObject().put("rate", 50);
       JsonObject out = new JsonObject(ServerMessage.welcome("alice", "room-1", "node-a",
-          List.of(other), ice, limits, "tok-1", 3L));
+          List.of(other), ice, limits, "tok-1", new ServerMessage.Resumed(3L)));
       assertEquals("welcome", out.getString("type"));
       assertEquals("alice", out.getString("peer"));
       assertEquals("room-1", out.getString("room"));
@@ -787,6 +787,18 @@ class CodecTest {
       assertFalse(out.containsKey("resume"), "no token when resume is off");
       assertEquals(false, out.getBoolean("resumed"));
       assertFalse(out.containsKey("received"));
+      assertFalse(out.containsKey("nodeLost"));
+    }
+
+    @Test
+    @DisplayName("welcome() after the holding node died: resumed, nodeLost, and no received count")
+    void welcomeAfterNodeDeath() {
+      JsonObject out = new JsonObject(ServerMessage.welcome("alice", "r", "n", List.of(),
+          new JsonArray(), new JsonObject(), "tok-2", new ServerMessage.Resumed(null)));
+      assertEquals(true, out.getBoolean("resumed"));
+      assertEquals(true, out.getBoolean("nodeLost"));
+      assertFalse(out.containsKey("received"), "the node that counted the client's messages died");
+      assertEquals("tok-2", out.getString("resume"));
     }
 
     @Test

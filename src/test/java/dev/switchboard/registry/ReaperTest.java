@@ -59,7 +59,7 @@ class ReaperTest {
     keys = new Keys("t" + UUID.randomUUID().toString().substring(0, 8) + ":");
     store = new RedisRoomStore(redis, keys, Duration.ofSeconds(2), () -> "epoch-1");
     send(Command.SET, keys.epoch(), "epoch-1"); // the heartbeats only set it when there is none
-    reaper = new Reaper(vertx, redis, keys, store, "a", HEARTBEAT, Duration.ofSeconds(2),
+    reaper = new Reaper(vertx, redis, keys, store, "a", HEARTBEAT, Duration.ofSeconds(2), Duration.ZERO,
         (room, peer, dead, change) -> lost.add(room + "/" + peer + "@" + dead), () -> true, () -> false);
   }
 
@@ -87,7 +87,7 @@ class ReaperTest {
   private void join(String node) {
     JsonObject record = new JsonObject().put("node", node).put("meta", new JsonObject()).put("state", new JsonObject())
         .put("role", "peer").put("joinedAt", 1L);
-    assertEquals(RoomStore.JoinStatus.OK, store.join("r", "p-" + node, node, record, 25).await().status());
+    assertEquals(RoomStore.JoinStatus.OK, store.join("r", "p-" + node, node, record, 25, null).await().status());
   }
 
   private NodeRecord liveNode(String node, Duration heartbeat) {

@@ -36,6 +36,8 @@ final class InMemoryCluster implements AutoCloseable {
   private final List<Client> clients = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** Nodes that crashed: out of the cluster, and what is sent to them is lost. */
   private final java.util.Set<String> dead = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Nodes that crashed but are still in the cluster: it has not noticed yet. */
+  private final java.util.Set<String> crashed = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Config config;
   private final Codec codec;
 
@@ -62,7 +64,7 @@ final class InMemoryCluster implements AutoCloseable {
 
     private void sendRemote(String node, Envelope e) {
       Member target = nodes.get(node);
-      if (dead.contains(node)) {
+      if (dead.contains(node) || crashed.contains(node)) {
         return;
       }
       Runnable delivery = () -> target.channelLoop.runOnContext(v -> target.router.receive(id, e));
@@ -274,6 +276,11 @@ final class InMemoryCluster implements AutoCloseable {
   /** Node {@code id} crashes: it leaves the cluster, and envelopes to it are lost. */
   void kill(String id) {
     dead.add(id);
+  }
+
+  /** Node {@code id} crashes, and the cluster has not noticed yet: envelopes to it are lost. */
+  void crash(String id) {
+    crashed.add(id);
   }
 
   Member node(String id) {

@@ -120,9 +120,10 @@ class RoomRulesTest {
     Client alice = cluster.node("A").join("room", "alice");
     cluster.node("B").join("room", "bob");
     alice.expect("peer-joined");
-    cluster.kill("B"); // what is sent to it from now on is lost: no answer will come
+    cluster.crash("B"); // what is sent to it from now on is lost: no answer will come
     alice.send(offer("bob", "v=0", "o9"));
     cluster.settle();
+    cluster.kill("B"); // the cluster notices
     long start = System.nanoTime();
     cluster.node("A").sessions.nodeLost("B");
     JsonObject error = alice.expect("error");

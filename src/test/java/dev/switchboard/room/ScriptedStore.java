@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,10 +78,16 @@ final class ScriptedStore implements RoomStore {
   private static final class Room {
     long seq;
     final Map<String, JsonObject> members = new LinkedHashMap<>();
+    /** Peer -> digest of its resume token. */
+    final Map<String, String> tokens = new HashMap<>();
+    /** Peer -> frames held for it after its node died. */
+    final Map<String, List<String>> held = new HashMap<>();
   }
 
   private final Map<String, Room> rooms = new LinkedHashMap<>();
   private final Set<String> liveNodes = new HashSet<>();
+  /** Nodes the reaper declared dead (their reaped marker). */
+  private final Set<String> deadNodes = new HashSet<>();
   private final List<Step> pending = new ArrayList<>();
   private boolean autoRelease;
 
@@ -105,6 +112,17 @@ final class ScriptedStore implements RoomStore {
   /** Marks {@code node} as heartbeating (it has a record). */
   synchronized void live(String... nodes) {
     liveNodes.addAll(List.of(nodes));
+  }
+
+  /** Marks {@code node} as declared dead by the reaper: its peers may be adopted and held for. */
+  synchronized void declaredDead(String node) {
+    deadNodes.add(node);
+  }
+
+  /** The digest of {@code peer}'s resume token as the store has it (null if none). */
+  synchronized String token(String room, String peer) {
+    Room r = rooms.get(room);
+    return r == null ? null : r.tokens.get(peer);
   }
 
   /** Forgets everything, as a store restarted without persistence does. */
@@ -154,7 +172,8 @@ final class ScriptedStore implements RoomStore {
   }
 
   @Override
-  public Future<JoinResult> join(String room, String peer, String node, JsonObject record, int defaultMaxPeers) {
+  public Future<JoinResult> join(String room, String peer, String node, JsonObject record, int defaultMaxPeers,
+                                 String tokenDigest) {
     return ask("join", room, peer, () -> {
       Room r = rooms.computeIfAbsent(room, k -> new Room());
       if (r.members.containsKey(peer)) {
@@ -165,6 +184,7 @@ final class ScriptedStore implements RoomStore {
       }
       r.seq++;
       r.members.put(peer, record.copy().put("seq", r.seq).put("node", node));
+      token(r, peer, tokenDigest);
       return new JoinResult(JoinStatus.OK, r.seq, stored(r));
     });
   }
@@ -178,9 +198,16 @@ final class ScriptedStore implements RoomStore {
         return new Change(false, 0, List.of(), false);
       }
       r.members.remove(peer);
+      r.tokens.remove(peer);
+      r.held.remove(peer);
       r.seq++;
       return new Change(true, r.seq, nodes(r), false);
     });
+  }
+
+  @Override
+  public Future<Change> reapLeave(String room, String peer, String dead) {
+    return leave(room, peer, dead);
   }
 
   @Override
@@ -203,7 +230,8 @@ final class ScriptedStore implements RoomStore {
   }
 
   @Override
-  public Future<Snapshot> restore(String room, String peer, String node, JsonObject record, long minSeq) {
+  public Future<Snapshot> restore(String room, String peer, String node, JsonObject record, long minSeq,
+                                  String tokenDigest) {
     return ask("restore", room, peer, () -> {
       Room r = rooms.computeIfAbsent(room, k -> new Room());
       r.seq = Math.max(r.seq, minSeq);
@@ -211,6 +239,7 @@ final class ScriptedStore implements RoomStore {
       if (applied) {
         r.seq++;
         r.members.put(peer, record.copy().put("seq", r.seq).put("node", node));
+        token(r, peer, tokenDigest);
       }
       return new Snapshot(applied, r.seq, stored(r));
     });
@@ -235,17 +264,85 @@ final class ScriptedStore implements RoomStore {
   }
 
   @Override
-  public Future<Snapshot> move(String room, String peer, String from, String to) {
-    return ask("move", room, peer, () -> {
+  public Future<Snapshot> rekey(String room, String peer, String node, String tokenDigest) {
+    return ask("rekey", room, peer, () -> {
       Room r = rooms.computeIfAbsent(room, k -> new Room());
       JsonObject m = r.members.get(peer);
-      if (m == null || !from.equals(m.getString("node"))) {
-        return new Snapshot(false, 0, List.of());
+      if (m != null && node.equals(m.getString("node"))) {
+        token(r, peer, tokenDigest);
       }
-      r.seq++;
-      r.members.put(peer, m.copy().put("seq", r.seq).put("node", to));
-      return new Snapshot(true, r.seq, stored(r));
+      return new Snapshot(false, r.seq, stored(r));
     });
+  }
+
+  @Override
+  public Future<Moved> move(String room, String peer, String from, String to, String tokenDigest) {
+    return ask("move", room, peer, () -> moveNow(room, peer, from, to, tokenDigest));
+  }
+
+  @Override
+  public Future<Moved> adopt(String room, String peer, String dead, String to, String presentedDigest,
+                             String tokenDigest) {
+    return ask("adopt", room, peer, () -> {
+      Room r = rooms.computeIfAbsent(room, k -> new Room());
+      JsonObject m = r.members.get(peer);
+      if (m == null || !dead.equals(m.getString("node"))) {
+        return new Moved(MoveStatus.ABSENT, 0, List.of(), List.of());
+      }
+      if (!deadNodes.contains(dead)) {
+        return new Moved(MoveStatus.ALIVE, 0, List.of(), List.of());
+      }
+      if (presentedDigest == null || !presentedDigest.equals(r.tokens.get(peer))) {
+        return new Moved(MoveStatus.REFUSED, 0, List.of(), List.of());
+      }
+      return moveNow(room, peer, dead, to, tokenDigest);
+    });
+  }
+
+  private Moved moveNow(String room, String peer, String from, String to, String tokenDigest) {
+    Room r = rooms.computeIfAbsent(room, k -> new Room());
+    JsonObject m = r.members.get(peer);
+    if (m == null || !from.equals(m.getString("node"))) {
+      return new Moved(MoveStatus.ABSENT, 0, List.of(), List.of());
+    }
+    r.seq++;
+    r.members.put(peer, m.copy().put("seq", r.seq).put("node", to));
+    token(r, peer, tokenDigest);
+    List<String> held = r.held.remove(peer);
+    return new Moved(MoveStatus.OK, r.seq, stored(r), held == null ? List.of() : held);
+  }
+
+  @Override
+  public Future<Held> hold(String room, String peer, String dead, String frame, int maxFrames, int maxBytes,
+                           long ttlMs) {
+    return ask("hold", room, peer, () -> {
+      Room r = rooms.computeIfAbsent(room, k -> new Room());
+      JsonObject m = r.members.get(peer);
+      if (m == null) {
+        return new Held(HoldStatus.ABSENT, null);
+      }
+      if (!dead.equals(m.getString("node"))) {
+        return new Held(HoldStatus.MOVED, m.getString("node"));
+      }
+      if (!deadNodes.contains(dead)) {
+        return new Held(HoldStatus.ALIVE, null);
+      }
+      List<String> held = r.held.computeIfAbsent(peer, k -> new ArrayList<>());
+      int bytes = held.stream().mapToInt(String::length).sum() + frame.length();
+      if (held.size() >= maxFrames || bytes > maxBytes) {
+        return new Held(HoldStatus.FULL, null);
+      }
+      held.add(frame);
+      return new Held(HoldStatus.HELD, null);
+    });
+  }
+
+  private static void token(Room r, String peer, String digest) {
+    if (digest == null) {
+      r.tokens.remove(peer);
+    } else {
+      r.tokens.put(peer, digest);
+    }
   }
 
   @Override

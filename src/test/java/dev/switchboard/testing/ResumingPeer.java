@@ -21,8 +21,12 @@ import java.util.function.Supplier;
  * upgrades) with its resume token and count, and sends again what the resumed welcome says the
  * node did not get. Meanwhile it sends numbered messages, each with an id, round robin to the
  * other peers of its room, and records what it gets, so a test can tell lost, repeated and
- * reordered messages and every answer. Runs on a context of its own; read the results after
- * {@link #stop}. Peers that join after it are fine; a peer that leaves, or joins again, is not.
+ * reordered messages and every answer. After a resume whose welcome says its node died
+ * ({@code nodeLost}) it sends nothing again, and counts each message still awaiting its answer
+ * as failed, as the protocol says. Runs on a context of its own; read the results after
+ * {@link #stop}. Peers that join after it are fine; a peer that joins again is not, and one that
+ * leaves shows in {@link #departures} (and the errors for what is sent to it after, in
+ * {@link #errors}).
  */
 public final class ResumingPeer {
 
@@ -46,9 +50,19 @@ public final class ResumingPeer {
   /** Per sender: the numbers received from it, in order. */
   final Map<String, List<Long>> got = new HashMap<>();
   final Set<String> acks = new HashSet<>();
+  /** Per message id: the error code that answered it ("node-lost": its node died before it answered). */
+  final Map<String, String> errors = new HashMap<>();
+  /** Ids sent and not answered yet. */
+  private final Set<String> unanswered = new HashSet<>();
+  /** Per message id: when it was sent (ms). */
+  final Map<String, Long> sentAt = new HashMap<>();
+  /** The peer-left frames seen. */
+  final List<String> departures = new ArrayList<>();
+  /** When each resumed welcome arrived (ms since the epoch). */
+  private final List<Long> resumedAt = new ArrayList<>();
   /** The peers this client was told are in the room (its first welcome, then peer-joined). */
   private final Set<String> known = new HashSet<>();
-  /** Everything that should not happen: peer-left, a late peer-joined, an error, a second ack, a fresh welcome. */
+  /** Everything that should never happen: a late peer-joined, an error without an id, a second answer, a fresh welcome. */
   public final List<String> anomalies = new CopyOnWriteArrayList<>();
   private int welcomes;
   private int resumes;
@@ -85,6 +99,40 @@ public final class ResumingPeer {
       context.owner().cancelTimer(sendTimer);
       return null;
     });
+  }
+
+  /** Reconnects no more, and says nothing: a client that never comes back (its socket died with its node). */
+  public void abandon() {
+    InstanceState.await(context, () -> {
+      stopped = true;
+      context.owner().cancelTimer(sendTimer);
+      return null;
+    });
+  }
+
+  /** The answers that were errors, by message id. */
+  public Map<String, String> errors() {
+    return InstanceState.await(context, () -> Map.copyOf(errors));
+  }
+
+  /** When each resumed welcome arrived, in ms since the epoch. */
+  public List<Long> resumedAt() {
+    return InstanceState.await(context, () -> List.copyOf(resumedAt));
+  }
+
+  /** The peer-left frames this peer saw. */
+  public List<String> departures() {
+    return InstanceState.await(context, () -> List.copyOf(departures));
+  }
+
+  /** The ids of the messages this peer sent that were acknowledged. */
+  public Set<String> acked() {
+    return InstanceState.await(context, () -> Set.copyOf(acks));
+  }
+
+  /** When each message was sent, by id (ms since the epoch). */
+  public Map<String, Long> sentAt() {
+    return InstanceState.await(context, () -> Map.copyOf(sentAt));
   }
 
   /** Closes the socket with leave, and reconnects no more. */
@@ -177,10 +225,19 @@ public final class ResumingPeer {
       case "message" -> got.computeIfAbsent(m.getString("from"), k -> new ArrayList<>())
           .add(m.getJsonObject("data").getLong("n"));
       case "ack" -> {
-        if (!acks.add(m.getString("id"))) {
-          anomalies.add(peer + " got a second ack for " + m.getString("id"));
+        if (!unanswered.remove(m.getString("id")) || !acks.add(m.getString("id"))) {
+          anomalies.add(peer + " got a second answer, or one for nothing it sent: " + text);
         }
       }
+      case "error" -> {
+        String id = m.getString("id");
+        if (id == null || !unanswered.remove(id)) {
+          anomalies.add(peer + " got an error that answers nothing it awaits: " + text);
+        } else {
+          errors.put(id, m.getString("code"));
+        }
+      }
+      case "peer-left" -> departures.add(text);
       case "reconnect" -> reconnects++;
       case "peer-joined" -> {
         if (!known.add(m.getString("peer"))) {
@@ -203,10 +260,17 @@ public final class ResumingPeer {
     token = w.getString("resume");
     received = 0;
     joined = true;
-    List<String> again = resumed
+    boolean nodeLost = resumed && w.getBoolean("nodeLost", false);
+    if (nodeLost) {
+      // Nobody knows what of ours the dead node got: nothing goes again, and no answer will come.
+      unanswered.forEach(id -> errors.put(id, "node-lost"));
+      unanswered.clear();
+    }
+    List<String> again = resumed && !nodeLost
         ? new ArrayList<>(sentSinceWelcome.subList(w.getInteger("received"), sentSinceWelcome.size())) : List.of();
     if (resumed) {
       resumes++;
+      resumedAt.add(System.currentTimeMillis());
     }
     sentSinceWelcome.clear();
     again.forEach(this::write);
@@ -218,8 +282,11 @@ public final class ResumingPeer {
     }
     String to = others.get(target++ % others.size());
     long n = sent.merge(to, 1L, Long::sum);
+    String id = peer + ">" + to + "#" + n;
+    unanswered.add(id);
+    sentAt.put(id, System.currentTimeMillis());
     write(new JsonObject().put("type", "message").put("to", to).put("data", new JsonObject().put("n", n))
-        .put("id", peer + ">" + to + "#" + n).encode());
+        .put("id", id).encode());
   }
 
   private void write(String frame) {
