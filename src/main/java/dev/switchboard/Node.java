@@ -5,6 +5,7 @@ import dev.switchboard.auth.RoomTokens;
 import dev.switchboard.auth.TurnCredentials;
 import dev.switchboard.cluster.ClusterBoot;
 import dev.switchboard.cluster.Membership;
+import dev.switchboard.media.MediaServer;
 import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.config.Config;
 import dev.switchboard.ops.AdminApi;
@@ -73,6 +74,7 @@ public final class Node {
   private final HttpRoutes routes;
   private final Router router;
   private final SocketDrain socketDrain = new SocketDrain();
+  private final MediaServer media;
   /** The port the HTTP server is bound to, once started (useful when {@code http.port} is 0). */
   private volatile int port;
   /** The stop in progress or done: stopping twice waits for the same stop. */
@@ -115,7 +117,9 @@ public final class Node {
         RoomTokens.create(vertx, config.auth()), refusals, ipLimits,
         new Origins(config.access().allowedOrigins(), config.publicUrl()), outbound, placement, socketDrain);
     AdminApi admin = new AdminApi(config.adminKey(), store, placement, router, config.limits().maxPeers());
-    this.routes = new HttpRoutes(config, record, sessions, rooms, placement, admin, refusals, outbound, channel);
+    this.media = new MediaServer(vertx, config.media(), config.nodeId());
+    this.routes = new HttpRoutes(config, record, sessions, rooms, placement, admin, refusals, outbound, channel,
+        media::state);
   }
 
   /** Starts a node; {@code config.redisUrl()} must name a Redis (see {@link Main} for the local one). */
@@ -151,7 +155,7 @@ public final class Node {
             sessions.nodeLost(left);
             reaper.nodeLeft(left, members);
           });
-          return record.start(recovery).recover(err -> {
+          return media.start().compose(m -> record.start(recovery)).recover(err -> {
             log.atWarn().addKeyValue("error", err.getMessage()).log("Redis not reachable at start; continuing");
             return Future.succeededFuture();
           });
@@ -298,6 +302,7 @@ public final class Node {
         .compose(v -> sessions.whenIdle(STOP_LEAVE_TIMEOUT_MS))
         .compose(v -> record.withdraw().recover(err -> Future.succeededFuture()))
         .compose(v -> channel.stop().recover(err -> Future.succeededFuture()))
+        .compose(v -> media.stop().recover(err -> Future.succeededFuture()))
         .eventually(() -> {
           redis.close();
           return vertx.close();

@@ -30,8 +30,29 @@ public record Config(
     Access access,
     Auth auth,
     Ice ice,
+    Media media,
     String clientDir,
     String adminKey) {
+
+  /**
+   * The media server of {@code sfu} rooms: a Janus's WebSocket URL (empty: none), its API secret
+   * and the VideoRoom's admin key (each empty if it has none), how long a request may wait for
+   * its answer, and how often the session is kept alive. The secrets never reach a log.
+   */
+  public record Media(String janusUrl, String apiSecret, String adminKey, Duration requestTimeout,
+                      Duration keepalive) {
+
+    /** Whether a media server is configured. */
+    public boolean enabled() {
+      return !janusUrl.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+      return "Media[" + (enabled() ? janusUrl : "none") + ", apiSecret=" + (apiSecret.isEmpty() ? "none" : "set")
+          + ", adminKey=" + (adminKey.isEmpty() ? "none" : "set") + "]";
+    }
+  }
 
   /**
    * Drain by migration: the reconnects of a draining node's clients are spread over
@@ -122,14 +143,16 @@ public record Config(
   /** A copy with another Redis URL (used once the local Redis has a port). */
   public Config withRedisUrl(String url) {
     return new Config(httpHost, httpPort, nodeId, publicUrl, heartbeat, heartbeatTtl, softCapacity, hardCapacity,
-        verticles, drain, url, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, clientDir, adminKey);
+        verticles, drain, url, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, media, clientDir,
+        adminKey);
   }
 
   /** A copy with another HTTP port (used once an ephemeral port is bound). */
   public Config withHttpPort(int port) {
     String url = publicUrl.equals("http://127.0.0.1:" + httpPort) ? "http://127.0.0.1:" + port : publicUrl;
     return new Config(httpHost, port, nodeId, url, heartbeat, heartbeatTtl, softCapacity, hardCapacity,
-        verticles, drain, redisUrl, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, clientDir, adminKey);
+        verticles, drain, redisUrl, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, media, clientDir,
+        adminKey);
   }
 
   /** Builds the typed configuration from parsed setting values, filling derived defaults. */
@@ -212,6 +235,9 @@ public record Config(
       throw new ConfigException("invalid ice.turn-urls: TURN URIs need ice.turn-secret to sign credentials");
     }
     Ice ice = new Ice((JsonArray) v.get("ice.servers"), turnUrls, turnSecret, (Duration) v.get("ice.turn-ttl"));
+    Media media = new Media((String) v.get("media.janus-url"), (String) v.get("media.janus-api-secret"),
+        (String) v.get("media.janus-admin-key"), (Duration) v.get("media.request-timeout"),
+        (Duration) v.get("media.keepalive"));
     Cluster cluster = new Cluster(
         (String) v.get("cluster.name"),
         (String) v.get("cluster.host"),
@@ -223,6 +249,6 @@ public record Config(
     return new Config(
         (String) v.get("http.host"), port, nodeId, publicUrl, heartbeat, heartbeatTtl, soft, hard, verticles, drain,
         (String) v.get("redis.url"), (String) v.get("redis.prefix"), (Duration) v.get("redis.timeout"),
-        cluster, limits, access, auth, ice, (String) v.get("client.dir"), (String) v.get("admin.key"));
+        cluster, limits, access, auth, ice, media, (String) v.get("client.dir"), (String) v.get("admin.key"));
   }
 }

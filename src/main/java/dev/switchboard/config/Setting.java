@@ -225,4 +225,14 @@ public record Setting(String name, String defaultValue, String doc, Function<Str
       return s;
     };
   }
+
+  /** Empty, or a WebSocket URL ({@code ws://} or {@code wss://}). */
+  static Function<String, Object> webSocketUrl() {
+    return s -> {
+      if (!s.isEmpty() && !s.matches("wss?://[^\\s]+")) {
+        throw new IllegalArgumentException("must be empty or a ws:// or wss:// URL");
+      }
+      return s;
+    };
+  }
 }

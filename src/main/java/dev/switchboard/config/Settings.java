@@ -13,6 +13,7 @@ import static dev.switchboard.config.Setting.publicKey;
 import static dev.switchboard.config.Setting.redisUrl;
 import static dev.switchboard.config.Setting.string;
 import static dev.switchboard.config.Setting.turnUrls;
+import static dev.switchboard.config.Setting.webSocketUrl;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -166,6 +167,20 @@ public final class Settings {
           string()),
       new Setting("ice.turn-ttl", "24h", "how long a TURN credential handed out in welcome stays valid",
           duration(Duration.ofMinutes(1), Duration.ofDays(7))),
+      // The media server of sfu rooms
+      new Setting("media.janus-url", "",
+          "WebSocket URL of the Janus (VideoRoom plugin) that sfu rooms use, ws://janus:8188/; empty: no media"
+              + " server, and sfu rooms are refused",
+          webSocketUrl()),
+      new Setting("media.janus-api-secret", "", "Janus's api_secret (janus.jcfg), if it has one. Never logged",
+          string()),
+      new Setting("media.janus-admin-key", "",
+          "the VideoRoom plugin's admin_key, if it has one (needed to create rooms). Never logged", string()),
+      new Setting("media.request-timeout", "5s", "how long a request to Janus may wait for its answer",
+          duration(Duration.ofMillis(100), Duration.ofMinutes(1))),
+      new Setting("media.keepalive", "15s",
+          "how often the node keeps its Janus session alive; keep it under Janus's session_timeout (60 s)",
+          duration(Duration.ofSeconds(1), Duration.ofMinutes(5))),
       new Setting("client.dir", "", "serve the demo page and client module from this directory (a checkout's "
           + "client/) instead of the copy in the jar", clientDir())
   );

@@ -2,6 +2,7 @@ package dev.switchboard.ops;
 
 import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.config.Config;
+import dev.switchboard.media.MediaServer;
 import dev.switchboard.protocol.Ids;
 import dev.switchboard.registry.NodeRecord;
 import dev.switchboard.registry.Placement;
@@ -18,6 +19,8 @@ import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,8 +45,12 @@ public final class HttpRoutes {
   private final OutboundBudget outbound;
   private final NodeChannel channel;
 
+  private final Supplier<MediaServer.State> media;
+
   public HttpRoutes(Config config, NodeRecord record, PeerSessions sessions, LocalRooms rooms, Placement placement,
-                    AdminApi admin, Refusals refusals, OutboundBudget outbound, NodeChannel channel) {
+                    AdminApi admin, Refusals refusals, OutboundBudget outbound, NodeChannel channel,
+                    Supplier<MediaServer.State> media) {
+    this.media = media;
     this.config = config;
     this.record = record;
     this.sessions = sessions;
@@ -90,15 +97,19 @@ public final class HttpRoutes {
   }
 
   /**
-   * Readiness: 200 when the node can take new peers (Redis answers and it is not draining),
-   * else 503. Peers already in rooms keep signaling either way: liveness is {@code /health}.
+   * Readiness: 200 when the node can take new peers (Redis answers, it is not draining, and its
+   * media server, if it has one, is up), else 503. Peers already in rooms keep signaling either
+   * way: liveness is {@code /health}.
    */
   private void ready(RoutingContext ctx) {
     boolean redis = record.redisUp();
     boolean active = "active".equals(record.state());
-    HttpJson.send(ctx, redis && active ? 200 : 503, new JsonObject()
-        .put("ready", redis && active)
+    MediaServer.State mediaState = media.get();
+    boolean ready = redis && active && mediaState != MediaServer.State.DOWN;
+    HttpJson.send(ctx, ready ? 200 : 503, new JsonObject()
+        .put("ready", ready)
         .put("redis", redis ? "up" : "down")
+        .put("media", mediaState.name().toLowerCase(Locale.ROOT))
         .put("state", record.state()));
   }
 

@@ -1,0 +1,189 @@
+package dev.switchboard.media;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.config.Config;
+import dev.switchboard.testing.JanusProcess;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** The link to a real Janus process: its session, handles, VideoRoom rooms, and every way it fails. */
+class JanusLinkTest {
+
+  static final String SECRET = "janus-api-secret-for-tests";
+  static final String ADMIN_KEY = "videoroom-admin-key-for-tests";
+
+  Vertx vertx;
+  JanusProcess janus;
+  final List<JanusLink> links = new ArrayList<>();
+  final CompletableFuture<String> down = new CompletableFuture<>();
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (JanusLink link : links) {
+      link.close().await();
+    }
+    vertx.close().await();
+    if (janus != null) {
+      janus.close();
+    }
+  }
+
+  private JanusLink link(String url, String secret, Duration timeout, Duration keepalive) {
+    JanusLink link = new JanusLink(vertx, new Config.Media(url, secret, ADMIN_KEY, timeout, keepalive),
+        down::complete);
+    links.add(link);
+    return link;
+  }
+
+  private JanusLink openLink() {
+    JanusLink link = link(janus.url(), SECRET, Duration.ofSeconds(2), Duration.ofSeconds(10));
+    link.open().await();
+    return link;
+  }
+
+  private static JanusHandle.Listener quiet() {
+    return JanusHandle.Listener.ignoring();
+  }
+
+  private static JanusError failure(Future<?> f) {
+    Throwable t = assertThrows(Throwable.class, f::await);
+    assertTrue(t instanceof JanusError, "a JanusError, not " + t);
+    return (JanusError) t;
+  }
+
+  @Test
+  @DisplayName("a media room is created once (the second create finds it), listed empty, destroyed once")
+  void roomLifecycle() throws Exception {
+    janus = JanusProcess.start(SECRET, ADMIN_KEY, 30);
+    JanusLink link = openLink();
+    assertTrue(link.isUp());
+    VideoRooms rooms = new VideoRooms(link.attach(VideoRooms.PLUGIN, "node-a/admin", quiet()).await(), ADMIN_KEY);
+    assertEquals(List.of(true, false), List.of(rooms.create("room-1", 1).await(), rooms.create("room-1", 1).await()));
+    assertTrue(rooms.exists("room-1").await());
+    assertEquals(List.of(), rooms.participants("room-1").await());
+    assertEquals(List.of(true, false), List.of(rooms.destroy("room-1").await(), rooms.destroy("room-1").await()));
+    assertFalse(rooms.exists("room-1").await());
+    assertEquals(JanusError.NO_SUCH_ROOM, failure(rooms.participants("room-1")).code());
+  }
+
+  @Test
+  @DisplayName("a publisher handle joins a media room under the peer's id; a plugin refusal is a JanusError with its code")
+  void publisherJoinsAndPluginErrors() throws Exception {
+    janus = JanusProcess.start(SECRET, ADMIN_KEY, 30);
+    JanusLink link = openLink();
+    VideoRooms rooms = new VideoRooms(link.attach(VideoRooms.PLUGIN, "node-a/admin", quiet()).await(), ADMIN_KEY);
+    rooms.create("room-2", 3).await();
+    JanusHandle alice = link.attach(VideoRooms.PLUGIN, "node-a/room-2/alice", quiet()).await();
+    JanusHandle.Reply joined = alice.message(new JsonObject().put("request", "join").put("ptype", "publisher")
+        .put("room", "room-2").put("id", "alice").put("display", "alice"), null).await();
+    assertEquals("joined", joined.data().getString("videoroom"), joined.data().encode());
+    assertEquals(List.of(new VideoRooms.Participant("alice", false)), rooms.participants("room-2").await());
+    JanusHandle twin = link.attach(VideoRooms.PLUGIN, "node-a/room-2/alice-again", quiet()).await();
+    JanusError taken = failure(twin.message(new JsonObject().put("request", "join").put("ptype", "publisher")
+        .put("room", "room-2").put("id", "alice"), null));
+    assertEquals(List.of(436, true), List.of(taken.code(), taken.plugin()), taken.getMessage());
+    JanusError wrongKey = failure(new VideoRooms(alice, "not-the-key").create("room-3", 1));
+    assertEquals(433, wrongKey.code(), wrongKey.getMessage());
+    alice.detach().await();
+    assertEquals(List.of(), rooms.participants("room-2").await(), "detaching leaves the room");
+  }
+
+  @Test
+  @DisplayName("a wrong API secret fails the open with 403, and an unreachable Janus with a clear error")
+  void wrongSecretAndUnreachable() throws Exception {
+    janus = JanusProcess.start(SECRET, ADMIN_KEY, 30);
+    JanusError wrong = failure(link(janus.url(), "not-the-secret", Duration.ofSeconds(2), Duration.ofSeconds(10))
+        .open());
+    assertEquals(JanusError.UNAUTHORIZED, wrong.code(), wrong.getMessage());
+    JanusError unreachable = failure(link("ws://127.0.0.1:" + dev.switchboard.testing.TestCluster.freePort() + "/",
+        SECRET, Duration.ofSeconds(2), Duration.ofSeconds(10)).open());
+    assertEquals(JanusError.LINK_DOWN, unreachable.code());
+    assertTrue(unreachable.getMessage().contains("cannot reach Janus"), unreachable.getMessage());
+  }
+
+  @Test
+  @DisplayName("keepalives hold the session past Janus's session_timeout; without them it times out and the link is down")
+  void keepalive() throws Exception {
+    janus = JanusProcess.start(SECRET, ADMIN_KEY, 3);
+    JanusLink kept = link(janus.url(), SECRET, Duration.ofSeconds(2), Duration.ofSeconds(1));
+    kept.open().await();
+    CompletableFuture<Boolean> handleLost = new CompletableFuture<>();
+    JanusLink silent = link(janus.url(), SECRET, Duration.ofSeconds(2), Duration.ofSeconds(60));
+    silent.open().await();
+    silent.attach(VideoRooms.PLUGIN, "node-b/admin", new JanusHandle.Listener() {
+      @Override
+      public void event(JsonObject message) {
+      }
+
+      @Override
+      public void lost() {
+        handleLost.complete(true);
+      }
+    }).await();
+    String why = down.get(10, TimeUnit.SECONDS);
+    assertTrue(why.contains("timed out"), why);
+    assertTrue(handleLost.get(1, TimeUnit.SECONDS), "its handles hear it");
+    assertFalse(silent.isUp());
+    Thread.sleep(2000);
+    assertTrue(kept.isUp(), "the link with keepalives is still up");
+    assertFalse(new VideoRooms(kept.attach(VideoRooms.PLUGIN, "node-a/admin", quiet()).await(), ADMIN_KEY)
+        .exists("nothing").await());
+  }
+
+  @Test
+  @DisplayName("a Janus that stops answering: requests fail after the timeout, past the bound at once; one that dies takes the link down")
+  void silentThenDeadJanus() throws Exception {
+    janus = JanusProcess.start(SECRET, ADMIN_KEY, 30);
+    JanusLink link = openLink();
+    VideoRooms rooms = new VideoRooms(link.attach(VideoRooms.PLUGIN, "node-a/admin", quiet()).await(), ADMIN_KEY);
+    janus.signal("STOP");
+    try {
+      List<Future<Boolean>> waiting = new ArrayList<>();
+      for (int i = 0; i < JanusLink.MAX_PENDING; i++) {
+        waiting.add(rooms.exists("r" + i));
+      }
+      assertEquals(JanusError.BUSY, failure(rooms.exists("one-too-many")).code());
+      assertEquals(JanusError.NO_ANSWER, failure(waiting.get(0)).code());
+      assertEquals(JanusError.NO_ANSWER, failure(waiting.get(waiting.size() - 1)).code());
+    } finally {
+      janus.signal("CONT");
+    }
+    assertFalse(rooms.exists("after").await(), "answers again once it runs");
+    Future<Boolean> inFlight = rooms.exists("in-flight");
+    janus.kill();
+    String why = down.get(5, TimeUnit.SECONDS);
+    assertTrue(why.contains("closed"), why);
+    int code = failureOrDone(inFlight);
+    assertTrue(code == 0 || code == JanusError.LINK_DOWN, "answered before the kill, or failed by it: " + code);
+    assertEquals(JanusError.LINK_DOWN, failure(rooms.exists("after-death")).code());
+  }
+
+  /** The code a request failed with, or 0 if it succeeded. */
+  private static int failureOrDone(Future<?> f) {
+    try {
+      f.await();
+      return 0;
+    } catch (JanusError e) {
+      return e.code();
+    }
+  }
+}
