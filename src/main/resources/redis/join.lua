@@ -2,8 +2,12 @@
 -- KEYS: 1 room peers (HASH), 2 room nodes (HASH), 3 room seq (STRING), 4 room config (HASH),
 --       5 rooms (ZSET), 6 node peers (SET), 7 epoch (STRING), 8 room resume tokens (HASH)
 -- ARGV: 1 room, 2 peer, 3 node, 4 member JSON without "seq", 5 default max peers, 6 the epoch
---       the node knows, 7 the digest of the resume token its welcome carries ('' for none)
--- Returns {'epoch'} | {'taken'} | {'full'} | {'ok', seq, peer1, member1, peer2, member2, ...}
+--       the node knows, 7 the digest of the resume token its welcome carries ('' for none),
+--       8 the peer's role (peer, presenter or viewer)
+-- Returns {'epoch'} | {'taken'} | {'full'} | {'role'} | {'presenter-taken'} |
+--         {'ok', seq, peer1, member1, peer2, member2, ...}
+-- 'role': the role does not fit the room's mode (a mesh room takes peers; a broadcast room, one
+-- presenter and viewers); 'presenter-taken': the broadcast room has its presenter.
 -- 'epoch': Redis lost its data since the node last looked, and the node's members are not
 -- written back yet: a join now could reuse an id or overfill the room.
 if redis.call('GET', KEYS[7]) ~= ARGV[6] then
@@ -11,6 +15,17 @@ if redis.call('GET', KEYS[7]) ~= ARGV[6] then
 end
 if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then
   return {'taken'}
+end
+local mode = redis.call('HGET', KEYS[4], 'mode') or 'mesh'
+if (mode == 'broadcast') == (ARGV[8] == 'peer') then
+  return {'role'}
+end
+if ARGV[8] == 'presenter' then
+  for _, record in ipairs(redis.call('HVALS', KEYS[1])) do
+    if cjson.decode(record).role == 'presenter' then
+      return {'presenter-taken'}
+    end
+  end
 end
 local max = tonumber(redis.call('HGET', KEYS[4], 'maxPeers') or ARGV[5])
 local count = redis.call('HLEN', KEYS[1])

@@ -142,7 +142,9 @@ class AdminApiTest {
   void badRequests() throws Exception {
     assertEquals("bad-request", ok(call(0, "POST", "/v1/rooms", KEY, "not json"), 400).getString("error"));
     assertEquals("bad-request", ok(call(0, "POST", "/v1/rooms", KEY, "{\"room\":\"bad room\"}"), 400).getString("error"));
-    assertEquals("bad-request", ok(call(0, "POST", "/v1/rooms", KEY, "{\"room\":\"r\",\"mode\":\"broadcast\"}"), 400)
+    assertEquals("bad-request", ok(call(0, "POST", "/v1/rooms", KEY, "{\"room\":\"r\",\"mode\":\"webinar\"}"), 400)
+        .getString("error"));
+    assertEquals("bad-request", ok(call(0, "POST", "/v1/rooms", KEY, "{\"room\":\"r\",\"media\":\"mcu\"}"), 400)
         .getString("error"));
     assertEquals("bad-request", ok(call(0, "POST", "/v1/rooms", KEY, "{\"room\":\"r\",\"maxPeers\":0}"), 400)
         .getString("error"));

@@ -131,6 +131,12 @@ public final class AdminApi {
     }));
   }
 
+  /**
+   * {@code POST /v1/rooms} {@code {"room", "mode", "media", "maxPeers"}}: configures a room ahead
+   * of its first peer. {@code mode} is {@code mesh} (default) or {@code broadcast} (one
+   * presenter, viewers); {@code media} is {@code p2p} (default); {@code sfu} is refused until
+   * media rooms are built (docs/media.md).
+   */
   private void createRoom(RoutingContext ctx) {
     JsonObject body;
     try {
@@ -139,24 +145,33 @@ public final class AdminApi {
       body = null;
     }
     if (body == null) {
-      HttpJson.error(ctx, 400, "bad-request", "the body must be a JSON object: {\"room\": ..., \"mode\": \"mesh\", \"maxPeers\": n}");
+      HttpJson.error(ctx, 400, "bad-request", "the body must be a JSON object: {\"room\": ..., \"mode\": \"mesh\","
+          + " \"media\": \"p2p\", \"maxPeers\": n}");
       return;
     }
     Object room = body.getValue("room");
     Object mode = body.getValue("mode", "mesh");
+    Object media = body.getValue("media", "p2p");
     Object maxPeers = body.getValue("maxPeers", defaultMaxPeers);
     if (!(room instanceof String r) || !Ids.isValid(r)) {
       HttpJson.error(ctx, 400, "bad-request", "room must match [A-Za-z0-9._-]{1,64}");
-    } else if (!"mesh".equals(mode)) {
-      HttpJson.error(ctx, 400, "bad-request", "mode must be mesh (broadcast rooms are not supported yet)");
+    } else if (!"mesh".equals(mode) && !"broadcast".equals(mode)) {
+      HttpJson.error(ctx, 400, "bad-request", "mode must be mesh or broadcast");
+    } else if ("sfu".equals(media)) {
+      HttpJson.error(ctx, 400, "bad-request", "media sfu is not available in this release yet (docs/media.md);"
+          + " use p2p");
+    } else if (!"p2p".equals(media)) {
+      HttpJson.error(ctx, 400, "bad-request", "media must be p2p or sfu");
     } else if (!(maxPeers instanceof Integer n) || n < 1 || n > 10_000) {
       HttpJson.error(ctx, 400, "bad-request", "maxPeers must be a whole number from 1 to 10000");
     } else {
-      reply(ctx, 201, store.createRoom(r, "mesh", n).map(created -> {
+      String m = (String) mode;
+      reply(ctx, 201, store.createRoom(r, m, "p2p", n).map(created -> {
         if (!created) {
           throw new Refusal(409, "exists", "room " + r + " is already configured");
         }
-        return new JsonObject().put("room", r).put("config", new JsonObject().put("mode", "mesh").put("maxPeers", n));
+        return new JsonObject().put("room", r).put("config", new JsonObject().put("mode", m).put("media", "p2p")
+            .put("maxPeers", n));
       }));
     }
   }
@@ -178,7 +193,8 @@ public final class AdminApi {
   }
 
   private static JsonObject configJson(Map<String, String> config) {
-    JsonObject out = new JsonObject().put("mode", config.getOrDefault("mode", "mesh"));
+    JsonObject out = new JsonObject().put("mode", config.getOrDefault("mode", "mesh"))
+        .put("media", config.getOrDefault("media", "p2p"));
     if (config.containsKey("maxPeers")) {
       out.put("maxPeers", Integer.parseInt(config.get("maxPeers")));
     }

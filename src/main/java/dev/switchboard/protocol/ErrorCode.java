@@ -19,6 +19,8 @@ public enum ErrorCode {
   /** The target of a relay is not in the sender's room (or has just left it). */
   PEER_NOT_FOUND("peer-not-found"),
   PEER_ID_TAKEN("peer-id-taken"),
+  /** A {@code presenter} joined a broadcast room that has one. */
+  PRESENTER_TAKEN("presenter-taken"),
   RATE_LIMITED("rate-limited"),
   /** A backing service (Redis, the target's node) did not answer; retry later. */
   UNAVAILABLE("unavailable"),

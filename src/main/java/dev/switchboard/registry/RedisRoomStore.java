@@ -53,7 +53,7 @@ public final class RedisRoomStore implements RoomStore {
         keys.roomConfig(room), keys.rooms(), keys.nodePeers(node), keys.epoch(), keys.roomResumeTokens(room));
     String known = epoch.get();
     List<String> a = List.of(room, peer, node, record.encode(), Integer.toString(defaultMaxPeers),
-        known == null ? "" : known, orEmpty(tokenDigest));
+        known == null ? "" : known, orEmpty(tokenDigest), record.getString("role", "peer"));
     return timed(JOIN.run(redis, k, a)).map(r -> {
       String status = r.get(0).toString();
       switch (status) {
@@ -63,6 +63,10 @@ public final class RedisRoomStore implements RoomStore {
           return new JoinResult(JoinStatus.FULL, 0, List.of());
         case "epoch":
           return new JoinResult(JoinStatus.STALE_EPOCH, 0, List.of());
+        case "role":
+          return new JoinResult(JoinStatus.ROLE, 0, List.of());
+        case "presenter-taken":
+          return new JoinResult(JoinStatus.PRESENTER_TAKEN, 0, List.of());
         default:
           return new JoinResult(JoinStatus.OK, r.get(1).toLong(), members(r, 2));
       }
@@ -232,9 +236,10 @@ public final class RedisRoomStore implements RoomStore {
         });
   }
 
-  /** Creates a room ahead of its first peer; false if it is already configured. */
-  public Future<Boolean> createRoom(String room, String mode, int maxPeers) {
-    return timed(CREATE_ROOM.run(redis, List.of(keys.roomConfig(room)), List.of(mode, Integer.toString(maxPeers))))
+  /** Creates a room ahead of its first peer, with its mode and media; false if it is already configured. */
+  public Future<Boolean> createRoom(String room, String mode, String media, int maxPeers) {
+    return timed(CREATE_ROOM.run(redis, List.of(keys.roomConfig(room)),
+        List.of(mode, Integer.toString(maxPeers), media)))
         .map(r -> r.toInteger() == 1);
   }
 

@@ -15,8 +15,11 @@ import java.util.List;
  */
 public interface RoomStore {
 
-  /** What a join found. */
-  enum JoinStatus { OK, TAKEN, FULL, STALE_EPOCH }
+  /**
+   * What a join found. ROLE: the role does not fit the room's mode (a mesh room takes peers, a
+   * broadcast room a presenter and viewers); PRESENTER_TAKEN: the broadcast room has its presenter.
+   */
+  enum JoinStatus { OK, TAKEN, FULL, STALE_EPOCH, ROLE, PRESENTER_TAKEN }
 
   /** A member as stored: its id and its record ({@code seq, node, meta, state, role, joinedAt}). */
   record StoredMember(String peer, JsonObject record) {

@@ -13,9 +13,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A join with nothing to resume, from the client's {@code join} to its welcome or refusal: the
- * role is checked, the peer id held on this node, the member written to the store (which may
- * find the id taken, the room full, or its own data lost since this node last looked), and the
- * session welcomed. A join whose store step did not answer is undone, as it may have run. Runs
+ * peer id held on this node, the member written to the store (which may find the id taken, the
+ * room full, a role that does not fit the room's mode, a broadcast room's presenter there
+ * already, or its own data lost since this node last looked), and the session welcomed. A join whose store step did not answer is undone, as it may have run. Runs
  * on the session's event loop.
  */
 final class FreshJoin {
@@ -32,10 +32,6 @@ final class FreshJoin {
 
   Future<Void> run(ClientMessage.Join j) {
     String peer = j.peer() != null ? j.peer() : UUID.randomUUID().toString();
-    if (j.role() != ClientMessage.Role.PEER) {
-      return refuse(ErrorCode.BAD_REQUEST, "role " + j.role().wire()
-          + " needs a broadcast room; this room is mesh", j.id(), CloseCode.BAD_JOIN);
-    }
     LocalRoom room = sessions.enter(j.room(), peer, session);
     if (room == null) {
       return refuse(ErrorCode.PEER_ID_TAKEN, "peer id " + peer + " is already in room " + j.room(), j.id(),
@@ -59,6 +55,12 @@ final class FreshJoin {
             + j.room(), j.id(), CloseCode.PEER_ID_TAKEN);
         case FULL -> refuseJoined(ErrorCode.ROOM_FULL, "room " + j.room() + " is full", j.id(),
             CloseCode.UNAVAILABLE);
+        case ROLE -> refuseJoined(ErrorCode.BAD_REQUEST, j.role() == ClientMessage.Role.PEER
+            ? "room " + j.room() + " is a broadcast room: join as presenter or viewer"
+            : "role " + j.role().wire() + " needs a broadcast room; room " + j.room() + " is mesh", j.id(),
+            CloseCode.BAD_JOIN);
+        case PRESENTER_TAKEN -> refuseJoined(ErrorCode.PRESENTER_TAKEN, "room " + j.room() + " has its presenter",
+            j.id(), CloseCode.FORBIDDEN);
         case STALE_EPOCH -> {
           sessions.staleEpoch();
           yield refuseJoined(ErrorCode.UNAVAILABLE, "rooms are being restored after a store restart; retry",

@@ -25,13 +25,16 @@ final class PeerOutbox {
   private final StateChanges stateChanges;
   private final SenderFences fences;
   private final OrphanMail orphans;
+  /** Who the client may send to (a broadcast room's viewer: the presenter only). */
+  private final Roster roster;
 
   /**
    * For {@code member}, whose session {@code session} runs on {@code loop} and answers its
    * client on {@code link}; {@code inRoom} says whether the peer is still in the room.
    */
   PeerOutbox(PeerSessions sessions, SessionSocket link, PendingAcks acks, RoomMember member, long session,
-             Context loop, BooleanSupplier inRoom) {
+             Context loop, BooleanSupplier inRoom, Roster roster) {
+    this.roster = roster;
     this.router = sessions.router();
     this.orphans = new OrphanMail(router, sessions.store(), sessions.limits(), link, acks, member, loop);
     this.link = link;
@@ -49,6 +52,10 @@ final class PeerOutbox {
     if (node == null) {
       link.send(ServerMessage.error(ErrorCode.PEER_NOT_FOUND,
           "peer " + r.to() + " is not in room " + member.room().id(), r.id()));
+      return;
+    }
+    if (!roster.maySignal(r.to())) {
+      link.send(ServerMessage.error(ErrorCode.FORBIDDEN, "a viewer may signal only the presenter", r.id()));
       return;
     }
     boolean orphan = orphans.takes(r.to(), node);

@@ -119,8 +119,7 @@ public final class PeerSession {
    * while the join was in flight.
    */
   Future<Void> welcome(RoomStore.JoinResult r, ResumeToken.Issued token) {
-    RoomListing listing = member.joined(r);
-    roster.welcomed(room(), peer(), r.seq(), listing.others().keySet());
+    RoomListing listing = roster.welcomed(room(), peer(), r.seq(), member.joined(r), member.role());
     phase = Phase.JOINED;
     log.atDebug().addKeyValue("room", room()).addKeyValue("peer", peer()).addKeyValue("seq", r.seq()).log("joined");
     if (leaveAfterJoin != null) {
@@ -136,7 +135,7 @@ public final class PeerSession {
   /** The session is {@code m}'s from now on (a join or a claim found it). */
   void becomes(RoomMember m) {
     member = m;
-    outbox = new PeerOutbox(sessions, link, acks, m, id, context, () -> holdsIdentity() || isHanded());
+    outbox = new PeerOutbox(sessions, link, acks, m, id, context, () -> holdsIdentity() || isHanded(), roster);
   }
 
   /** Relays an offer, answer, candidate or targeted message to one peer of the room ({@link PeerOutbox}). */
@@ -314,8 +313,7 @@ public final class PeerSession {
       link.attach(socket, loop);
     }
     phase = Phase.JOINED;
-    roster.welcomed(room(), peer(), seq, listing.others().keySet());
-    sendWelcome(listing, token, told, true);
+    sendWelcome(roster.welcomed(room(), peer(), seq, listing, member.role()), token, told, true);
     missed.forEach(link::send);
     inbox.replay();
     log.atDebug().addKeyValue("room", room()).addKeyValue("peer", peer()).log("resumed");
@@ -347,7 +345,7 @@ public final class PeerSession {
     if (e instanceof Envelope.PeerMoved m) {
       handoff.peerMoved(m);
     } else if (!handoff.takes(e, forwarded)) {
-      handle(e);
+      handle(roster.asSeen(e));
     }
   }
 

@@ -39,4 +39,21 @@ record RoomListing(List<RoomView.Member> members, Set<String> nodes, Map<String,
     }
     return new RoomListing(members, nodes, others);
   }
+
+  /**
+   * The listing as a member of {@code role} is shown it: a broadcast room's viewer sees only the
+   * presenter; everyone else sees every member.
+   */
+  RoomListing visibleTo(ClientMessage.Role role) {
+    if (role != ClientMessage.Role.VIEWER) {
+      return this;
+    }
+    Map<String, PeerInfo> presenter = new LinkedHashMap<>();
+    others.forEach((id, info) -> {
+      if (info.role() == ClientMessage.Role.PRESENTER) {
+        presenter.put(id, info);
+      }
+    });
+    return new RoomListing(members, nodes, presenter);
+  }
 }

@@ -81,6 +81,10 @@ final class RoomMember {
     return state;
   }
 
+  ClientMessage.Role role() {
+    return role;
+  }
+
   /** The record the store keeps of this member. */
   JsonObject record() {
     return new JsonObject()

@@ -9,9 +9,11 @@ import dev.switchboard.cluster.Envelope.PeerStateChanged;
 import dev.switchboard.cluster.Envelope.Relay;
 import dev.switchboard.cluster.Envelope.RoomMessage;
 import dev.switchboard.cluster.Envelope.Undelivered;
+import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.ServerMessage;
+import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -20,7 +22,8 @@ import java.util.Set;
  * welcome, then {@code peer-joined} and {@code peer-left}). It decides what of the envelopes
  * reaching the session the client is given: nothing from or about a peer outside it, no
  * membership event its welcome already showed, no second {@code peer-joined} for a peer it
- * knows. Used on the session's event loop only.
+ * knows. A broadcast room's viewer knows only the presenter, may signal only the presenter, and
+ * sees the room end when the presenter leaves for good. Used on the session's event loop only.
  */
 final class Roster {
 
@@ -31,6 +34,9 @@ final class Roster {
   private String room;
   private String peer;
   private long welcomeSeq;
+  /** Whether the client is a broadcast room's viewer; then, the presenter it knows of (null if none yet). */
+  private boolean viewer;
+  private String presenter;
 
   Roster(Router router, SessionSocket link, PendingAcks acks) {
     this.router = router;
@@ -39,15 +45,37 @@ final class Roster {
   }
 
   /**
-   * The client got its welcome, fresh or of a resume: the room at sequence {@code seq}, with
-   * {@code others} in it, whatever it knew before.
+   * The client of a member of {@code role} gets its welcome, fresh or of a resume: the room at
+   * sequence {@code seq} as {@code listing} has it, whatever it knew before. Returns the listing
+   * as the client is shown it.
    */
-  void welcomed(String room, String peer, long seq, Set<String> others) {
+  RoomListing welcomed(String room, String peer, long seq, RoomListing listing, ClientMessage.Role role) {
+    RoomListing seen = listing.visibleTo(role);
     known.clear();
     this.room = room;
     this.peer = peer;
     this.welcomeSeq = seq;
-    known.addAll(others);
+    known.addAll(seen.others().keySet());
+    viewer = role == ClientMessage.Role.VIEWER;
+    presenter = viewer ? seen.others().keySet().stream().findFirst().orElse(null) : null;
+    return seen;
+  }
+
+  /** Whether the client may send to {@code other}: a viewer, only to the presenter. */
+  boolean maySignal(String other) {
+    return !viewer || other.equals(presenter);
+  }
+
+  /**
+   * What of {@code e} the session is to act on: for a viewer, the presenter leaving for good
+   * ends the room (as a room closed by an operator does). A leave that reaches a viewer still
+   * joining is shown as {@code peer-left}.
+   */
+  Envelope asSeen(Envelope e) {
+    if (viewer && e instanceof PeerLeft l && l.peer().equals(presenter) && isNewAbout(l.peer(), l.seq())) {
+      return new CloseRoom(room, ServerMessage.roomClosed("the presenter left"));
+    }
+    return e;
   }
 
   /** Whether the client knows {@code other} is in the room. */
@@ -79,7 +107,7 @@ final class Roster {
         link.send(m.frame());
       }
     } else if (e instanceof PeerJoined j) {
-      if (isNewAbout(j.peer(), j.seq()) && known.add(j.peer())) {
+      if (isNewAbout(j.peer(), j.seq()) && (!viewer || isPresenter(j)) && known.add(j.peer())) {
         link.sendMembership(j.frame());
       }
     } else if (e instanceof PeerLeft l) {
@@ -108,6 +136,15 @@ final class Roster {
       link.send(c.frame());
       link.close(CloseCode.NORMAL, "room closed");
     }
+  }
+
+  /** For a viewer: whether {@code j} is the presenter's join (then it is the presenter from now on). */
+  private boolean isPresenter(PeerJoined j) {
+    boolean is = ClientMessage.Role.PRESENTER.wire().equals(new JsonObject(j.frame()).getString("role"));
+    if (is) {
+      presenter = j.peer();
+    }
+    return is;
   }
 
   /** Answers a relay that will not be delivered with peer-not-found; anything else is dropped. */

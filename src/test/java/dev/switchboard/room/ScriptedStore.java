@@ -179,6 +179,9 @@ final class ScriptedStore implements RoomStore {
       if (r.members.containsKey(peer)) {
         return new JoinResult(JoinStatus.TAKEN, 0, List.of());
       }
+      if (!"peer".equals(record.getString("role", "peer"))) {
+        return new JoinResult(JoinStatus.ROLE, 0, List.of()); // every scripted room is mesh
+      }
       if (r.members.size() >= defaultMaxPeers) {
         return new JoinResult(JoinStatus.FULL, 0, List.of());
       }
