@@ -5,7 +5,7 @@
 --       the node knows, 7 the digest of the resume token its welcome carries ('' for none),
 --       8 the peer's role (peer, presenter or viewer)
 -- Returns {'epoch'} | {'taken'} | {'full'} | {'role'} | {'presenter-taken'} |
---         {'ok', seq, peer1, member1, peer2, member2, ...}
+--         {'ok', seq, mode, media, peer1, member1, peer2, member2, ...}
 -- 'role': the role does not fit the room's mode (a mesh room takes peers; a broadcast room, one
 -- presenter and viewers); 'presenter-taken': the broadcast room has its presenter.
 -- 'epoch': Redis lost its data since the node last looked, and the node's members are not
@@ -41,7 +41,7 @@ redis.call('SADD', KEYS[6], ARGV[1] .. '/' .. ARGV[2])
 if ARGV[7] ~= '' then
   redis.call('HSET', KEYS[8], ARGV[2], ARGV[7])
 end
-local out = {'ok', seq}
+local out = {'ok', seq, mode, redis.call('HGET', KEYS[4], 'media') or 'p2p'}
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all do
   out[#out + 1] = all[i]

@@ -98,11 +98,12 @@ public final class Node {
     RedisRoomStore store = new RedisRoomStore(redis, keys, config.redisTimeout(), record::epoch);
     this.channel = new NodeChannel(vertx, config.nodeId());
     this.router = new Router(config.nodeId(), channel::send, rooms, membership::contains, this::drain, this::undrain);
+    this.media = new MediaServer(vertx, config.media(), config.nodeId());
     // A join that finds a new data epoch asks for a heartbeat now: it notices the loss and
     // starts writing the members back, instead of waiting for the next beat.
     this.sessions = new PeerSessions(router, store, rooms, config.limits(), new TurnCredentials(config.ice()),
-        record::touch);
-    this.recovery = new Recovery(vertx, router, store, rooms, config.heartbeatTtl(), channel::reachable);
+        media, record::touch);
+    this.recovery = new Recovery(vertx, router, store, rooms, config.heartbeatTtl(), channel::reachable, media);
     // Only a node whose own heartbeats have been landing for a whole TTL judges others dead.
     this.reaper = new Reaper(vertx, redis, keys, store, config.nodeId(), config.heartbeat(), config.redisTimeout(),
         config.limits().resumeWindow(), recovery::peerLost, () -> record.healthyForMs() >= config.heartbeatTtl().toMillis(),
@@ -116,8 +117,7 @@ public final class Node {
         new Codec(config.limits().metaBytes(), config.limits().stateBytes()), record,
         RoomTokens.create(vertx, config.auth()), refusals, ipLimits,
         new Origins(config.access().allowedOrigins(), config.publicUrl()), outbound, placement, socketDrain);
-    AdminApi admin = new AdminApi(config.adminKey(), store, placement, router, config.limits().maxPeers());
-    this.media = new MediaServer(vertx, config.media(), config.nodeId());
+    AdminApi admin = new AdminApi(config.adminKey(), store, placement, router, media, config.limits().maxPeers());
     this.routes = new HttpRoutes(config, record, sessions, rooms, placement, admin, refusals, outbound, channel,
         media::state);
   }

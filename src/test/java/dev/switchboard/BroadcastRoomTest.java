@@ -161,6 +161,6 @@ class BroadcastRoomTest {
     assertEquals(409, createRoom("{\"room\":\"" + room + "\",\"mode\":\"broadcast\"}").statusCode());
     HttpResponse<String> sfu = createRoom("{\"room\":\"other\",\"mode\":\"broadcast\",\"media\":\"sfu\"}");
     assertEquals(400, sfu.statusCode());
-    assertEquals("bad-request", new JsonObject(sfu.body()).getString("error"));
+    assertEquals("no-media-server", new JsonObject(sfu.body()).getString("error"));
   }
 }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.switchboard.testing.JanusProcess;
 import dev.switchboard.testing.TestCluster;
+import dev.switchboard.testing.TestPeer;
+import io.vertx.redis.client.Command;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -41,7 +43,8 @@ class MediaServerTest {
 
   private TestCluster node(String secret) {
     return TestCluster.start(1, Map.of("media-janus-url", janus.url(), "media-janus-api-secret", secret,
-        "media-janus-admin-key", ADMIN_KEY, "media-keepalive", "1s", "media-request-timeout", "1s"));
+        "media-janus-admin-key", ADMIN_KEY, "media-keepalive", "1s", "media-request-timeout", "1s",
+        "admin-key", ADMIN_KEY));
   }
 
   /** {@code /ready}'s status and its {@code media} field. */
@@ -71,6 +74,29 @@ class MediaServerTest {
     assertEquals(List.of(503, "down"), readyWithin(5000, List.of(503, "down")));
     janus = janus.restart();
     assertEquals(List.of(200, "up"), readyWithin(10_000, List.of(200, "up")), "the node opens the link again");
+  }
+
+  @Test
+  @DisplayName("a join to an sfu room while Janus is gone is refused unavailable (4503), and nothing of it stays in the room")
+  void sfuJoinWithoutJanus() throws Exception {
+    janus = JanusProcess.start(SECRET, ADMIN_KEY, 30);
+    cluster = node(SECRET);
+    HttpResponse<String> created = http.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + cluster.port(0) + "/v1/rooms")).header("Authorization", "Bearer " + ADMIN_KEY)
+        .POST(HttpRequest.BodyPublishers.ofString("{\"room\":\"meet\",\"media\":\"sfu\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(201, created.statusCode(), created.body());
+    janus.kill();
+    assertEquals(List.of(503, "down"), readyWithin(5000, List.of(503, "down")));
+    TestPeer refused = cluster.connect(0);
+    refused.send(new JsonObject().put("type", "join").put("room", "meet").put("peer", "a"));
+    assertEquals("unavailable", refused.expect("error").getString("code"));
+    assertEquals(4503, refused.awaitClose());
+    long deadline = System.currentTimeMillis() + 3000;
+    while (cluster.redis(Command.HLEN, "sb:{meet}:peers").toInteger() != 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+    }
+    assertEquals(0, cluster.redis(Command.HLEN, "sb:{meet}:peers").toInteger(), "the store's join was undone");
   }
 
   @Test

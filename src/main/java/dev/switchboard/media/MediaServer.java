@@ -20,6 +20,8 @@ public final class MediaServer {
 
   /** The longest wait between two attempts to open the link. */
   static final long MAX_RETRY_MS = 30_000;
+  /** Publishers a meeting's media room takes: as many as a room may have members (its own limit is Switchboard's). */
+  static final int MEETING_PUBLISHERS = 10_000;
 
   /** Whether the node has a media server, and whether it can use it now. */
   public enum State { OFF, UP, DOWN }
@@ -46,6 +48,41 @@ public final class MediaServer {
   /** The media rooms, while the link is up; null otherwise. */
   public VideoRooms rooms() {
     return rooms;
+  }
+
+  /**
+   * Joins {@code peer} to the media room of {@code room}, creating it with its first participant
+   * ({@code broadcast}: one publisher). Janus keeps one room per id, so two nodes creating it at
+   * once make one room; a room destroyed between the create and the join (its last member left on
+   * another node) is created again. Fails with {@link JanusError#LINK_DOWN} while the media server
+   * is down.
+   */
+  public Future<MediaParticipant> join(String room, String peer, boolean broadcast) {
+    VideoRooms r = rooms;
+    JanusLink l = link;
+    if (r == null) {
+      return Future.failedFuture(new JanusError(JanusError.LINK_DOWN, "the media server is down", false));
+    }
+    int publishers = broadcast ? 1 : MEETING_PUBLISHERS;
+    String opaqueId = node + "/" + room + "/" + peer;
+    return r.create(room, publishers)
+        .compose(created -> MediaParticipant.join(vertx, l, room, peer, opaqueId))
+        .recover(err -> err instanceof JanusError e && e.code() == JanusError.NO_SUCH_ROOM
+            ? r.create(room, publishers).compose(created -> MediaParticipant.join(vertx, l, room, peer, opaqueId))
+            : Future.failedFuture(err));
+  }
+
+  /** Destroys the media room of {@code room} (its last member left, or it was ended): true if it was there. */
+  public Future<Boolean> destroyRoom(String room) {
+    VideoRooms r = rooms;
+    if (r == null) {
+      return Future.succeededFuture(false); // a Janus that restarted has forgotten it; one that is down, too
+    }
+    return r.destroy(room).onSuccess(destroyed -> {
+      if (destroyed) {
+        log.atInfo().addKeyValue("node", node).addKeyValue("room", room).log("media room destroyed");
+      }
+    });
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.switchboard.ops;
 import dev.switchboard.protocol.Ids;
 import dev.switchboard.registry.Placement;
 import dev.switchboard.cluster.Envelope;
+import dev.switchboard.media.MediaServer;
 import dev.switchboard.protocol.ServerMessage;
 import dev.switchboard.registry.RedisRoomStore;
 import dev.switchboard.registry.RoomStore;
@@ -34,9 +35,12 @@ public final class AdminApi {
   private final RedisRoomStore store;
   private final Placement nodes;
   private final Router router;
+  private final MediaServer media;
   private final int defaultMaxPeers;
 
-  public AdminApi(String key, RedisRoomStore store, Placement nodes, Router router, int defaultMaxPeers) {
+  public AdminApi(String key, RedisRoomStore store, Placement nodes, Router router, MediaServer media,
+                  int defaultMaxPeers) {
+    this.media = media;
     this.key = key;
     this.store = store;
     this.nodes = nodes;
@@ -134,8 +138,8 @@ public final class AdminApi {
   /**
    * {@code POST /v1/rooms} {@code {"room", "mode", "media", "maxPeers"}}: configures a room ahead
    * of its first peer. {@code mode} is {@code mesh} (default) or {@code broadcast} (one
-   * presenter, viewers); {@code media} is {@code p2p} (default); {@code sfu} is refused until
-   * media rooms are built (docs/media.md).
+   * presenter, viewers); {@code media} is {@code p2p} (default) or {@code sfu} (through the media
+   * server: refused on a node without one).
    */
   private void createRoom(RoutingContext ctx) {
     JsonObject body;
@@ -157,20 +161,21 @@ public final class AdminApi {
       HttpJson.error(ctx, 400, "bad-request", "room must match [A-Za-z0-9._-]{1,64}");
     } else if (!"mesh".equals(mode) && !"broadcast".equals(mode)) {
       HttpJson.error(ctx, 400, "bad-request", "mode must be mesh or broadcast");
-    } else if ("sfu".equals(media)) {
-      HttpJson.error(ctx, 400, "bad-request", "media sfu is not available in this release yet (docs/media.md);"
-          + " use p2p");
-    } else if (!"p2p".equals(media)) {
+    } else if ("sfu".equals(media) && this.media.state() == MediaServer.State.OFF) {
+      HttpJson.error(ctx, 400, "no-media-server", "media sfu needs a media server: set media.janus-url"
+          + " (docs/media.md)");
+    } else if (!"p2p".equals(media) && !"sfu".equals(media)) {
       HttpJson.error(ctx, 400, "bad-request", "media must be p2p or sfu");
     } else if (!(maxPeers instanceof Integer n) || n < 1 || n > 10_000) {
       HttpJson.error(ctx, 400, "bad-request", "maxPeers must be a whole number from 1 to 10000");
     } else {
       String m = (String) mode;
-      reply(ctx, 201, store.createRoom(r, m, "p2p", n).map(created -> {
+      String md = (String) media;
+      reply(ctx, 201, store.createRoom(r, m, md, n).map(created -> {
         if (!created) {
           throw new Refusal(409, "exists", "room " + r + " is already configured");
         }
-        return new JsonObject().put("room", r).put("config", new JsonObject().put("mode", m).put("media", "p2p")
+        return new JsonObject().put("room", r).put("config", new JsonObject().put("mode", m).put("media", md)
             .put("maxPeers", n));
       }));
     }
@@ -187,6 +192,8 @@ public final class AdminApi {
       return store.roomNodes(room).compose(holding -> {
         // Each member gets room-closed, then close 1000; their leaves empty the room.
         router.announce(holding, new Envelope.CloseRoom(room, ServerMessage.roomClosed("closed by an operator")));
+        // Its media room goes at once, not when the last member's leave is written.
+        media.destroyRoom(room);
         return store.deleteRoomConfig(room);
       }).map(v -> new JsonObject().put("room", room).put("closed", info.members().size()));
     }));

@@ -58,17 +58,18 @@ public final class RedisRoomStore implements RoomStore {
       String status = r.get(0).toString();
       switch (status) {
         case "taken":
-          return new JoinResult(JoinStatus.TAKEN, 0, List.of());
+          return JoinResult.refused(JoinStatus.TAKEN);
         case "full":
-          return new JoinResult(JoinStatus.FULL, 0, List.of());
+          return JoinResult.refused(JoinStatus.FULL);
         case "epoch":
-          return new JoinResult(JoinStatus.STALE_EPOCH, 0, List.of());
+          return JoinResult.refused(JoinStatus.STALE_EPOCH);
         case "role":
-          return new JoinResult(JoinStatus.ROLE, 0, List.of());
+          return JoinResult.refused(JoinStatus.ROLE);
         case "presenter-taken":
-          return new JoinResult(JoinStatus.PRESENTER_TAKEN, 0, List.of());
+          return JoinResult.refused(JoinStatus.PRESENTER_TAKEN);
         default:
-          return new JoinResult(JoinStatus.OK, r.get(1).toLong(), members(r, 2));
+          return new JoinResult(JoinStatus.OK, r.get(1).toLong(), members(r, 4),
+              new RoomKind(r.get(2).toString(), r.get(3).toString()));
       }
     });
   }

@@ -34,8 +34,29 @@ public interface RoomStore {
     }
   }
 
-  /** The outcome of a join: on success the room's sequence number and every member, the joiner too. */
-  record JoinResult(JoinStatus status, long seq, List<StoredMember> members) {
+  /**
+   * What kind of room it is, as configured ahead of its first peer ({@code POST /v1/rooms}) or
+   * the default: its {@code mode} ({@code mesh} or {@code broadcast}) and {@code media}
+   * ({@code p2p} or {@code sfu}).
+   */
+  record RoomKind(String mode, String media) {
+    public static final RoomKind MESH = new RoomKind("mesh", "p2p");
+
+    /** Whether media goes through the media server. */
+    public boolean sfu() {
+      return "sfu".equals(media);
+    }
+  }
+
+  /**
+   * The outcome of a join: on success the room's sequence number, every member (the joiner
+   * too) and the room's kind.
+   */
+  record JoinResult(JoinStatus status, long seq, List<StoredMember> members, RoomKind kind) {
+    /** A join refused with {@code status}. */
+    public static JoinResult refused(JoinStatus status) {
+      return new JoinResult(status, 0, List.of(), null);
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.switchboard.room;
 
 import dev.switchboard.async.OnLoop;
+import dev.switchboard.media.MediaServer;
 import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.protocol.ErrorCode;
@@ -66,8 +67,30 @@ final class FreshJoin {
           yield refuseJoined(ErrorCode.UNAVAILABLE, "rooms are being restored after a store restart; retry",
               j.id(), CloseCode.UNAVAILABLE);
         }
-        case OK -> session.welcome(r, token);
+        case OK -> r.kind().sfu() ? joinMedia(j, member, r, token) : session.welcome(r, token);
       };
+    });
+  }
+
+  /**
+   * An sfu room: the member takes its place in the room's media room before its welcome. If the
+   * media server cannot take it, the join is undone and refused {@code unavailable}: a member of
+   * an sfu room without media would be of no use to anyone.
+   */
+  private Future<Void> joinMedia(ClientMessage.Join j, RoomMember member, RoomStore.JoinResult r,
+                                 ResumeToken.Issued token) {
+    MediaServer media = sessions.media();
+    boolean broadcast = "broadcast".equals(r.kind().mode());
+    return OnLoop.of(session.home(), media.join(j.room(), member.peer(), broadcast)).transform(ar -> {
+      if (ar.failed()) {
+        log.atWarn().addKeyValue("room", j.room()).addKeyValue("peer", member.peer())
+            .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("join refused: no media room");
+        member.undoJoin();
+        return refuseJoined(ErrorCode.UNAVAILABLE, "the media server is unavailable; retry later", j.id(),
+            CloseCode.UNAVAILABLE);
+      }
+      member.mediaJoined(ar.result(), media);
+      return session.welcome(r, token);
     });
   }
 

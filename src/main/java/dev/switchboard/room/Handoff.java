@@ -215,6 +215,7 @@ final class Handoff {
           router.send(c.node(), new ClaimRefused(c.room(), c.peer(), ClaimRefused.GONE, router.self())));
       return;
     }
+    session.member().leaveMedia(); // its media room place is not carried over (docs/media.md)
     forwarder = new Forwarder(router, c.room(), c.peer(), c.node());
     String pending = new io.vertx.core.json.JsonArray(session.parts().acks().pendingIds()).encode();
     router.send(c.node(), new Envelope.Handover(c.room(), c.peer(), t.told(), pending));

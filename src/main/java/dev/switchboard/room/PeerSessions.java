@@ -2,6 +2,7 @@ package dev.switchboard.room;
 
 import dev.switchboard.auth.TurnCredentials;
 import dev.switchboard.config.Config;
+import dev.switchboard.media.MediaServer;
 import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.protocol.ErrorCode;
@@ -30,6 +31,7 @@ public final class PeerSessions {
   private final LocalRooms rooms;
   private final Config.Limits limits;
   private final TurnCredentials ice;
+  private final MediaServer media;
   private final Runnable staleEpoch;
   /** Session ids, unique on this node: a peer that joins again is a new session. */
   private final AtomicLong ids = new AtomicLong();
@@ -44,7 +46,8 @@ public final class PeerSessions {
    * seen yet: the node should look at the store now rather than at its next heartbeat.
    */
   public PeerSessions(Router router, RoomStore store, LocalRooms rooms, Config.Limits limits, TurnCredentials ice,
-                      Runnable staleEpoch) {
+                      MediaServer media, Runnable staleEpoch) {
+    this.media = media;
     this.router = router;
     this.store = store;
     this.rooms = rooms;
@@ -232,6 +235,11 @@ public final class PeerSessions {
 
   Config.Limits limits() {
     return limits;
+  }
+
+  /** The node's media server, for the members of sfu rooms. */
+  MediaServer media() {
+    return media;
   }
 
   void staleEpoch() {

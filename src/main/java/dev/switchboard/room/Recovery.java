@@ -2,6 +2,7 @@ package dev.switchboard.room;
 
 import dev.switchboard.async.OneAtATime;
 import dev.switchboard.cluster.Envelope.PeerLeft;
+import dev.switchboard.media.MediaServer;
 import dev.switchboard.protocol.CloseCode;
 import dev.switchboard.protocol.LeaveReason;
 import dev.switchboard.protocol.ServerMessage;
@@ -38,6 +39,7 @@ public final class Recovery implements NodeRecord.Listener {
   private final LocalRooms rooms;
   private final long nodeRecordTtlMs;
   private final Function<String, Future<Boolean>> inCluster;
+  private final MediaServer media;
 
   /**
    * {@code nodeRecordTtl} is how long a live node may take to heartbeat (its record's TTL);
@@ -46,7 +48,8 @@ public final class Recovery implements NodeRecord.Listener {
    * in the cluster, is dead.
    */
   public Recovery(Vertx vertx, Router router, RoomStore store, LocalRooms rooms, Duration nodeRecordTtl,
-                  Function<String, Future<Boolean>> inCluster) {
+                  Function<String, Future<Boolean>> inCluster, MediaServer media) {
+    this.media = media;
     this.vertx = vertx;
     this.router = router;
     this.store = store;
@@ -253,11 +256,15 @@ public final class Recovery implements NodeRecord.Listener {
 
   /**
    * The reaper removed {@code peer}, held by the dead {@code deadNode}, from {@code room}: the
-   * room's remaining nodes tell their members {@code peer-left} with reason {@code node-lost}.
+   * room's remaining nodes tell their members {@code peer-left} with reason {@code node-lost}; a
+   * room left empty loses its media room.
    */
   public void peerLost(String room, String peer, String deadNode, RoomStore.Change change) {
     router.announce(change.nodes(), new PeerLeft(room, peer, change.seq(),
         ServerMessage.peerLeft(peer, LeaveReason.NODE_LOST)));
+    if (change.nodes().isEmpty() && media.state() != MediaServer.State.OFF) {
+      media.destroyRoom(room); // the room is gone: its media room, if it had one, goes too
+    }
   }
 
   /**

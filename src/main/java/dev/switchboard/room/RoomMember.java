@@ -4,6 +4,8 @@ import dev.switchboard.cluster.Envelope.PeerJoined;
 import dev.switchboard.cluster.Envelope.PeerLeft;
 import dev.switchboard.cluster.Envelope.PeerMoved;
 import dev.switchboard.cluster.Envelope.PeerStateChanged;
+import dev.switchboard.media.MediaParticipant;
+import dev.switchboard.media.MediaServer;
 import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.LeaveReason;
 import dev.switchboard.protocol.PeerInfo;
@@ -36,6 +38,11 @@ final class RoomMember {
   private JsonObject state = new JsonObject();
   /** The room's sequence number of this member's last change in the store. */
   private long lastSeq;
+  /** The room's kind, as the store answered the join (null for a member that moved here). */
+  private RoomStore.RoomKind kind;
+  /** In an sfu room: the member's place in the media room, and the node's media server. */
+  private MediaParticipant media;
+  private MediaServer mediaServer;
 
   /** {@code restoring} says whether the store may still lack members after a loss of its data. */
   RoomMember(Router router, RoomStore store, BooleanSupplier restoring, LocalRoom room, String peer,
@@ -116,6 +123,7 @@ final class RoomMember {
    */
   RoomListing joined(RoomStore.JoinResult r) {
     lastSeq = r.seq();
+    kind = r.kind();
     RoomListing listing = seen(r.seq(), r.members());
     router.announce(listing.nodes(), joinedEvent(r.seq()));
     return listing;
@@ -206,7 +214,22 @@ final class RoomMember {
     return listing;
   }
 
+  /** The member has its place in the media room of its sfu room, joined through {@code server}. */
+  void mediaJoined(MediaParticipant participant, MediaServer server) {
+    media = participant;
+    mediaServer = server;
+  }
+
+  /** The member leaves the media room (it leaves the room, or its session moved to another node). */
+  void leaveMedia() {
+    if (media != null) {
+      media.leave();
+    }
+  }
+
+  /** Leaves the room in the store, and its media room. */
   Future<RoomStore.Change> leave() {
+    leaveMedia();
     return store.leave(room.id(), peer, router.self());
   }
 
@@ -219,6 +242,12 @@ final class RoomMember {
    */
   void left(AsyncResult<RoomStore.Change> stored, LeaveReason reason) {
     String frame = ServerMessage.peerLeft(peer, reason);
+    boolean emptied = stored.succeeded() && stored.result().applied() && stored.result().nodes().isEmpty();
+    if (mediaServer != null && (emptied || role == ClientMessage.Role.PRESENTER)) {
+      // The room's last member, or a broadcast's presenter, left: its media room goes. Exactly one
+      // leave empties a room in the store, so exactly one node destroys it.
+      mediaServer.destroyRoom(room.id());
+    }
     if (stored.succeeded() && stored.result().applied()) {
       router.announce(stored.result().nodes(), new PeerLeft(room.id(), peer, stored.result().seq(), frame));
     } else {

@@ -56,10 +56,11 @@ final class InMemoryCluster implements AutoCloseable {
       this.id = id;
       this.router = new Router(id, this::sendRemote, rooms, node -> nodes.containsKey(node) && !dead.contains(node),
           () -> drains++, () -> drains--);
+      dev.switchboard.media.MediaServer noMedia = new dev.switchboard.media.MediaServer(vertx, config.media(), id);
       this.sessions = new PeerSessions(router, store, rooms, config.limits(), new TurnCredentials(config.ice()),
-          () -> { });
+          noMedia, () -> { });
       this.recovery = new Recovery(vertx, router, store, rooms, TTL,
-          node -> io.vertx.core.Future.succeededFuture(nodes.containsKey(node) && !dead.contains(node)));
+          node -> io.vertx.core.Future.succeededFuture(nodes.containsKey(node) && !dead.contains(node)), noMedia);
     }
 
     private void sendRemote(String node, Envelope e) {

@@ -177,18 +177,18 @@ final class ScriptedStore implements RoomStore {
     return ask("join", room, peer, () -> {
       Room r = rooms.computeIfAbsent(room, k -> new Room());
       if (r.members.containsKey(peer)) {
-        return new JoinResult(JoinStatus.TAKEN, 0, List.of());
+        return JoinResult.refused(JoinStatus.TAKEN);
       }
       if (!"peer".equals(record.getString("role", "peer"))) {
-        return new JoinResult(JoinStatus.ROLE, 0, List.of()); // every scripted room is mesh
+        return JoinResult.refused(JoinStatus.ROLE); // every scripted room is mesh
       }
       if (r.members.size() >= defaultMaxPeers) {
-        return new JoinResult(JoinStatus.FULL, 0, List.of());
+        return JoinResult.refused(JoinStatus.FULL);
       }
       r.seq++;
       r.members.put(peer, record.copy().put("seq", r.seq).put("node", node));
       token(r, peer, tokenDigest);
-      return new JoinResult(JoinStatus.OK, r.seq, stored(r));
+      return new JoinResult(JoinStatus.OK, r.seq, stored(r), RoomKind.MESH);
     });
   }
 

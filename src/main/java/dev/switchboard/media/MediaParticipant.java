@@ -1,0 +1,98 @@
+package dev.switchboard.media;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A peer's place in its room's media room: the VideoRoom participant whose id is the peer's, on
+ * a handle of this node's link whose {@code opaque_id} is {@code <node>/<room>/<peer>}. Joined
+ * when the peer joins an {@code sfu} room; {@link #leave} detaches the handle, which takes the
+ * participant (and whatever it publishes) out of the media room. Publishing and subscribing go
+ * through it once they are built (docs/media.md).
+ */
+public final class MediaParticipant {
+
+  private static final Logger log = LoggerFactory.getLogger(MediaParticipant.class);
+
+  /**
+   * How often a join whose id Janus still holds is tried again: the node the peer was on before
+   * detaches its handle as the peer moves, and that can reach Janus after this join.
+   */
+  static final int JOIN_TRIES = 5;
+  static final long JOIN_RETRY_MS = 200;
+  /** VideoRoom: a participant with this id is in the room. */
+  static final int ID_EXISTS = 436;
+
+  private final String room;
+  private final String peer;
+  private final JanusHandle handle;
+  private boolean left;
+
+  private MediaParticipant(String room, String peer, JanusHandle handle) {
+    this.room = room;
+    this.peer = peer;
+    this.handle = handle;
+  }
+
+  /**
+   * Joins {@code peer} to media room {@code room} over a new handle of {@code link} named
+   * {@code opaqueId}. The handle is detached again if the join fails.
+   */
+  static Future<MediaParticipant> join(Vertx vertx, JanusLink link, String room, String peer, String opaqueId) {
+    return link.attach(VideoRooms.PLUGIN, opaqueId, new Events(room, peer)).compose(handle ->
+        joinAs(vertx, handle, room, peer, 1).map(v -> new MediaParticipant(room, peer, handle))
+            .recover(err -> handle.detach().recover(e -> Future.succeededFuture())
+                .compose(v -> Future.failedFuture(err))));
+  }
+
+  private static Future<Void> joinAs(Vertx vertx, JanusHandle handle, String room, String peer, int attempt) {
+    JsonObject join = new JsonObject().put("request", "join").put("ptype", "publisher").put("room", room)
+        .put("id", peer).put("display", peer);
+    return handle.message(join, null).<Void>mapEmpty().recover(err -> {
+      if (err instanceof JanusError e && e.code() == ID_EXISTS && attempt < JOIN_TRIES) {
+        Promise<Void> again = Promise.promise();
+        vertx.setTimer(JOIN_RETRY_MS, t -> joinAs(vertx, handle, room, peer, attempt + 1).onComplete(again));
+        return again.future();
+      }
+      return Future.failedFuture(err);
+    });
+  }
+
+  public String room() {
+    return room;
+  }
+
+  public String peer() {
+    return peer;
+  }
+
+  /** Leaves the media room: the handle is detached (once; later calls do nothing). */
+  public Future<Void> leave() {
+    if (left) {
+      return Future.succeededFuture();
+    }
+    left = true;
+    return handle.detach().onFailure(err -> log.atDebug().addKeyValue("room", room).addKeyValue("peer", peer)
+        .addKeyValue("error", String.valueOf(err.getMessage()))
+        .log("media handle not detached (Janus or the link is gone: it went with them)"));
+  }
+
+  /** What Janus says of the participant; publishing and subscribing will act on it. */
+  private record Events(String room, String peer) implements JanusHandle.Listener {
+    @Override
+    public void event(JsonObject message) {
+      log.atDebug().addKeyValue("room", room).addKeyValue("peer", peer).addKeyValue("janus", message.getString("janus"))
+          .log("media event");
+    }
+
+    @Override
+    public void lost() {
+      log.atInfo().addKeyValue("room", room).addKeyValue("peer", peer)
+          .log("the link to the media server went down: the peer's media participant is gone");
+    }
+  }
+}

@@ -1,0 +1,184 @@
+package dev.switchboard;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.switchboard.config.Config;
+import dev.switchboard.media.JanusHandle;
+import dev.switchboard.media.JanusLink;
+import dev.switchboard.media.VideoRooms;
+import dev.switchboard.testing.JanusProcess;
+import dev.switchboard.testing.TestCluster;
+import dev.switchboard.testing.TestPeer;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Rooms whose media goes through a real Janus, at the level of its API (no browser): two nodes
+ * share one media room per Switchboard room, each peer is a participant named after it, and the
+ * media room and participants are released when the peers leave, drop, or the room is ended.
+ * The test watches Janus through a link of its own.
+ */
+class MediaRoomTest {
+
+  static final String SECRET = "janus-api-secret-for-tests";
+  static final String ADMIN_KEY = "videoroom-admin-key-for-tests";
+  static final String KEY = "media-admin-key";
+
+  static JanusProcess janus;
+  static TestCluster cluster;
+  static Vertx vertx;
+  static VideoRooms watch;
+  static final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    janus = JanusProcess.start(SECRET, ADMIN_KEY, 30);
+    cluster = TestCluster.start(2, Map.of("admin-key", KEY, "media-janus-url", janus.url(),
+        "media-janus-api-secret", SECRET, "media-janus-admin-key", ADMIN_KEY));
+    vertx = Vertx.vertx();
+    JanusLink link = new JanusLink(vertx, new Config.Media(janus.url(), SECRET, ADMIN_KEY, Duration.ofSeconds(2),
+        Duration.ofSeconds(10)), why -> { });
+    link.open().await();
+    watch = new VideoRooms(link.attach(VideoRooms.PLUGIN, "test/watch", JanusHandle.Listener.ignoring()).await(),
+        ADMIN_KEY);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    cluster.close();
+    vertx.close().await();
+    janus.close();
+  }
+
+  private static HttpResponse<String> admin(String method, String path, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(0) + path))
+        .header("Authorization", "Bearer " + KEY)
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+        .build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String sfuRoom(String mode) throws Exception {
+    String room = "sfu-" + UUID.randomUUID().toString().substring(0, 8);
+    HttpResponse<String> created = admin("POST", "/v1/rooms", "{\"room\":\"" + room + "\",\"mode\":\"" + mode
+        + "\",\"media\":\"sfu\"}");
+    assertEquals(201, created.statusCode(), created.body());
+    assertEquals("sfu", new JsonObject(created.body()).getJsonObject("config").getString("media"));
+    return room;
+  }
+
+  private static TestPeer join(int node, String room, String peer, String role) {
+    TestPeer p = cluster.connect(node);
+    JsonObject join = new JsonObject().put("type", "join").put("room", room).put("peer", peer);
+    p.send(role == null ? join : join.put("role", role));
+    p.welcome = p.expect("welcome");
+    return p;
+  }
+
+  /** The ids of the media room's participants, sorted; empty if the media room is gone. */
+  private static List<String> participants(String room) {
+    if (!watch.exists(room).await()) {
+      return List.of();
+    }
+    return watch.participants(room).await().stream().map(VideoRooms.Participant::id).sorted().toList();
+  }
+
+  private static <T> T within(long ms, Supplier<T> read, T expected) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + ms;
+    T now = read.get();
+    while (!now.equals(expected) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+      now = read.get();
+    }
+    return now;
+  }
+
+  @Test
+  @DisplayName("peers on two nodes share one media room, each a participant named after it; leaving and dropping release them; the last one's leave destroys the media room")
+  void participantsFollowTheRoom() throws Exception {
+    String room = sfuRoom("mesh");
+    TestPeer a = join(0, room, "a", null);
+    TestPeer b = join(1, room, "b", null);
+    TestPeer c = join(1, room, "c", null);
+    assertEquals(List.of("a", "b", "c"), participants(room));
+    b.send(new JsonObject().put("type", "leave"));
+    assertEquals(List.of("a", "c"), within(3000, () -> participants(room), List.of("a", "c")));
+    c.close(); // abrupt: no leave (resume is off on these nodes, so the peer leaves at once)
+    assertEquals(List.of("a"), within(3000, () -> participants(room), List.of("a")));
+    a.send(new JsonObject().put("type", "leave"));
+    assertEquals(false, within(3000, () -> watch.exists(room).await(), false), "the last leave destroyed it");
+  }
+
+  @Test
+  @DisplayName("peers joining a new sfu room on both nodes at once end in one media room, all of them in it")
+  void racingJoins() throws Exception {
+    List<String> rooms = new ArrayList<>();
+    List<CompletableFuture<TestPeer>> joins = new ArrayList<>();
+    for (int r = 0; r < 5; r++) {
+      String room = sfuRoom("mesh");
+      rooms.add(room);
+      for (int i = 0; i < 4; i++) {
+        int node = i % 2;
+        String peer = "p" + i;
+        joins.add(CompletableFuture.supplyAsync(() -> join(node, room, peer, null)));
+      }
+    }
+    List<TestPeer> peers = joins.stream().map(CompletableFuture::join).toList();
+    for (String room : rooms) {
+      assertEquals(List.of("p0", "p1", "p2", "p3"), participants(room), room);
+    }
+    peers.forEach(p -> p.send(new JsonObject().put("type", "leave")));
+    for (String room : rooms) {
+      assertFalse(within(3000, () -> watch.exists(room).await(), false), room + " destroyed once emptied");
+    }
+  }
+
+  @Test
+  @DisplayName("DELETE /v1/rooms/R ends the room: room-closed for its peers, and its media room destroyed at once")
+  void deleteDestroysTheMediaRoom() throws Exception {
+    String room = sfuRoom("mesh");
+    TestPeer a = join(0, room, "a", null);
+    TestPeer b = join(1, room, "b", null);
+    assertTrue(watch.exists(room).await());
+    assertEquals(200, admin("DELETE", "/v1/rooms/" + room, null).statusCode());
+    for (TestPeer p : List.of(a, b)) {
+      JsonObject closed = p.next();
+      if ("peer-left".equals(closed.getString("type"))) {
+        closed = p.next();
+      }
+      assertEquals("room-closed", closed.getString("type"), closed.encode());
+    }
+    assertFalse(within(3000, () -> watch.exists(room).await(), false));
+  }
+
+  @Test
+  @DisplayName("a broadcast's presenter leaving ends it: every viewer gets room-closed, and the media room is destroyed")
+  void presenterLeavingDestroysTheMediaRoom() throws Exception {
+    String room = sfuRoom("broadcast");
+    TestPeer presenter = join(0, room, "presenter", "presenter");
+    List<TestPeer> viewers = List.of(join(0, room, "v1", "viewer"), join(1, room, "v2", "viewer"));
+    assertEquals(List.of("presenter", "v1", "v2"), participants(room));
+    presenter.send(new JsonObject().put("type", "leave"));
+    for (TestPeer v : viewers) {
+      assertEquals("room-closed", v.expect("room-closed").getString("type"));
+      assertEquals(1000, v.awaitClose());
+    }
+    assertFalse(within(3000, () -> watch.exists(room).await(), false));
+  }
+}
