@@ -119,7 +119,7 @@ public final class Node {
         new Origins(config.access().allowedOrigins(), config.publicUrl()), outbound, placement, socketDrain);
     AdminApi admin = new AdminApi(config.adminKey(), store, placement, router, media, config.limits().maxPeers());
     this.routes = new HttpRoutes(config, record, sessions, rooms, placement, admin, refusals, outbound, channel,
-        media::state);
+        media);
   }
 
   /** Starts a node; {@code config.redisUrl()} must name a Redis (see {@link Main} for the local one). */

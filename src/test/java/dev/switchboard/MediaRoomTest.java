@@ -125,6 +125,88 @@ class MediaRoomTest {
     assertEquals(false, within(3000, () -> watch.exists(room).await(), false), "the last leave destroyed it");
   }
 
+  /** The {@code opaque_id} of every handle Janus holds, through its admin API. */
+  private static List<String> opaqueIds() throws Exception {
+    io.vertx.core.http.WebSocket admin = vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions()
+        .setMaxMessageSize(1 << 20)).connect(new io.vertx.core.http.WebSocketConnectOptions()
+        .setAbsoluteURI(janus.adminUrl()).addSubProtocol("janus-admin-protocol")).await();
+    java.util.Map<String, CompletableFuture<JsonObject>> answers = new java.util.concurrent.ConcurrentHashMap<>();
+    admin.textMessageHandler(text -> {
+      JsonObject m = new JsonObject(text);
+      CompletableFuture<JsonObject> f = answers.remove(m.getString("transaction", ""));
+      if (f != null) {
+        f.complete(m);
+      }
+    });
+    java.util.function.Function<JsonObject, JsonObject> ask = request -> {
+      String tx = UUID.randomUUID().toString();
+      CompletableFuture<JsonObject> f = new CompletableFuture<>();
+      answers.put(tx, f);
+      admin.writeTextMessage(request.put("transaction", tx).put("admin_secret", JanusProcess.ADMIN_SECRET).encode());
+      return f.orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).join();
+    };
+    List<String> ids = new ArrayList<>();
+    try {
+      for (Object session : ask.apply(new JsonObject().put("janus", "list_sessions")).getJsonArray("sessions")) {
+        long s = ((Number) session).longValue();
+        for (Object handle : ask.apply(new JsonObject().put("janus", "list_handles").put("session_id", s))
+            .getJsonArray("handles")) {
+          JsonObject info = ask.apply(new JsonObject().put("janus", "handle_info").put("session_id", s)
+              .put("handle_id", ((Number) handle).longValue())).getJsonObject("info");
+          ids.add(info.getString("opaque_id"));
+        }
+      }
+    } finally {
+      admin.close();
+    }
+    return ids.stream().sorted().toList();
+  }
+
+  /** The sum over both nodes of the {@code /metrics} counter {@code name}. */
+  private static long metric(String name) throws Exception {
+    long sum = 0;
+    for (int node = 0; node < 2; node++) {
+      String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(node)
+          + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+      for (String line : text.split("\n")) {
+        if (line.startsWith(name + " ")) {
+          sum += Long.parseLong(line.substring(name.length() + 1).trim());
+        }
+      }
+    }
+    return sum;
+  }
+
+  @Test
+  @DisplayName("each member's handle is named <node>/<room>/<peer> in Janus, and /metrics counts what was joined and released")
+  void handlesAreNamedAndCounted() throws Exception {
+    long joined = metric("switchboard_media_participants_joined_total");
+    long released = metric("switchboard_media_participants_released_total");
+    long created = metric("switchboard_media_rooms_created_total");
+    long destroyed = metric("switchboard_media_rooms_destroyed_total");
+    String room = sfuRoom("mesh");
+    TestPeer a = join(0, room, "a", null);
+    TestPeer b = join(1, room, "b", null);
+    List<String> named = opaqueIds().stream().filter(id -> id.contains("/" + room + "/")).toList();
+    assertEquals(List.of(cluster.node(0).config().nodeId() + "/" + room + "/a",
+        cluster.node(1).config().nodeId() + "/" + room + "/b"), named);
+    assertEquals(List.of(joined + 2, created + 1), List.of(metric("switchboard_media_participants_joined_total"),
+        metric("switchboard_media_rooms_created_total")));
+    a.send(new JsonObject().put("type", "leave"));
+    b.close();
+    assertFalse(within(3000, () -> watch.exists(room).await(), false));
+    assertEquals(List.of(released + 2, destroyed + 1), within(3000, () -> {
+      try {
+        return List.of(metric("switchboard_media_participants_released_total"),
+            metric("switchboard_media_rooms_destroyed_total"));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, List.of(released + 2, destroyed + 1)));
+    assertEquals(List.of(), opaqueIds().stream().filter(id -> id.contains("/" + room + "/")).toList(),
+        "no handle of the room is left in Janus");
+  }
+
   @Test
   @DisplayName("peers joining a new sfu room on both nodes at once end in one media room, all of them in it")
   void racingJoins() throws Exception {

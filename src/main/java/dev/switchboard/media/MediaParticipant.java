@@ -30,21 +30,25 @@ public final class MediaParticipant {
   private final String room;
   private final String peer;
   private final JanusHandle handle;
+  private final MediaCounters counters;
   private boolean left;
 
-  private MediaParticipant(String room, String peer, JanusHandle handle) {
+  private MediaParticipant(String room, String peer, JanusHandle handle, MediaCounters counters) {
     this.room = room;
     this.peer = peer;
     this.handle = handle;
+    this.counters = counters;
   }
 
   /**
    * Joins {@code peer} to media room {@code room} over a new handle of {@code link} named
-   * {@code opaqueId}. The handle is detached again if the join fails.
+   * {@code opaqueId}; its release is counted in {@code counters}. The handle is detached again
+   * if the join fails.
    */
-  static Future<MediaParticipant> join(Vertx vertx, JanusLink link, String room, String peer, String opaqueId) {
+  static Future<MediaParticipant> join(Vertx vertx, JanusLink link, String room, String peer, String opaqueId,
+                                       MediaCounters counters) {
     return link.attach(VideoRooms.PLUGIN, opaqueId, new Events(room, peer)).compose(handle ->
-        joinAs(vertx, handle, room, peer, 1).map(v -> new MediaParticipant(room, peer, handle))
+        joinAs(vertx, handle, room, peer, 1).map(v -> new MediaParticipant(room, peer, handle, counters))
             .recover(err -> handle.detach().recover(e -> Future.succeededFuture())
                 .compose(v -> Future.failedFuture(err))));
   }
@@ -76,6 +80,7 @@ public final class MediaParticipant {
       return Future.succeededFuture();
     }
     left = true;
+    counters.participantsReleased.increment();
     return handle.detach().onFailure(err -> log.atDebug().addKeyValue("room", room).addKeyValue("peer", peer)
         .addKeyValue("error", String.valueOf(err.getMessage()))
         .log("media handle not detached (Janus or the link is gone: it went with them)"));

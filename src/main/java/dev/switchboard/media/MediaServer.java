@@ -29,6 +29,7 @@ public final class MediaServer {
   private final Vertx vertx;
   private final Config.Media settings;
   private final String node;
+  private final MediaCounters counters = new MediaCounters();
   private JanusLink link;
   private volatile VideoRooms rooms;
   private long retryMs = 1000;
@@ -43,6 +44,11 @@ public final class MediaServer {
 
   public State state() {
     return !settings.enabled() ? State.OFF : rooms != null ? State.UP : State.DOWN;
+  }
+
+  /** What the node did with its media server, for {@code /metrics}. */
+  public MediaCounters counters() {
+    return counters;
   }
 
   /** The media rooms, while the link is up; null otherwise. */
@@ -65,11 +71,21 @@ public final class MediaServer {
     }
     int publishers = broadcast ? 1 : MEETING_PUBLISHERS;
     String opaqueId = node + "/" + room + "/" + peer;
-    return r.create(room, publishers)
-        .compose(created -> MediaParticipant.join(vertx, l, room, peer, opaqueId))
+    return create(r, room, publishers)
+        .compose(v -> MediaParticipant.join(vertx, l, room, peer, opaqueId, counters))
         .recover(err -> err instanceof JanusError e && e.code() == JanusError.NO_SUCH_ROOM
-            ? r.create(room, publishers).compose(created -> MediaParticipant.join(vertx, l, room, peer, opaqueId))
-            : Future.failedFuture(err));
+            ? create(r, room, publishers).compose(v -> MediaParticipant.join(vertx, l, room, peer, opaqueId, counters))
+            : Future.failedFuture(err))
+        .onSuccess(p -> counters.participantsJoined.increment());
+  }
+
+  private Future<Void> create(VideoRooms r, String room, int publishers) {
+    return r.create(room, publishers).map(created -> {
+      if (created) {
+        counters.roomsCreated.increment();
+      }
+      return null;
+    });
   }
 
   /** Destroys the media room of {@code room} (its last member left, or it was ended): true if it was there. */
@@ -80,6 +96,7 @@ public final class MediaServer {
     }
     return r.destroy(room).onSuccess(destroyed -> {
       if (destroyed) {
+        counters.roomsDestroyed.increment();
         log.atInfo().addKeyValue("node", node).addKeyValue("room", room).log("media room destroyed");
       }
     });

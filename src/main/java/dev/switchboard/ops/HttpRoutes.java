@@ -20,7 +20,6 @@ import io.vertx.ext.web.handler.StaticHandler;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,11 +44,11 @@ public final class HttpRoutes {
   private final OutboundBudget outbound;
   private final NodeChannel channel;
 
-  private final Supplier<MediaServer.State> media;
+  private final MediaServer media;
 
   public HttpRoutes(Config config, NodeRecord record, PeerSessions sessions, LocalRooms rooms, Placement placement,
                     AdminApi admin, Refusals refusals, OutboundBudget outbound, NodeChannel channel,
-                    Supplier<MediaServer.State> media) {
+                    MediaServer media) {
     this.media = media;
     this.config = config;
     this.record = record;
@@ -104,7 +103,7 @@ public final class HttpRoutes {
   private void ready(RoutingContext ctx) {
     boolean redis = record.redisUp();
     boolean active = "active".equals(record.state());
-    MediaServer.State mediaState = media.get();
+    MediaServer.State mediaState = media.state();
     boolean ready = redis && active && mediaState != MediaServer.State.DOWN;
     HttpJson.send(ctx, ready ? 200 : 503, new JsonObject()
         .put("ready", ready)
@@ -118,7 +117,7 @@ public final class HttpRoutes {
     PrometheusText.Gauges gauges = new PrometheusText.Gauges(record.connections(), sessions.active(), rooms.size(),
         outbound.bytes(), channel.gaps(), channel.skippedEntries(), channel.legacyBatches());
     ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-        .end(PrometheusText.render(refusals, gauges));
+        .end(PrometheusText.render(refusals, gauges, media.counters()));
   }
 
   /** {@code GET /v1/placement?room=R}: the node a client should connect to. */

@@ -1,5 +1,6 @@
 package dev.switchboard.ops;
 
+import dev.switchboard.media.MediaCounters;
 import dev.switchboard.transport.Refusal;
 import dev.switchboard.transport.Refusals;
 import java.lang.management.ManagementFactory;
@@ -15,7 +16,7 @@ final class PrometheusText {
   private PrometheusText() {
   }
 
-  static String render(Refusals refusals, Gauges g) {
+  static String render(Refusals refusals, Gauges g, MediaCounters media) {
     StringBuilder b = new StringBuilder(2048);
     b.append("# HELP switchboard_refusals_total Connections, joins and messages refused or closed by the node.\n");
     b.append("# TYPE switchboard_refusals_total counter\n");
@@ -31,6 +32,14 @@ final class PrometheusText {
     counter(b, "switchboard_cluster_legacy_batches_total",
         "Node-to-node batches received in the first release's format: a node still writes it.",
         g.clusterLegacyBatches());
+    counter(b, "switchboard_media_rooms_created_total", "Media rooms this node created in its media server.",
+        media.roomsCreated());
+    counter(b, "switchboard_media_rooms_destroyed_total", "Media rooms this node destroyed in its media server.",
+        media.roomsDestroyed());
+    counter(b, "switchboard_media_participants_joined_total",
+        "Members of sfu rooms this node joined to their media room (a handle each).", media.participantsJoined());
+    counter(b, "switchboard_media_participants_released_total",
+        "Media room participants this node released (their handle detached).", media.participantsReleased());
     gauge(b, "switchboard_connections", "Open WebSockets on this node.", g.connections());
     gauge(b, "switchboard_peers", "Peers joined through this node.", g.peers());
     gauge(b, "switchboard_rooms", "Rooms with a peer on this node.", g.rooms());

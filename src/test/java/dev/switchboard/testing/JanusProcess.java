@@ -22,6 +22,9 @@ public final class JanusProcess implements AutoCloseable {
   /** Where Debian puts Janus's modules (the multiarch folder differs between machines). */
   private static final Path MODULES = findModules();
 
+  /** The admin API's secret (its WebSocket listens on 127.0.0.1 too, on a port of its own). */
+  public static final String ADMIN_SECRET = "janus-admin-secret-for-tests";
+
   private final Process process;
   private final int port;
   private final Path dir;
@@ -32,6 +35,15 @@ public final class JanusProcess implements AutoCloseable {
     this.dir = dir;
   }
 
+  /** The admin API's WebSocket URL (subprotocol {@code janus-admin-protocol}, {@link #ADMIN_SECRET}). */
+  public String adminUrl() {
+    try {
+      return "ws://127.0.0.1:" + Files.readString(dir.resolve("admin.port")).trim() + "/";
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /**
    * Starts Janus with {@code apiSecret} and {@code adminKey} (each empty for none) and a session
    * timeout of {@code sessionTimeoutS}, and waits until its WebSocket port takes connections.
@@ -40,6 +52,8 @@ public final class JanusProcess implements AutoCloseable {
       throws IOException, InterruptedException {
     Path dir = Files.createTempDirectory("janus-test");
     int port = TestCluster.freePort();
+    int adminPort = TestCluster.freePort();
+    Files.writeString(dir.resolve("admin.port"), Integer.toString(adminPort));
     Files.writeString(dir.resolve("janus.jcfg"), String.join("\n",
         "general: {",
         "  configs_folder = \"" + dir + "\"",
@@ -50,6 +64,7 @@ public final class JanusProcess implements AutoCloseable {
         "  debug_level = 4",
         "  session_timeout = " + sessionTimeoutS,
         apiSecret.isEmpty() ? "" : "  api_secret = \"" + apiSecret + "\"",
+        "  admin_secret = \"" + ADMIN_SECRET + "\"",
         "}",
         "media: {",
         "  rtp_port_range = \"20000-40000\"",
@@ -79,7 +94,9 @@ public final class JanusProcess implements AutoCloseable {
         "  wss = false",
         "}",
         "admin: {",
-        "  admin_ws = false",
+        "  admin_ws = true",
+        "  admin_ws_port = " + adminPort,
+        "  admin_ws_ip = \"127.0.0.1\"",
         "  admin_wss = false",
         "}",
         ""));
