@@ -91,6 +91,16 @@ class MediaRoomTest {
     return p;
   }
 
+  /** The next frame of {@code type} that {@code p} gets, past the peers joining and leaving meanwhile. */
+  private static JsonObject expect(TestPeer p, String type) {
+    JsonObject f = p.next();
+    while (List.of("peer-joined", "peer-left").contains(f.getString("type")) && !type.equals(f.getString("type"))) {
+      f = p.next();
+    }
+    assertEquals(type, f.getString("type"), f.encode());
+    return f;
+  }
+
   /** The ids of the media room's participants, sorted; empty if the media room is gone. */
   private static List<String> participants(String room) {
     if (!watch.exists(room).await()) {
@@ -208,6 +218,38 @@ class MediaRoomTest {
   }
 
   @Test
+  @DisplayName("a member publishes through its node: its offer gets the media server's answer; refusals name what to fix")
+  void publish() throws Exception {
+    String offer = new String(MediaRoomTest.class.getResourceAsStream("/sdp/publisher-offer.sdp").readAllBytes(),
+        java.nio.charset.StandardCharsets.UTF_8);
+    String room = sfuRoom("broadcast");
+    TestPeer presenter = join(0, room, "presenter", "presenter");
+    TestPeer viewer = join(1, room, "v", "viewer");
+    presenter.send(new JsonObject().put("type", "unpublish").put("id", "u0"));
+    JsonObject nothing = expect(presenter, "error");
+    assertEquals(List.of("bad-request", "u0"), List.of(nothing.getString("code"), nothing.getString("id")),
+        "nothing published yet: " + nothing.getString("message"));
+    presenter.send(new JsonObject().put("type", "publish").put("sdp", offer).put("id", "p1"));
+    JsonObject answer = expect(presenter, "publish-answer");
+    assertEquals("p1", answer.getString("id"));
+    String sdp = answer.getString("sdp");
+    assertTrue(sdp.startsWith("v=0") && sdp.contains("a=recvonly") && sdp.contains("a=candidate"),
+        "Janus's answer, receiving, with its candidates: " + sdp);
+    presenter.send(new JsonObject().put("type", "trickle").put("pc", "publish").putNull("candidate").put("id", "t1"));
+    assertEquals("t1", expect(presenter, "ack").getString("id"));
+    viewer.send(new JsonObject().put("type", "publish").put("sdp", offer).put("id", "p2"));
+    assertEquals("forbidden", expect(viewer, "error").getString("code"));
+    viewer.send(new JsonObject().put("type", "trickle").put("pc", "subscribe").putNull("candidate").put("id", "t2"));
+    assertEquals("bad-request", expect(viewer, "error").getString("code"));
+    presenter.send(new JsonObject().put("type", "publish").put("sdp", "v=0 not an sdp").put("id", "p3"));
+    JsonObject refused = expect(presenter, "error");
+    assertEquals(List.of("bad-request", "p3"), List.of(refused.getString("code"), refused.getString("id")));
+    TestPeer p2p = join(0, "p2p-" + room, "a", null);
+    p2p.send(new JsonObject().put("type", "publish").put("sdp", offer).put("id", "p4"));
+    assertEquals("bad-request", expect(p2p, "error").getString("code"));
+  }
+
+  @Test
   @DisplayName("peers joining a new sfu room on both nodes at once end in one media room, all of them in it")
   void racingJoins() throws Exception {
     List<String> rooms = new ArrayList<>();
@@ -240,11 +282,7 @@ class MediaRoomTest {
     assertTrue(watch.exists(room).await());
     assertEquals(200, admin("DELETE", "/v1/rooms/" + room, null).statusCode());
     for (TestPeer p : List.of(a, b)) {
-      JsonObject closed = p.next();
-      if ("peer-left".equals(closed.getString("type"))) {
-        closed = p.next();
-      }
-      assertEquals("room-closed", closed.getString("type"), closed.encode());
+      expect(p, "room-closed");
     }
     assertFalse(within(3000, () -> watch.exists(room).await(), false));
   }

@@ -46,4 +46,12 @@ public final class JanusError extends RuntimeException {
   public boolean plugin() {
     return plugin;
   }
+
+  /**
+   * Whether what the client gave was refused (an SDP or a candidate Janus cannot take, a request
+   * the plugin refuses), as against Janus or the link failing: the client should fix it, not retry.
+   */
+  public boolean refusesInput() {
+    return plugin || code == 464 || code == 465 || code == 466 || code == 467;
+  }
 }

@@ -74,6 +74,27 @@ public final class MediaParticipant {
     return peer;
   }
 
+  /**
+   * Publishes (or renegotiates what is published): {@code offer} is the SDP offer of the peer's
+   * publishing connection; the result is Janus's answer.
+   */
+  public Future<String> publish(String offer) {
+    return handle.message(new JsonObject().put("request", "publish"),
+        new JsonObject().put("type", "offer").put("sdp", offer)).compose(reply -> reply.jsep() == null
+            ? Future.failedFuture(new JanusError(499, "the media server sent no answer to the offer", true))
+            : Future.succeededFuture(reply.jsep().getString("sdp")));
+  }
+
+  /** Stops publishing: the participant stays in the media room. */
+  public Future<Void> unpublish() {
+    return handle.message(new JsonObject().put("request", "unpublish"), null).mapEmpty();
+  }
+
+  /** Hands Janus a candidate of the publishing connection; null at the end of gathering. */
+  public Future<Void> trickle(JsonObject candidate) {
+    return handle.trickle(candidate == null ? new JsonObject().put("completed", true) : candidate);
+  }
+
   /** Leaves the media room: the handle is detached (once; later calls do nothing). */
   public Future<Void> leave() {
     if (left) {

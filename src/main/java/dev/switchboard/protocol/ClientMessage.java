@@ -65,6 +65,34 @@ public sealed interface ClientMessage {
     }
   }
 
+  /** A message about the peer's media in an {@code sfu} room: the node handles it with the media server. */
+  sealed interface Media extends ClientMessage {
+  }
+
+  /** Publish, or renegotiate what is published: {@code sdp} is the publishing connection's offer. */
+  record Publish(Object id, String sdp) implements Media {
+    public String type() {
+      return "publish";
+    }
+  }
+
+  /** Stop publishing. */
+  record Unpublish(Object id) implements Media {
+    public String type() {
+      return "unpublish";
+    }
+  }
+
+  /**
+   * A candidate of the peer's publishing or subscribing connection ({@code pc}), for the media
+   * server; {@code candidate} null at the end of gathering.
+   */
+  record Trickle(Object id, String pc, JsonObject candidate) implements Media {
+    public String type() {
+      return "trickle";
+    }
+  }
+
   /** What a relayed message is; each kind names its payload field. */
   enum RelayKind {
     OFFER("offer", "sdp"),

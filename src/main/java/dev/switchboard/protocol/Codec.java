@@ -92,6 +92,9 @@ public final class Codec {
         case "state" -> state(json, id);
         case "leave" -> new Decoded.Ok(new ClientMessage.Leave(id));
         case "ping" -> new Decoded.Ok(new ClientMessage.Ping(id));
+        case "publish" -> publish(json, id);
+        case "unpublish" -> new Decoded.Ok(new ClientMessage.Unpublish(id));
+        case "trickle" -> trickle(json, id);
         default -> reject(ErrorCode.UNKNOWN_TYPE, "unknown type", id, type);
       };
     } catch (Invalid e) {
@@ -136,6 +139,28 @@ public final class Codec {
       }
     }
     return ok(new ClientMessage.Relay(id, kind, to, payload));
+  }
+
+  private Decoded publish(JsonObject json, Object id) {
+    if (!(json.getValue("sdp") instanceof String sdp)) {
+      throw new Invalid("sdp must be a string: the publishing connection's offer");
+    }
+    return ok(new ClientMessage.Publish(id, sdp));
+  }
+
+  private Decoded trickle(JsonObject json, Object id) {
+    Object pc = json.getValue("pc");
+    if (!"publish".equals(pc) && !"subscribe".equals(pc)) {
+      throw new Invalid("pc must be publish or subscribe");
+    }
+    if (!json.containsKey("candidate")) {
+      throw new Invalid("candidate is required (an object, or null for end of candidates)");
+    }
+    Object candidate = json.getValue("candidate");
+    if (candidate != null && !(candidate instanceof JsonObject)) {
+      throw new Invalid("candidate must be an object or null");
+    }
+    return ok(new ClientMessage.Trickle(id, (String) pc, (JsonObject) candidate));
   }
 
   private Decoded message(JsonObject json, Object id) {

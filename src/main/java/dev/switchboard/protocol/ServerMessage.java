@@ -52,6 +52,15 @@ public final class ServerMessage {
     return w.encode();
   }
 
+  /** The media server's answer to a {@code publish}: the publishing connection's remote description. */
+  public static String publishAnswer(String sdp, Object id) {
+    JsonObject m = new JsonObject().put("type", "publish-answer").put("sdp", sdp);
+    if (id != null) {
+      m.put("id", id);
+    }
+    return m.encode();
+  }
+
   public static String peerJoined(PeerInfo info) {
     return info.toJson().put("type", "peer-joined").encode();
   }

@@ -27,6 +27,7 @@ final class PeerOutbox {
   private final OrphanMail orphans;
   /** Who the client may send to (a broadcast room's viewer: the presenter only). */
   private final Roster roster;
+  private final MediaRequests media;
 
   /**
    * For {@code member}, whose session {@code session} runs on {@code loop} and answers its
@@ -43,6 +44,12 @@ final class PeerOutbox {
     this.session = session;
     this.stateChanges = new StateChanges(member, link, loop, inRoom);
     this.fences = new SenderFences(router, member.room().id(), member.peer());
+    this.media = new MediaRequests(member, link, loop);
+  }
+
+  /** What the member asks of the media server about its own media, in an sfu room. */
+  void media(ClientMessage.Media m) {
+    media.handle(m);
   }
 
   /** Relays an offer, answer, candidate or targeted message to one peer of the room. */

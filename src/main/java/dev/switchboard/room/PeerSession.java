@@ -94,9 +94,8 @@ public final class PeerSession {
   }
 
   /**
-   * Hands {@code e} to this session on its own event loop, from any thread: what one thread hands
-   * over is handled in that order (a loop's task queue is FIFO). One that arrives after the
-   * session left is answered by {@link #handle} (a relay gets peer-not-found), never dropped.
+   * Hands {@code e} to this session on its own event loop, from any thread, in the order handed
+   * (a loop's queue is FIFO); after the session left, {@link #handle} answers it, never drops it.
    */
   void deliver(Envelope e) {
     context.runOnContext(v -> arrived(e, false));
@@ -146,6 +145,11 @@ public final class PeerSession {
   /** Sends an application message to every other peer of the room. */
   public void broadcast(ClientMessage.Broadcast b) {
     outbox.broadcast(b);
+  }
+
+  /** A message about the peer's media in an sfu room ({@link PeerOutbox#media}). */
+  public void media(ClientMessage.Media m) {
+    outbox.media(m);
   }
 
   /** Updates this peer's published state; changes are written to the store one at a time, in order. */
@@ -232,8 +236,7 @@ public final class PeerSession {
   }
 
   /** The parts a procedure moving the session works with, besides its phase. */
-  record Parts(SessionSocket link, PeerInbox inbox, PendingAcks acks, Resumption resumption, Handoff handoff) {
-  }
+  record Parts(SessionSocket link, PeerInbox inbox, PendingAcks acks, Resumption resumption, Handoff handoff) {}
 
   Parts parts() {
     return new Parts(link, inbox, acks, resumption, handoff);
@@ -241,11 +244,11 @@ public final class PeerSession {
 
   /** Counts a client message from {@code from}; false (not counted) if the session no longer serves that socket. */
   public boolean heard(PeerSocket from) {
-    if (link.current() != from) {
-      return false;
+    boolean current = link.current() == from;
+    if (current) {
+      link.heard();
     }
-    link.heard();
-    return true;
+    return current;
   }
 
   /** Answers a client message that was refused before the session saw it: both are counted. */
@@ -256,9 +259,8 @@ public final class PeerSession {
   }
 
   /**
-   * The node drains: the client on {@code socket} gets {@code reconnect} ({@code frame}), the
-   * socket closes (1001), and the peer is away at once: what reaches it meanwhile is held for its
-   * resume elsewhere, not refused while the close handshake runs.
+   * The node drains: {@code socket} gets {@code reconnect} ({@code frame}) and closes (1001), and
+   * the peer is away at once: what reaches it is held for its resume, not refused meanwhile.
    */
   public void sendAway(PeerSocket socket, String frame) {
     if (link.current() == socket) {
@@ -380,7 +382,7 @@ public final class PeerSession {
     return handoff.forwardFrame(frame) || inbox.hold(frame);
   }
 
-  /** More reached the away peer than its inbox holds: it cannot be given everything, so it leaves. */
+  /** More reached the away peer than its inbox holds: it leaves. */
   private void heldOverflow() {
     if (phase == Phase.AWAY) {
       log.atInfo().addKeyValue("room", room()).addKeyValue("peer", peer())

@@ -220,6 +220,11 @@ final class RoomMember {
     mediaServer = server;
   }
 
+  /** The member's place in the media room of its sfu room; null in a peer-to-peer room. */
+  MediaParticipant mediaParticipant() {
+    return media;
+  }
+
   /** The member leaves the media room (it leaves the room, or its session moved to another node). */
   void leaveMedia() {
     if (media != null) {

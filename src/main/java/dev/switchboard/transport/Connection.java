@@ -80,9 +80,8 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
   }
 
   /**
-   * A text frame. It is parsed before the rate limit applies, so that a refused message's error
-   * still repeats its {@code id} (frames are bounded by the frame limit, and a sender that
-   * stays over the rate is closed).
+   * A text frame, parsed before the rate limit applies so that a refused message's error repeats
+   * its {@code id} (frames are bounded by the frame limit; a sender over the rate is closed).
    */
   @Override
   public void text(String text) {
@@ -99,10 +98,7 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     }
   }
 
-  /**
-   * Takes a rate token for a message with {@code id}: true if the message may be handled;
-   * otherwise it was refused, and the socket closes if it stayed over the rate for too long.
-   */
+  /** A rate token for a message with {@code id}: false if refused (closed if over the rate for too long). */
   private boolean withinRate(Object id, boolean counted) {
     switch (rate.take(lastHeard)) {
       case ACCEPT -> {
@@ -195,6 +191,8 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
       fromClient(s -> s.broadcast(b));
     } else if (m instanceof ClientMessage.State st) {
       fromClient(s -> s.state(st));
+    } else if (m instanceof ClientMessage.Media media) {
+      fromClient(s -> s.media(media));
     } else if (m instanceof ClientMessage.Leave l) {
       fromClient(s -> s.leave(LeaveReason.LEFT).onComplete(ar -> context.runOnContext(v -> {
         if (l.id() != null) {

@@ -297,6 +297,33 @@ class CodecTest {
   }
 
   @Nested
+  @DisplayName("media messages of sfu rooms")
+  class Media {
+
+    @Test
+    @DisplayName("publish carries its offer, unpublish nothing, trickle a candidate (or null) of the publish or subscribe connection")
+    void valid() {
+      assertEquals(new ClientMessage.Publish("p1", "v=0"), ok("{\"type\":\"publish\",\"id\":\"p1\",\"sdp\":\"v=0\"}"));
+      assertEquals(new ClientMessage.Unpublish(7L), ok("{\"type\":\"unpublish\",\"id\":7}"));
+      assertEquals(new ClientMessage.Trickle(null, "subscribe", null),
+          ok("{\"type\":\"trickle\",\"pc\":\"subscribe\",\"candidate\":null}"));
+      ClientMessage.Trickle t = (ClientMessage.Trickle) ok(
+          "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":{\"candidate\":\"c\",\"sdpMid\":\"0\"}}");
+      assertEquals("c", t.candidate().getString("candidate"));
+    }
+
+    @Test
+    @DisplayName("a publish without an SDP string, a trickle without a connection or a candidate, are bad-request")
+    void invalid() {
+      for (String text : List.of("{\"type\":\"publish\"}", "{\"type\":\"publish\",\"sdp\":5}",
+          "{\"type\":\"trickle\",\"candidate\":null}", "{\"type\":\"trickle\",\"pc\":\"send\",\"candidate\":null}",
+          "{\"type\":\"trickle\",\"pc\":\"publish\"}", "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":\"x\"}")) {
+        assertEquals(ErrorCode.BAD_REQUEST, rejected(text).code(), text);
+      }
+    }
+  }
+
+  @Nested
   @DisplayName("rejecting malformed frames")
   class Malformed {
 
