@@ -6,7 +6,7 @@
 // every wait is bounded.
 import { spawn } from 'node:child_process';
 import { createServer, connect } from 'node:net';
-import { mkdirSync, openSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,7 +56,7 @@ export async function startRedis() {
  * passes) from the build's classes, else from target/switchboard.jar. It serves the client
  * from this checkout (`--client-dir`), so what is tested is the working tree.
  */
-export async function startNode({ id, redisUrl, cluster, clusterPort }) {
+export async function startNode({ id, redisUrl, cluster, clusterPort, extraArgs = [] }) {
   const port = await freePort();
   const java = process.env.SWITCHBOARD_E2E_JAVA ?? 'java';
   const cp = process.env.SWITCHBOARD_E2E_CLASSPATH;
@@ -70,7 +70,7 @@ export async function startNode({ id, redisUrl, cluster, clusterPort }) {
     // Both member ports, as a StatefulSet lists every pod: a restarted node finds the other
     // whichever of the two it got. A short drain: the tests restart nodes one after the other.
     '--cluster-members', `127.0.0.1:${clusterPort},127.0.0.1:${clusterPort + 1}`, '--client-dir', clientDir,
-    '--node-drain-period', '1s', '--node-drain-timeout', '20s'];
+    '--node-drain-period', '1s', '--node-drain-timeout', '20s', ...extraArgs];
   const env = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith('SWITCHBOARD_')).map((k) => [k, undefined]));
   const child = start(id, java, args, env);
   const node = { id, port, child, url: `http://127.0.0.1:${port}` };
@@ -81,6 +81,42 @@ export async function startNode({ id, redisUrl, cluster, clusterPort }) {
     return (await fetch(`${node.url}/ready`).catch(() => null))?.status === 200;
   });
   return node;
+}
+
+/**
+ * Starts a Janus (VideoRoom and WebSockets only) with a configuration of its own under outDir,
+ * its WebSocket API on a free loopback port. Janus never gathers ICE candidates on a loopback
+ * interface, so it is told to use `iface` only: a veth the caller made, holding 127.0.0.2
+ * (docs/media.md). Returns `{url, apiSecret, adminKey}`.
+ */
+export async function startJanus({ iface }) {
+  const dir = join(outDir, 'janus');
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const modules = ['/usr/lib/x86_64-linux-gnu/janus', '/usr/lib/aarch64-linux-gnu/janus', '/usr/lib/janus']
+    .find((m) => existsSync(join(m, 'plugins')));
+  if (!modules) throw new Error('no Janus modules: install the janus package (.ci/run does)');
+  const others = (folder, keep) => readdirSync(join(modules, folder)).filter((f) => f.endsWith('.so') && f !== keep).join(',');
+  const apiSecret = 'e2e-janus-api-secret';
+  const adminKey = 'e2e-videoroom-admin-key';
+  writeFileSync(join(dir, 'janus.jcfg'), [
+    'general: {', `  configs_folder = "${dir}"`, `  plugins_folder = "${modules}/plugins"`,
+    `  transports_folder = "${modules}/transports"`, `  events_folder = "${modules}/events"`,
+    `  loggers_folder = "${modules}/loggers"`, '  debug_level = 4', '  session_timeout = 60',
+    `  api_secret = "${apiSecret}"`, '}',
+    'media: {', '  rtp_port_range = "20000-40000"', '}',
+    'nat: {', `  ice_enforce_list = "${iface}"`, '}',
+    'plugins: {', `  disable = "${others('plugins', 'libjanus_videoroom.so')}"`, '}',
+    'transports: {', `  disable = "${others('transports', 'libjanus_websockets.so')}"`, '}',
+    'loggers: {', `  disable = "${others('loggers', '')}"`, '}',
+    'events: {', '  broadcast = false', `  disable = "${others('events', '')}"`, '}', ''].join('\n'));
+  writeFileSync(join(dir, 'janus.transport.websockets.jcfg'), ['general: {', '  json = "compact"', '  ws = true',
+    `  ws_port = ${port}`, '  ws_ip = "127.0.0.1"', '  wss = false', '}', 'admin: {', '  admin_ws = false', '}', ''].join('\n'));
+  writeFileSync(join(dir, 'janus.plugin.videoroom.jcfg'), ['general: {', `  admin_key = "${adminKey}"`,
+    '  string_ids = true', '  events = false', '}', ''].join('\n'));
+  start('janus', 'janus', ['-F', dir, '-C', join(dir, 'janus.jcfg'), '-o', '-N', '-L', join(dir, 'janus.log')]);
+  await until(`janus on ${port}`, 10_000, () => canConnect(port));
+  return { url: `ws://127.0.0.1:${port}/`, apiSecret, adminKey };
 }
 
 /** Stops a node the way an orchestrator does (SIGTERM), and waits until it is gone. */

@@ -51,11 +51,12 @@ class BrowserClientTest {
   }
 
   @Test
-  @DisplayName("demo page in headless Chromium: 4 pages on 2 nodes connect, decode, mute, leave, resume after a drop and through a rolling restart")
+  @DisplayName("headless Chromium: 4 demo pages on 2 nodes connect, decode, mute, leave, resume after a drop and through a rolling restart; a page publishes into a real Janus")
   void browserEndToEnd() throws Exception {
     require("node", "Node.js 18+");
     require("unshare", "util-linux");
     require("ip", "iproute2");
+    require("janus", "janus");
     String chromium = System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium");
     if (!Files.isExecutable(Path.of(chromium))) {
       missing("Chromium (" + chromium + ")", "chromium");
@@ -71,7 +72,7 @@ class BrowserClientTest {
         "E2E_OUT", OUT.toString());
     Result r = run(List.of("sh", "e2e/run-in-netns.sh"), env, Duration.ofMinutes(6), "e2e-run.log");
     assertEquals(0, r.exit, "the browser tests failed (logs in " + OUT + "):\n" + r.tail());
-    assertTrue(r.output.contains("pass 6") && r.output.contains("fail 0"), "expected all six scenarios:\n" + r.tail());
+    assertTrue(r.output.contains("pass 7") && r.output.contains("fail 0"), "expected all seven scenarios:\n" + r.tail());
     Path shot = OUT.resolve("four-tiles.png");
     assertTrue(Files.size(shot) > 10_000, "screenshot too small: " + shot);
     try (InputStream in = Files.newInputStream(shot)) {
