@@ -181,6 +181,11 @@ public final class JanusLink {
     return done.future();
   }
 
+  /** Runs {@code task} on the link's event loop, where its handles' events come. */
+  void run(Runnable task) {
+    context.runOnContext(v -> task.run());
+  }
+
   /** The handle is detached: its events no longer come. */
   void forget(long handle) {
     context.runOnContext(v -> handles.remove(handle));

@@ -3,7 +3,9 @@ package dev.switchboard.media;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,36 +31,50 @@ public final class MediaParticipant {
 
   private final String room;
   private final String peer;
+  private final JanusLink link;
   private final JanusHandle handle;
   private final MediaCounters counters;
+  /** What the member receives; on the link's event loop only. */
+  private final MediaSubscription subscription;
   private boolean left;
 
-  private MediaParticipant(String room, String peer, JanusHandle handle, MediaCounters counters) {
+  private MediaParticipant(String room, String peer, JanusLink link, JanusHandle handle, MediaCounters counters,
+                           MediaSubscription subscription) {
     this.room = room;
     this.peer = peer;
+    this.link = link;
     this.handle = handle;
     this.counters = counters;
+    this.subscription = subscription;
   }
 
   /**
    * Joins {@code peer} to media room {@code room} over a new handle of {@code link} named
-   * {@code opaqueId}; its release is counted in {@code counters}. The handle is detached again
-   * if the join fails.
+   * {@code opaqueId}; its release is counted in {@code counters}, and the frames Janus's offers
+   * for its receiving connection come to are handed to {@code toClient} (from the link's loop).
+   * The member is subscribed to every publisher of the room, now and as they come. The handle is
+   * detached again if the join fails.
    */
   static Future<MediaParticipant> join(Vertx vertx, JanusLink link, String room, String peer, String opaqueId,
-                                       MediaCounters counters) {
-    return link.attach(VideoRooms.PLUGIN, opaqueId, new Events(room, peer)).compose(handle ->
-        joinAs(vertx, handle, room, peer, 1).map(v -> new MediaParticipant(room, peer, handle, counters))
-            .recover(err -> handle.detach().recover(e -> Future.succeededFuture())
-                .compose(v -> Future.failedFuture(err))));
+                                       MediaCounters counters, Consumer<String> toClient) {
+    Events events = new Events(room, peer);
+    return link.attach(VideoRooms.PLUGIN, opaqueId, events).compose(handle ->
+        joinAs(vertx, handle, room, peer, 1).map(joined -> {
+          MediaParticipant p = new MediaParticipant(room, peer, link, handle, counters, new MediaSubscription(link,
+              room, peer, opaqueId + "/in", joined.getLong("private_id", 0L), toClient));
+          events.owner = p;
+          link.run(() -> p.publishers(joined.getJsonArray("publishers", new JsonArray())));
+          return p;
+        }).recover(err -> handle.detach().recover(e -> Future.succeededFuture())
+            .compose(v -> Future.failedFuture(err))));
   }
 
-  private static Future<Void> joinAs(Vertx vertx, JanusHandle handle, String room, String peer, int attempt) {
+  private static Future<JsonObject> joinAs(Vertx vertx, JanusHandle handle, String room, String peer, int attempt) {
     JsonObject join = new JsonObject().put("request", "join").put("ptype", "publisher").put("room", room)
         .put("id", peer).put("display", peer);
-    return handle.message(join, null).<Void>mapEmpty().recover(err -> {
+    return handle.message(join, null).map(JanusHandle.Reply::data).recover(err -> {
       if (err instanceof JanusError e && e.code() == ID_EXISTS && attempt < JOIN_TRIES) {
-        Promise<Void> again = Promise.promise();
+        Promise<JsonObject> again = Promise.promise();
         vertx.setTimer(JOIN_RETRY_MS, t -> joinAs(vertx, handle, room, peer, attempt + 1).onComplete(again));
         return again.future();
       }
@@ -95,6 +111,42 @@ public final class MediaParticipant {
     return handle.trickle(candidate == null ? new JsonObject().put("completed", true) : candidate);
   }
 
+  /** The client's answer to the last {@code subscribe-offer}. */
+  public Future<Void> answerSubscription(String sdp) {
+    Promise<Void> done = Promise.promise();
+    link.run(() -> subscription.answer(sdp).onComplete(done));
+    return done.future();
+  }
+
+  /** Hands Janus a candidate of the receiving connection; null at the end of gathering. */
+  public Future<Void> trickleSubscription(JsonObject candidate) {
+    Promise<Void> done = Promise.promise();
+    link.run(() -> subscription.trickle(candidate).onComplete(done));
+    return done.future();
+  }
+
+  /** Publishers Janus lists (at the join, or as they start or change): the member subscribes to each. */
+  private void publishers(JsonArray list) {
+    for (int i = 0; i < list.size(); i++) {
+      JsonObject p = list.getJsonObject(i);
+      if (p.getString("id") != null && !p.getJsonArray("streams", new JsonArray()).isEmpty()) {
+        subscription.add(p.getString("id"));
+      }
+    }
+  }
+
+  /** An event of the media room, on the link's loop: publishers that came, or went. */
+  private void roomEvent(JsonObject data) {
+    if (data.getValue("publishers") instanceof JsonArray list) {
+      publishers(list);
+    }
+    for (String gone : new String[] {"unpublished", "leaving", "kicked"}) {
+      if (data.getValue(gone) instanceof String id && !"ok".equals(id)) {
+        subscription.remove(id);
+      }
+    }
+  }
+
   /** Leaves the media room: the handle is detached (once; later calls do nothing). */
   public Future<Void> leave() {
     if (left) {
@@ -102,17 +154,31 @@ public final class MediaParticipant {
     }
     left = true;
     counters.participantsReleased.increment();
+    link.run(subscription::close);
     return handle.detach().onFailure(err -> log.atDebug().addKeyValue("room", room).addKeyValue("peer", peer)
         .addKeyValue("error", String.valueOf(err.getMessage()))
         .log("media handle not detached (Janus or the link is gone: it went with them)"));
   }
 
-  /** What Janus says of the participant; publishing and subscribing will act on it. */
-  private record Events(String room, String peer) implements JanusHandle.Listener {
+  /** What Janus says of the participant: the room's publishers coming and going. */
+  private static final class Events implements JanusHandle.Listener {
+    private final String room;
+    private final String peer;
+    /** Set once the join succeeded; events before it are covered by the join's own list. */
+    volatile MediaParticipant owner;
+
+    Events(String room, String peer) {
+      this.room = room;
+      this.peer = peer;
+    }
+
     @Override
     public void event(JsonObject message) {
-      log.atDebug().addKeyValue("room", room).addKeyValue("peer", peer).addKeyValue("janus", message.getString("janus"))
-          .log("media event");
+      MediaParticipant p = owner;
+      JsonObject plugindata = message.getJsonObject("plugindata");
+      if (p != null && plugindata != null) {
+        p.roomEvent(plugindata.getJsonObject("data", new JsonObject()));
+      }
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.switchboard.media;
 import dev.switchboard.config.Config;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,9 +62,9 @@ public final class MediaServer {
    * ({@code broadcast}: one publisher). Janus keeps one room per id, so two nodes creating it at
    * once make one room; a room destroyed between the create and the join (its last member left on
    * another node) is created again. Fails with {@link JanusError#LINK_DOWN} while the media server
-   * is down.
+   * is down. What Janus offers for the member's receiving connection goes to {@code toClient}.
    */
-  public Future<MediaParticipant> join(String room, String peer, boolean broadcast) {
+  public Future<MediaParticipant> join(String room, String peer, boolean broadcast, Consumer<String> toClient) {
     VideoRooms r = rooms;
     JanusLink l = link;
     if (r == null) {
@@ -72,9 +73,9 @@ public final class MediaServer {
     int publishers = broadcast ? 1 : MEETING_PUBLISHERS;
     String opaqueId = node + "/" + room + "/" + peer;
     return create(r, room, publishers)
-        .compose(v -> MediaParticipant.join(vertx, l, room, peer, opaqueId, counters))
+        .compose(v -> MediaParticipant.join(vertx, l, room, peer, opaqueId, counters, toClient))
         .recover(err -> err instanceof JanusError e && e.code() == JanusError.NO_SUCH_ROOM
-            ? create(r, room, publishers).compose(v -> MediaParticipant.join(vertx, l, room, peer, opaqueId, counters))
+            ? create(r, room, publishers).compose(v -> MediaParticipant.join(vertx, l, room, peer, opaqueId, counters, toClient))
             : Future.failedFuture(err))
         .onSuccess(p -> counters.participantsJoined.increment());
   }

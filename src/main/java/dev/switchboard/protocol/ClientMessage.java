@@ -76,6 +76,13 @@ public sealed interface ClientMessage {
     }
   }
 
+  /** The answer of the receiving connection to the server's last {@code subscribe-offer}. */
+  record SubscribeAnswer(Object id, String sdp) implements Media {
+    public String type() {
+      return "subscribe-answer";
+    }
+  }
+
   /** Stop publishing. */
   record Unpublish(Object id) implements Media {
     public String type() {

@@ -94,6 +94,7 @@ public final class Codec {
         case "ping" -> new Decoded.Ok(new ClientMessage.Ping(id));
         case "publish" -> publish(json, id);
         case "unpublish" -> new Decoded.Ok(new ClientMessage.Unpublish(id));
+        case "subscribe-answer" -> subscribeAnswer(json, id);
         case "trickle" -> trickle(json, id);
         default -> reject(ErrorCode.UNKNOWN_TYPE, "unknown type", id, type);
       };
@@ -146,6 +147,13 @@ public final class Codec {
       throw new Invalid("sdp must be a string: the publishing connection's offer");
     }
     return ok(new ClientMessage.Publish(id, sdp));
+  }
+
+  private Decoded subscribeAnswer(JsonObject json, Object id) {
+    if (!(json.getValue("sdp") instanceof String sdp)) {
+      throw new Invalid("sdp must be a string: the receiving connection's answer");
+    }
+    return ok(new ClientMessage.SubscribeAnswer(id, sdp));
   }
 
   private Decoded trickle(JsonObject json, Object id) {

@@ -1,6 +1,7 @@
 package dev.switchboard.room;
 
 import dev.switchboard.async.OnLoop;
+import dev.switchboard.cluster.Envelope;
 import dev.switchboard.media.MediaServer;
 import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.CloseCode;
@@ -81,7 +82,11 @@ final class FreshJoin {
                                  ResumeToken.Issued token) {
     MediaServer media = sessions.media();
     boolean broadcast = "broadcast".equals(r.kind().mode());
-    return OnLoop.of(session.home(), media.join(j.room(), member.peer(), broadcast)).transform(ar -> {
+    String room = j.room();
+    String peer = member.peer();
+    // Janus's offers for the receiving connection reach the client as what its old node would forward.
+    return OnLoop.of(session.home(), media.join(room, peer, broadcast,
+        frame -> session.deliver(new Envelope.ClientFrame(room, peer, frame)))).transform(ar -> {
       if (ar.failed()) {
         log.atWarn().addKeyValue("room", j.room()).addKeyValue("peer", member.peer())
             .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("join refused: no media room");

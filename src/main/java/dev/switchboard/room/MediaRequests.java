@@ -12,7 +12,8 @@ import io.vertx.core.Future;
 /**
  * What a member of an {@code sfu} room asks of the media server about its own media: publish
  * (the offer of its publishing connection, answered with {@code publish-answer}), unpublish,
- * and its candidates. Each gets exactly one answer: the media server's, or an {@code error} that
+ * the answer of its receiving connection to the server's {@code subscribe-offer}, and the
+ * candidates of both connections. Each gets exactly one answer: the media server's, or an {@code error} that
  * says whether to fix the message ({@code bad-request}, {@code forbidden}) or retry
  * ({@code unavailable}). Used on the session's event loop only.
  */
@@ -40,14 +41,18 @@ final class MediaRequests {
       }
       answer(media.publish(p.sdp()).map(sdp -> ServerMessage.publishAnswer(sdp, m.id())), m.id());
     } else if (m instanceof ClientMessage.Unpublish) {
-      answer(media.unpublish().map(v -> m.id() == null ? null : ServerMessage.ack(m.id())), m.id());
+      answer(media.unpublish().map(v -> ack(m.id())), m.id());
+    } else if (m instanceof ClientMessage.SubscribeAnswer a) {
+      answer(media.answerSubscription(a.sdp()).map(v -> ack(m.id())), m.id());
     } else if (m instanceof ClientMessage.Trickle t) {
-      if ("subscribe".equals(t.pc())) {
-        link.send(ServerMessage.error(ErrorCode.BAD_REQUEST, "there is no subscribing connection yet", m.id()));
-        return;
-      }
-      answer(media.trickle(t.candidate()).map(v -> m.id() == null ? null : ServerMessage.ack(m.id())), m.id());
+      answer(("subscribe".equals(t.pc()) ? media.trickleSubscription(t.candidate()) : media.trickle(t.candidate()))
+          .map(v -> ack(m.id())), m.id());
     }
+  }
+
+  /** The ack of a message with {@code id}; none (null) without one. */
+  private static String ack(Object id) {
+    return id == null ? null : ServerMessage.ack(id);
   }
 
   /** Sends the frame {@code reply} comes to (none if null), or the error it failed with. */

@@ -305,6 +305,7 @@ class CodecTest {
     void valid() {
       assertEquals(new ClientMessage.Publish("p1", "v=0"), ok("{\"type\":\"publish\",\"id\":\"p1\",\"sdp\":\"v=0\"}"));
       assertEquals(new ClientMessage.Unpublish(7L), ok("{\"type\":\"unpublish\",\"id\":7}"));
+      assertEquals(new ClientMessage.SubscribeAnswer(null, "v=0"), ok("{\"type\":\"subscribe-answer\",\"sdp\":\"v=0\"}"));
       assertEquals(new ClientMessage.Trickle(null, "subscribe", null),
           ok("{\"type\":\"trickle\",\"pc\":\"subscribe\",\"candidate\":null}"));
       ClientMessage.Trickle t = (ClientMessage.Trickle) ok(
@@ -316,6 +317,7 @@ class CodecTest {
     @DisplayName("a publish without an SDP string, a trickle without a connection or a candidate, are bad-request")
     void invalid() {
       for (String text : List.of("{\"type\":\"publish\"}", "{\"type\":\"publish\",\"sdp\":5}",
+          "{\"type\":\"subscribe-answer\"}",
           "{\"type\":\"trickle\",\"candidate\":null}", "{\"type\":\"trickle\",\"pc\":\"send\",\"candidate\":null}",
           "{\"type\":\"trickle\",\"pc\":\"publish\"}", "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":\"x\"}")) {
         assertEquals(ErrorCode.BAD_REQUEST, rejected(text).code(), text);
