@@ -115,9 +115,15 @@ final class MediaSubscription {
       handle = h;
       return h.message(new JsonObject().put("request", "join").put("ptype", "subscriber").put("room", room)
           .put("use_msid", true).put("private_id", privateId).put("streams", streams(feeds)), null)
-          .onSuccess(this::offered).mapEmpty();
-    }).onFailure(err -> log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer)
-        .addKeyValue("error", String.valueOf(err.getMessage())).log("could not subscribe to the media room"));
+          .onSuccess(this::offered).<Void>mapEmpty()
+          .onFailure(err -> {
+            // A handle joins once: this one goes, and the next publisher to come starts over.
+            handle = null;
+            h.detach();
+          });
+    }).onComplete(ar -> attaching = false).onFailure(err -> log.atWarn().addKeyValue("room", room)
+        .addKeyValue("peer", peer).addKeyValue("error", String.valueOf(err.getMessage()))
+        .log("could not subscribe to the media room; the next publisher to come tries again"));
   }
 
   /** An offer for the receiving connection: to the client, with who each {@code mid} shows. */
