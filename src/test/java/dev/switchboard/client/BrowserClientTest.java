@@ -51,7 +51,7 @@ class BrowserClientTest {
   }
 
   @Test
-  @DisplayName("headless Chromium: 4 demo pages on 2 nodes connect, decode, mute, leave, resume after a drop and through a rolling restart; pages publish into a real Janus and others decode it (a meeting, a broadcast to 4 viewers over 2 nodes)")
+  @DisplayName("headless Chromium: 4 demo pages on 2 nodes connect, decode, mute, leave, resume after a drop and through a rolling restart; pages publish into a real Janus and others decode it (a broadcast to 4 viewers, a 4-person meeting, over 2 nodes)")
   void browserEndToEnd() throws Exception {
     require("node", "Node.js 18+");
     require("unshare", "util-linux");
@@ -72,7 +72,7 @@ class BrowserClientTest {
         "E2E_OUT", OUT.toString());
     Result r = run(List.of("sh", "e2e/run-in-netns.sh"), env, Duration.ofMinutes(6), "e2e-run.log");
     assertEquals(0, r.exit, "the browser tests failed (logs in " + OUT + "):\n" + r.tail());
-    assertTrue(r.output.contains("pass 9") && r.output.contains("fail 0"), "expected all nine scenarios:\n" + r.tail());
+    assertTrue(r.output.contains("pass 10") && r.output.contains("fail 0"), "expected all ten scenarios:\n" + r.tail());
     Path shot = OUT.resolve("four-tiles.png");
     assertTrue(Files.size(shot) > 10_000, "screenshot too small: " + shot);
     try (InputStream in = Files.newInputStream(shot)) {
