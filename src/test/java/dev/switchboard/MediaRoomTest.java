@@ -213,8 +213,13 @@ class MediaRoomTest {
         throw new IllegalStateException(e);
       }
     }, List.of(released + 2, destroyed + 1)));
-    assertEquals(List.of(), opaqueIds().stream().filter(id -> id.contains("/" + room + "/")).toList(),
-        "no handle of the room is left in Janus");
+    assertEquals(List.of(), within(3000, () -> {
+      try {
+        return opaqueIds().stream().filter(id -> id.contains("/" + room + "/")).toList();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, List.of()), "no handle of the room is left in Janus");
   }
 
   @Test

@@ -104,6 +104,11 @@ class JanusLinkTest {
     JanusError wrongKey = failure(new VideoRooms(alice, "not-the-key").create("room-3", 1));
     assertEquals(433, wrongKey.code(), wrongKey.getMessage());
     alice.detach().await();
+    // Janus answers the detach, then its plugin thread takes the participant out of the room.
+    long deadline = System.currentTimeMillis() + 3000;
+    while (!rooms.participants("room-2").await().isEmpty() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
     assertEquals(List.of(), rooms.participants("room-2").await(), "detaching leaves the room");
   }
 
