@@ -128,8 +128,17 @@ class CodecFuzzTest {
       assertTrue(!json.containsKey("to") && json.containsKey("data"), "a broadcast is a message with data and no to");
     } else if (m instanceof ClientMessage.State s) {
       assertTrue(s.data() == null || utf8(s.data().encode()) <= STATE_BYTES, "state data over its limit");
+    } else if (m instanceof ClientMessage.Publish p) {
+      assertEquals(json.getValue("sdp"), p.sdp(), "publish carries its offer as sent");
+    } else if (m instanceof ClientMessage.SubscribeAnswer a) {
+      assertEquals(json.getValue("sdp"), a.sdp(), "subscribe-answer carries its answer as sent");
+    } else if (m instanceof ClientMessage.Trickle t) {
+      assertTrue(List.of("publish", "subscribe").contains(t.pc()), "trickle names one of the two connections");
+      assertTrue(json.containsKey("candidate") && (t.candidate() == null || json.getValue("candidate") instanceof JsonObject),
+          "a trickle's candidate is an object or null");
     } else {
-      assertTrue(m instanceof ClientMessage.Leave || m instanceof ClientMessage.Ping, () -> "unexpected " + m);
+      assertTrue(m instanceof ClientMessage.Leave || m instanceof ClientMessage.Ping
+          || m instanceof ClientMessage.Unpublish, () -> "unexpected " + m);
     }
     // The message, written out again in its canonical form, decodes to the same message.
     // (Compared as JSON: a number too large for a double comes back as the string "Infinity".)
@@ -162,6 +171,12 @@ class CodecFuzzTest {
       out.put("data", b.data());
     } else if (m instanceof ClientMessage.State s) {
       out.put("audio", s.audio()).put("video", s.video()).put("data", s.data());
+    } else if (m instanceof ClientMessage.Publish p) {
+      out.put("sdp", p.sdp());
+    } else if (m instanceof ClientMessage.SubscribeAnswer a) {
+      out.put("sdp", a.sdp());
+    } else if (m instanceof ClientMessage.Trickle t) {
+      out.put("pc", t.pc()).put("candidate", t.candidate());
     }
     return out;
   }
