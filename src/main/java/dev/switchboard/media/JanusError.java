@@ -22,6 +22,11 @@ public final class JanusError extends RuntimeException {
   public static final int HANDLE_NOT_FOUND = 459;
   /** A core error: wrong or missing API secret. */
   public static final int UNAUTHORIZED = 403;
+  /** Core errors about what the client gave: a JSEP of unknown type, an invalid SDP, a bad trickle, a wrong element type. */
+  private static final int JSEP_UNKNOWN_TYPE = 464;
+  private static final int JSEP_INVALID_SDP = 465;
+  private static final int TRICKLE_INVALID_STREAM = 466;
+  private static final int INVALID_ELEMENT_TYPE = 467;
   /** VideoRoom: no such room. */
   public static final int NO_SUCH_ROOM = 426;
   /** VideoRoom: the room exists already. */
@@ -52,6 +57,7 @@ public final class JanusError extends RuntimeException {
    * the plugin refuses), as against Janus or the link failing: the client should fix it, not retry.
    */
   public boolean refusesInput() {
-    return plugin || code == 464 || code == 465 || code == 466 || code == 467;
+    return plugin || code == JSEP_UNKNOWN_TYPE || code == JSEP_INVALID_SDP || code == TRICKLE_INVALID_STREAM
+        || code == INVALID_ELEMENT_TYPE;
   }
 }

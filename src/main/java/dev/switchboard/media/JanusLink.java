@@ -160,11 +160,10 @@ public final class JanusLink {
       }
       Future<JsonObject> destroyed = session == 0 ? Future.succeededFuture()
           : send(new JsonObject().put("janus", "destroy"), Answer.SYNC);
-      destroyed.eventually(() -> {
-        WebSocket ws = socket;
-        lost("closed");
-        return ws == null ? Future.succeededFuture() : ws.close();
-      }).onComplete(ar -> closed.complete());
+      destroyed.onComplete(ar -> {
+        lost("closed"); // closes the socket
+        closed.complete();
+      });
     });
     return closed.future();
   }

@@ -82,14 +82,6 @@ public final class MediaParticipant {
     });
   }
 
-  public String room() {
-    return room;
-  }
-
-  public String peer() {
-    return peer;
-  }
-
   /**
    * Publishes (or renegotiates what is published): {@code offer} is the SDP offer of the peer's
    * publishing connection; the result is Janus's answer.

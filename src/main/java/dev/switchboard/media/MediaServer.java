@@ -52,11 +52,6 @@ public final class MediaServer {
     return counters;
   }
 
-  /** The media rooms, while the link is up; null otherwise. */
-  public VideoRooms rooms() {
-    return rooms;
-  }
-
   /**
    * Joins {@code peer} to the media room of {@code room}, creating it with its first participant
    * ({@code broadcast}: one publisher). Janus keeps one room per id, so two nodes creating it at
