@@ -1,26 +1,28 @@
 -- Moves a member to another node (it resumed there), if the node it moves from still holds it:
--- handed over by that node, which checked the client's token; or, when KEYS[9] is given,
+-- handed over by that node, which checked the client's token; or, when KEYS[10] is given,
 -- adopted from a node that died, checking the token here against the digest the dead node
 -- wrote. The record stays as stored (identity, published state, join time: a state change the
 -- old node wrote a moment ago is kept); only its node and its sequence number change, the new
 -- number ordering the move among the room's other changes. The digest of the token the new
 -- welcome carries replaces the old one, and what was held for the member (after its node died)
--- is taken, for the new node to send first.
+-- is taken, for the new node to send first. The room's kind comes back too: the new node did
+-- not see the member join, and an sfu room's member must join its media room there.
 -- KEYS: 1 room peers, 2 room nodes, 3 room seq, 4 node peers of the old node (SET),
 --       5 node peers of the new node (SET), 6 room resume tokens (HASH), 7 the member's held
---       frames (LIST), 8 room held bytes (HASH), 9 (adopting only) the old node's reaped marker
+--       frames (LIST), 8 room held bytes (HASH), 9 room config (HASH), 10 (adopting only) the old
+--       node's reaped marker
 -- ARGV: 1 room, 2 peer, 3 old node, 4 new node, 5 the new token's digest ('' for none),
 --       6 (adopting only) the digest of the token the client showed
 -- Returns {'absent'} | {'alive'} | {'refused'} |
---         {'ok', seq, n, frame1 .. frameN, peer1, member1, peer2, member2, ...}: the held frames
---         in order, then the room afterwards.
+--         {'ok', seq, mode, media, n, frame1 .. frameN, peer1, member1, peer2, member2, ...}: the
+--         room's kind, the held frames in order, then the room afterwards.
 -- 'alive': the old node is not (yet) declared dead; 'refused': the token is not the member's.
 local v = redis.call('HGET', KEYS[1], ARGV[2])
 if not v or cjson.decode(v).node ~= ARGV[3] then
   return {'absent'}
 end
-if KEYS[9] then
-  if redis.call('EXISTS', KEYS[9]) == 0 then
+if KEYS[10] then
+  if redis.call('EXISTS', KEYS[10]) == 0 then
     return {'alive'}
   end
   if redis.call('HGET', KEYS[6], ARGV[2]) ~= ARGV[6] then
@@ -49,7 +51,8 @@ end
 local held = redis.call('LRANGE', KEYS[7], 0, -1)
 redis.call('DEL', KEYS[7])
 redis.call('HDEL', KEYS[8], ARGV[2])
-local out = {'ok', seq, #held}
+local out = {'ok', seq, redis.call('HGET', KEYS[9], 'mode') or 'mesh',
+  redis.call('HGET', KEYS[9], 'media') or 'p2p', #held}
 for i = 1, #held do
   out[#out + 1] = held[i]
 end

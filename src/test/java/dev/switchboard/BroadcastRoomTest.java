@@ -1,6 +1,7 @@
 package dev.switchboard;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.switchboard.testing.TestCluster;
 import dev.switchboard.testing.TestPeer;
@@ -55,9 +56,11 @@ class BroadcastRoomTest {
     return room;
   }
 
+  /** {@code role} null: the join names none, and gets the room's default. */
   private static TestPeer join(int node, String room, String peer, String role) {
     TestPeer p = cluster.connect(node);
-    p.send(new JsonObject().put("type", "join").put("room", room).put("peer", peer).put("role", role));
+    JsonObject join = new JsonObject().put("type", "join").put("room", room).put("peer", peer);
+    p.send(role == null ? join : join.put("role", role));
     p.welcome = p.expect("welcome");
     return p;
   }
@@ -81,11 +84,14 @@ class BroadcastRoomTest {
     assertEquals(List.of("early"), peersOf(presenter.welcome));
     assertEquals("presenter", early.expect("peer-joined").getString("peer"));
     TestPeer v1 = join(0, room, "v1", "viewer");
-    TestPeer v2 = join(1, room, "v2", "viewer");
+    TestPeer v2 = join(1, room, "v2", null); // a join naming no role is a broadcast room's viewer
     assertEquals(List.of("presenter"), peersOf(v1.welcome));
     assertEquals(List.of("presenter"), peersOf(v2.welcome));
-    assertEquals(List.of("v1", "v2"), List.of(presenter.expect("peer-joined").getString("peer"),
-        presenter.expect("peer-joined").getString("peer")));
+    assertEquals(List.of("broadcast", "p2p"), List.of(v2.welcome.getString("mode"), v2.welcome.getString("media")));
+    assertFalse(v2.welcome.containsKey("publishers"), "a p2p room has no media server to publish through");
+    List<JsonObject> joined = List.of(presenter.expect("peer-joined"), presenter.expect("peer-joined"));
+    assertEquals(List.of("v1:viewer", "v2:viewer"), joined.stream()
+        .map(j -> j.getString("peer") + ":" + j.getString("role")).toList());
     early.expectNothing(300); // no other viewer's join
 
     // Presenter to a viewer, a viewer to the presenter, across nodes.
@@ -146,7 +152,7 @@ class BroadcastRoomTest {
     assertEquals("presenter-taken", second.expect("error").getString("code"));
     assertEquals(4403, second.awaitClose());
     TestPeer plain = cluster.connect(0);
-    plain.send(new JsonObject().put("type", "join").put("room", room).put("peer", "plain"));
+    plain.send(new JsonObject().put("type", "join").put("room", room).put("peer", "plain").put("role", "peer"));
     assertEquals("bad-request", plain.expect("error").getString("code"));
     assertEquals(4400, plain.awaitClose());
     join(1, room, "v1", "viewer");

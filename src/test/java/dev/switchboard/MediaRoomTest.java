@@ -230,6 +230,9 @@ class MediaRoomTest {
     String room = sfuRoom("broadcast");
     TestPeer presenter = join(0, room, "presenter", "presenter");
     TestPeer viewer = join(1, room, "v", "viewer");
+    assertEquals(List.of("broadcast", "sfu", List.of()), List.of(viewer.welcome.getString("mode"),
+        viewer.welcome.getString("media"), viewer.welcome.getJsonArray("publishers").getList()),
+        "an sfu room's welcome says who publishes: no one yet");
     presenter.send(new JsonObject().put("type", "unpublish").put("id", "u0"));
     JsonObject nothing = expect(presenter, "error");
     assertEquals(List.of("bad-request", "u0"), List.of(nothing.getString("code"), nothing.getString("id")),
@@ -242,6 +245,10 @@ class MediaRoomTest {
         "Janus's answer, receiving, with its candidates: " + sdp);
     presenter.send(new JsonObject().put("type", "trickle").put("pc", "publish").putNull("candidate").put("id", "t1"));
     assertEquals("t1", expect(presenter, "ack").getString("id"));
+    presenter.send(new JsonObject().put("type", "publish").put("sdp", offer).put("id", "p1b"));
+    JsonObject again = expect(presenter, "publish-answer");
+    assertTrue("p1b".equals(again.getString("id")) && again.getString("sdp").startsWith("v=0"),
+        "publishing again renegotiates (VideoRoom's configure): " + again.encode());
     viewer.send(new JsonObject().put("type", "publish").put("sdp", offer).put("id", "p2"));
     assertEquals("forbidden", expect(viewer, "error").getString("code"));
     viewer.send(new JsonObject().put("type", "trickle").put("pc", "subscribe").putNull("candidate").put("id", "t2"));

@@ -26,8 +26,8 @@ import java.util.List;
  *
  * <p>Claims: {@code room} (a room id, or {@code *} for any); {@code peer} (optional: the only peer
  * id the token may join as, and the id used when the join names none); {@code role} (optional:
- * the only role the token may join as; without it the token grants {@code peer} and
- * {@code viewer}, never {@code presenter}); {@code exp}, {@code nbf}, {@code iat} with
+ * the only role the token may join as, and the role of a join that names none; without it the
+ * token grants {@code peer} and {@code viewer}, never {@code presenter}); {@code exp}, {@code nbf}, {@code iat} with
  * {@code auth.clock-skew} of tolerance.
  */
 public final class RoomTokens {
@@ -108,16 +108,20 @@ public final class RoomTokens {
       peer = p;
     }
     Object roleClaim = claims.getValue("role");
+    ClientMessage.Role role = join.role();
     if (roleClaim != null) {
-      if (!(roleClaim instanceof String role) || !role.equals(join.role().wire())) {
-        return forbidden("the token grants role " + roleClaim + ", not " + join.role().wire());
+      ClientMessage.Role granted = roleClaim instanceof String g ? ClientMessage.Role.fromWire(g) : null;
+      if (granted == null || (role != null && role != granted)) {
+        return forbidden("the token grants role " + roleClaim + ", not " + (role == null ? "the room's default"
+            : role.wire()));
       }
-    } else if (join.role() == ClientMessage.Role.PRESENTER) {
+      role = granted; // a join that asked for no role takes the token's
+    } else if (role == ClientMessage.Role.PRESENTER) {
       return forbidden("the token does not grant role presenter");
     }
-    return new Granted(peer == null || peer.equals(join.peer()) ? join
-        : new ClientMessage.Join(join.id(), join.room(), peer, join.token(), join.meta(), join.role(), join.resume(),
-            join.received()));
+    boolean same = (peer == null || peer.equals(join.peer())) && role == join.role();
+    return new Granted(same ? join : new ClientMessage.Join(join.id(), join.room(), peer, join.token(), join.meta(),
+        role, join.resume(), join.received()));
   }
 
   private static Refused unauthorized(String reason) {

@@ -5,6 +5,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * A peer's place in its room's media room: the VideoRoom participant whose id is the peer's, on
  * a handle of this node's link whose {@code opaque_id} is {@code <node>/<room>/<peer>}. Joined
  * when the peer joins an {@code sfu} room; {@link #leave} detaches the handle, which takes the
- * participant (and whatever it publishes) out of the media room. Publishing and subscribing go
- * through it once they are built (docs/media.md).
+ * participant (and whatever it publishes) out of the media room. Publishing goes through its
+ * handle; what it receives, through its {@link MediaSubscription}.
  */
 public final class MediaParticipant {
 
@@ -28,6 +30,8 @@ public final class MediaParticipant {
   static final long JOIN_RETRY_MS = 200;
   /** VideoRoom: a participant with this id is in the room. */
   static final int ID_EXISTS = 436;
+  /** VideoRoom: {@code publish} while the participant publishes already. */
+  static final int ALREADY_PUBLISHED = 434;
 
   private final String room;
   private final String peer;
@@ -36,6 +40,8 @@ public final class MediaParticipant {
   private final MediaCounters counters;
   /** What the member receives; on the link's event loop only. */
   private final MediaSubscription subscription;
+  /** Who publishes, of what the member may see: written on the link's loop, read from the member's. */
+  private volatile List<String> publishers;
   private boolean left;
 
   private MediaParticipant(String room, String peer, JanusLink link, JanusHandle handle, MediaCounters counters,
@@ -62,8 +68,10 @@ public final class MediaParticipant {
         joinAs(vertx, handle, room, peer, 1).map(joined -> {
           MediaParticipant p = new MediaParticipant(room, peer, link, handle, counters, new MediaSubscription(link,
               room, peer, opaqueId + "/in", joined.getLong("private_id", 0L), toClient));
+          JsonArray listed = joined.getJsonArray("publishers", new JsonArray());
+          p.publishers = publishing(listed, peer); // for the welcome, before the link's loop gets to it
           events.owner = p;
-          link.run(() -> p.publishers(joined.getJsonArray("publishers", new JsonArray())));
+          link.run(() -> p.publishers(listed));
           return p;
         }).recover(err -> handle.detach().recover(e -> Future.succeededFuture())
             .compose(v -> Future.failedFuture(err))));
@@ -84,11 +92,18 @@ public final class MediaParticipant {
 
   /**
    * Publishes (or renegotiates what is published): {@code offer} is the SDP offer of the peer's
-   * publishing connection; the result is Janus's answer.
+   * publishing connection; the result is Janus's answer. VideoRoom refuses a second
+   * {@code publish} while a first stands ({@link #ALREADY_PUBLISHED}): a renegotiation is a
+   * {@code configure} with the new offer.
    */
   public Future<String> publish(String offer) {
-    return handle.message(new JsonObject().put("request", "publish"),
-        new JsonObject().put("type", "offer").put("sdp", offer)).compose(reply -> reply.jsep() == null
+    return offer("publish", offer).recover(err -> err instanceof JanusError e && e.code() == ALREADY_PUBLISHED
+        ? offer("configure", offer) : Future.failedFuture(err));
+  }
+
+  private Future<String> offer(String request, String sdp) {
+    return handle.message(new JsonObject().put("request", request),
+        new JsonObject().put("type", "offer").put("sdp", sdp)).compose(reply -> reply.jsep() == null
             ? Future.failedFuture(new JanusError(499, "the media server sent no answer to the offer", true))
             : Future.succeededFuture(reply.jsep().getString("sdp")));
   }
@@ -117,14 +132,28 @@ public final class MediaParticipant {
     return done.future();
   }
 
+  /** The peers publishing in the media room, the member aside, as it knows them now. */
+  public List<String> publishers() {
+    return publishers;
+  }
+
   /** Publishers Janus lists (at the join, or as they start or change): the member subscribes to each. */
   private void publishers(JsonArray list) {
+    publishing(list, peer).forEach(subscription::add);
+    publishers = subscription.feeds();
+  }
+
+  /** The ids in a Janus {@code publishers} list that publish streams, {@code self} aside. */
+  private static List<String> publishing(JsonArray list, String self) {
+    List<String> ids = new ArrayList<>();
     for (int i = 0; i < list.size(); i++) {
       JsonObject p = list.getJsonObject(i);
-      if (p.getString("id") != null && !p.getJsonArray("streams", new JsonArray()).isEmpty()) {
-        subscription.add(p.getString("id"));
+      String id = p.getString("id");
+      if (id != null && !id.equals(self) && !p.getJsonArray("streams", new JsonArray()).isEmpty()) {
+        ids.add(id);
       }
     }
+    return ids;
   }
 
   /** An event of the media room, on the link's loop: publishers that came, or went. */
@@ -137,6 +166,7 @@ public final class MediaParticipant {
         subscription.remove(id);
       }
     }
+    publishers = subscription.feeds();
   }
 
   /** Leaves the media room: the handle is detached (once; later calls do nothing). */

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -67,6 +68,11 @@ final class MediaSubscription {
   /** {@code feed} stopped publishing: Janus drops its streams itself (and offers again). */
   void remove(String feed) {
     feeds.remove(feed);
+  }
+
+  /** The feeds subscribed to now: who publishes, of what the member may see. */
+  List<String> feeds() {
+    return List.copyOf(feeds);
   }
 
   /** The client's answer to the last offer. */

@@ -19,7 +19,8 @@ public sealed interface ClientMessage {
    * Enter a room. {@code peer} is {@code null} when the server should pick one. With
    * {@code resume}, take back the session that token belongs to; {@code received} is how many
    * messages the client got after that session's last welcome ({@code pong}s not counted), or
-   * -1 when it did not say.
+   * -1 when it did not say. {@code role} is null for the room's default ({@code viewer} in a
+   * broadcast room, {@code peer} in a mesh room).
    */
   record Join(Object id, String room, String peer, String token, JsonObject meta, Role role,
               String resume, long received) implements ClientMessage {

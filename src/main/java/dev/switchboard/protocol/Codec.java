@@ -111,7 +111,7 @@ public final class Codec {
     long received = optionalCount(json, "received");
     JsonObject meta = optionalObject(json, "meta", maxMetaBytes);
     String roleName = optionalString(json, "role");
-    ClientMessage.Role role = ClientMessage.Role.PEER;
+    ClientMessage.Role role = null; // the room's default: the store picks it
     if (roleName != null) {
       role = ClientMessage.Role.fromWire(roleName);
       if (role == null) {

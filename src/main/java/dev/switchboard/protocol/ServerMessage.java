@@ -3,6 +3,7 @@ package dev.switchboard.protocol;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Collection;
+import java.util.List;
 
 /**
  * Encodes server-to-client messages. Each method returns the frame text, encoded once: a
@@ -14,12 +15,6 @@ public final class ServerMessage {
   }
 
   /**
-   * {@code resume} is the token for this session's next resume (null: resume is off).
-   * {@code received} is null for a welcome that starts a session; for one that continues it
-   * (a resume: the client's calls stand), how many of the client's messages the server got on
-   * its last socket, so that it sends again only those after.
-   */
-  /**
    * What a resumed {@code welcome} says of the client's last socket: how many of its messages
    * the node got there, or, when the node that counted them died, nothing ({@code received}
    * null, and {@code nodeLost}).
@@ -27,9 +22,27 @@ public final class ServerMessage {
   public record Resumed(Long received) {
   }
 
-  /** A welcome; {@code resumed} null for a fresh join. */
+  /**
+   * What a {@code welcome} says of the room: its {@code mode} ({@code mesh}, {@code broadcast})
+   * and {@code media} ({@code p2p}, {@code sfu}); in an sfu room also who publishes now, of what
+   * the client may see, and, for a resumed welcome, whether the client's media connections still
+   * stand ({@code mediaResumed} false: its session moved to another node, which took a new place
+   * in the media room for it; the client publishes again and answers a new subscription).
+   */
+  public record WelcomeRoom(String mode, String media, List<String> publishers, boolean mediaResumed) {
+    /** A peer-to-peer room of {@code mode}. */
+    public static WelcomeRoom p2p(String mode) {
+      return new WelcomeRoom(mode, "p2p", null, false);
+    }
+  }
+
+  /**
+   * A welcome. {@code resume} is the token for this session's next resume (null: resume is
+   * off); {@code resumed} is null for a welcome that starts a session.
+   */
   public static String welcome(String peer, String room, String node, Collection<PeerInfo> peers,
-                               JsonArray iceServers, JsonObject limits, String resume, Resumed resumed) {
+                               WelcomeRoom kind, JsonArray iceServers, JsonObject limits, String resume,
+                               Resumed resumed) {
     JsonArray list = new JsonArray();
     peers.forEach(p -> list.add(p.toJson()));
     JsonObject w = new JsonObject()
@@ -37,10 +50,18 @@ public final class ServerMessage {
         .put("peer", peer)
         .put("room", room)
         .put("node", node)
+        .put("mode", kind.mode())
+        .put("media", kind.media())
         .put("peers", list)
         .put("iceServers", iceServers)
         .put("limits", limits)
         .put("resumed", resumed != null);
+    if (kind.publishers() != null) {
+      w.put("publishers", new JsonArray(kind.publishers()));
+      if (resumed != null) {
+        w.put("mediaResumed", kind.mediaResumed());
+      }
+    }
     if (resumed != null && resumed.received() != null) {
       w.put("received", resumed.received());
     } else if (resumed != null) {

@@ -53,7 +53,7 @@ public final class RedisRoomStore implements RoomStore {
         keys.roomConfig(room), keys.rooms(), keys.nodePeers(node), keys.epoch(), keys.roomResumeTokens(room));
     String known = epoch.get();
     List<String> a = List.of(room, peer, node, record.encode(), Integer.toString(defaultMaxPeers),
-        known == null ? "" : known, orEmpty(tokenDigest), record.getString("role", "peer"));
+        known == null ? "" : known, orEmpty(tokenDigest), record.getString("role"));
     return timed(JOIN.run(redis, k, a)).map(r -> {
       String status = r.get(0).toString();
       switch (status) {
@@ -68,8 +68,8 @@ public final class RedisRoomStore implements RoomStore {
         case "presenter-taken":
           return JoinResult.refused(JoinStatus.PRESENTER_TAKEN);
         default:
-          return new JoinResult(JoinStatus.OK, r.get(1).toLong(), members(r, 4),
-              new RoomKind(r.get(2).toString(), r.get(3).toString()));
+          return new JoinResult(JoinStatus.OK, r.get(1).toLong(), members(r, 5),
+              new RoomKind(r.get(2).toString(), r.get(3).toString()), r.get(4).toString());
       }
     });
   }
@@ -135,21 +135,23 @@ public final class RedisRoomStore implements RoomStore {
 
   private List<String> moveKeys(String room, String peer, String from, String to) {
     return List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room), keys.nodePeers(from),
-        keys.nodePeers(to), keys.roomResumeTokens(room), keys.held(room, peer), keys.heldBytes(room));
+        keys.nodePeers(to), keys.roomResumeTokens(room), keys.held(room, peer), keys.heldBytes(room),
+        keys.roomConfig(room));
   }
 
   private Future<Moved> move(List<String> k, List<String> a) {
     return timed(MOVE.run(redis, k, a)).map(r -> {
       String status = r.get(0).toString();
       if (!"ok".equals(status)) {
-        return new Moved(MoveStatus.valueOf(status.toUpperCase(Locale.ROOT)), 0, List.of(), List.of());
+        return Moved.refused(MoveStatus.valueOf(status.toUpperCase(Locale.ROOT)));
       }
-      int n = r.get(2).toInteger();
+      int n = r.get(4).toInteger();
       List<String> held = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        held.add(r.get(3 + i).toString());
+        held.add(r.get(5 + i).toString());
       }
-      return new Moved(MoveStatus.OK, r.get(1).toLong(), members(r, 3 + n), held);
+      return new Moved(MoveStatus.OK, r.get(1).toLong(), members(r, 5 + n), held,
+          new RoomKind(r.get(2).toString(), r.get(3).toString()));
     });
   }
 

@@ -50,12 +50,12 @@ public interface RoomStore {
 
   /**
    * The outcome of a join: on success the room's sequence number, every member (the joiner
-   * too) and the room's kind.
+   * too), the room's kind and the joiner's role (the room's default when it asked for none).
    */
-  record JoinResult(JoinStatus status, long seq, List<StoredMember> members, RoomKind kind) {
+  record JoinResult(JoinStatus status, long seq, List<StoredMember> members, RoomKind kind, String role) {
     /** A join refused with {@code status}. */
     public static JoinResult refused(JoinStatus status) {
-      return new JoinResult(status, 0, List.of(), null);
+      return new JoinResult(status, 0, List.of(), null, null);
     }
   }
 
@@ -85,10 +85,16 @@ public interface RoomStore {
   }
 
   /**
-   * The outcome of a move: on {@code OK} the room afterwards ({@code seq}, every member) and the
-   * frames held for the peer since its node died, oldest first.
+   * The outcome of a move: on {@code OK} the room afterwards ({@code seq}, every member), the
+   * frames held for the peer since its node died, oldest first, and the room's kind (the node the
+   * member moves to did not see it join).
    */
-  record Moved(MoveStatus status, long seq, List<StoredMember> members, List<String> held) {
+  record Moved(MoveStatus status, long seq, List<StoredMember> members, List<String> held, RoomKind kind) {
+    /** A move that did not happen, for {@code status}. */
+    public static Moved refused(MoveStatus status) {
+      return new Moved(status, 0, List.of(), List.of(), null);
+    }
+
     public boolean applied() {
       return status == MoveStatus.OK;
     }
@@ -113,7 +119,9 @@ public interface RoomStore {
 
   /**
    * Adds {@code peer} to {@code room} on {@code node}. {@code record} is the member record
-   * without {@code seq}; the store adds it. {@code tokenDigest} is the digest of the resume
+   * without {@code seq}; the store adds it. Its {@code role} is empty for the room's default
+   * (a broadcast room's viewer, a mesh room's peer), then its first field: the store writes the
+   * role it chose there. {@code tokenDigest} is the digest of the resume
    * token the welcome will carry (null if none), checked by a resume after the node's death.
    */
   Future<JoinResult> join(String room, String peer, String node, JsonObject record, int defaultMaxPeers,

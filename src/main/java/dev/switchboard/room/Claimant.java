@@ -6,6 +6,10 @@ import dev.switchboard.cluster.Envelope.Claim;
 import dev.switchboard.cluster.Envelope.ClaimRefused;
 import dev.switchboard.cluster.Envelope.Handover;
 import dev.switchboard.protocol.ClientMessage;
+import dev.switchboard.protocol.CloseCode;
+import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.LeaveReason;
+import dev.switchboard.protocol.ServerMessage;
 import dev.switchboard.registry.RoomStore;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -136,11 +140,13 @@ final class Claimant {
           RoomListing listing = member.moved(holder, r);
           session.parts().handoff().adopted();
           String token = session.parts().resumption().install(next);
-          // The node that counted the client's messages died: the welcome cannot say how many it got.
-          session.welcomeBack(null, null, listing, r.seq(), token, null, r.held());
-          log.atInfo().addKeyValue("room", join.room()).addKeyValue("peer", join.peer()).addKeyValue("from", holder)
-              .addKeyValue("held", r.held().size()).log("resumed through this node after its node died");
-          done.complete(PeerSessions.Resumed.RESUMED);
+          welcomeMoved(() -> {
+            // The node that counted the client's messages died: the welcome cannot say how many it got.
+            session.welcomeBack(null, null, listing, r.seq(), token, null, r.held());
+            log.atInfo().addKeyValue("room", join.room()).addKeyValue("peer", join.peer())
+                .addKeyValue("from", holder).addKeyValue("held", r.held().size())
+                .log("resumed through this node after its node died");
+          });
         }
         default -> throw new IllegalStateException("unknown move status " + r.status());
       }
@@ -195,10 +201,41 @@ final class Claimant {
         String token = session.parts().resumption().install(next);
         // The token shown here stays good for a retry until the client speaks: as after a resume.
         session.parts().resumption().claimedWith(digest, join.received(), told);
-        session.welcomeBack(null, null, listing, ar.result().seq(), token, told, java.util.List.of());
-        log.atInfo().addKeyValue("room", join.room()).addKeyValue("peer", join.peer()).addKeyValue("from", holder)
-            .log("resumed through this node");
-        done.complete(PeerSessions.Resumed.RESUMED);
+        welcomeMoved(() -> {
+          session.welcomeBack(null, null, listing, ar.result().seq(), token, told, java.util.List.of());
+          log.atInfo().addKeyValue("room", join.room()).addKeyValue("peer", join.peer()).addKeyValue("from", holder)
+              .log("resumed through this node");
+        });
+      }
+    });
+  }
+
+  /**
+   * The member moved here: in an sfu room it first takes a place in the media room through this
+   * node (the old node gave its place up with the session; the welcome tells the client to
+   * publish and subscribe again), then {@code welcome} runs and the claim is done. What reaches
+   * the session meanwhile waits for after the welcome. If the media server cannot take the
+   * member, the client is welcomed back all the same, then refused {@code unavailable} and its
+   * session ends (close 4503): a member of an sfu room without media is of no use, and a fresh
+   * join gets a place once the media server is back.
+   */
+  private void welcomeMoved(Runnable welcome) {
+    if (!member.kind().sfu()) {
+      welcome.run();
+      done.complete(PeerSessions.Resumed.RESUMED);
+      return;
+    }
+    FreshJoin.enterMedia(session, sessions, member, member.kind()).onComplete(ar -> {
+      welcome.run();
+      done.complete(PeerSessions.Resumed.RESUMED);
+      if (ar.failed()) {
+        log.atWarn().addKeyValue("room", join.room()).addKeyValue("peer", join.peer())
+            .addKeyValue("error", String.valueOf(ar.cause().getMessage()))
+            .log("resumed through this node without a place in the media room: the session ends");
+        session.parts().link().send(ServerMessage.error(ErrorCode.UNAVAILABLE,
+            "the media server is unavailable; join again later", null));
+        session.leave(LeaveReason.DISCONNECTED);
+        session.closeSocket(CloseCode.UNAVAILABLE, ErrorCode.UNAVAILABLE.wire());
       }
     });
   }

@@ -57,6 +57,7 @@ final class FreshJoin {
             + j.room(), j.id(), CloseCode.PEER_ID_TAKEN);
         case FULL -> refuseJoined(ErrorCode.ROOM_FULL, "room " + j.room() + " is full", j.id(),
             CloseCode.UNAVAILABLE);
+        // Only a role the join named can misfit: the room's default always fits.
         case ROLE -> refuseJoined(ErrorCode.BAD_REQUEST, j.role() == ClientMessage.Role.PEER
             ? "room " + j.room() + " is a broadcast room: join as presenter or viewer"
             : "role " + j.role().wire() + " needs a broadcast room; room " + j.room() + " is mesh", j.id(),
@@ -70,7 +71,18 @@ final class FreshJoin {
         }
         case OK -> r.kind().sfu() ? joinMedia(j, member, r, token) : session.welcome(r, token);
       };
-    });
+    }).recover(err -> failed(j, member, err));
+  }
+
+  /**
+   * A join that failed for no reason the protocol names (a bug): logged with its cause, undone,
+   * and refused {@code unavailable}, close 1011, so that the client retries instead of waiting.
+   */
+  private Future<Void> failed(ClientMessage.Join j, RoomMember member, Throwable err) {
+    log.atError().setCause(err).addKeyValue("room", j.room()).addKeyValue("peer", member.peer())
+        .log("join failed unexpectedly; undone");
+    member.undoJoin();
+    return refuseJoined(ErrorCode.UNAVAILABLE, "the join failed; retry later", j.id(), CloseCode.INTERNAL);
   }
 
   /**
@@ -80,13 +92,7 @@ final class FreshJoin {
    */
   private Future<Void> joinMedia(ClientMessage.Join j, RoomMember member, RoomStore.JoinResult r,
                                  ResumeToken.Issued token) {
-    MediaServer media = sessions.media();
-    boolean broadcast = "broadcast".equals(r.kind().mode());
-    String room = j.room();
-    String peer = member.peer();
-    // Janus's offers for the receiving connection reach the client as what its old node would forward.
-    return OnLoop.of(session.home(), media.join(room, peer, broadcast,
-        frame -> session.deliver(new Envelope.ClientFrame(room, peer, frame)))).transform(ar -> {
+    return enterMedia(session, sessions, member, r.kind()).transform(ar -> {
       if (ar.failed()) {
         log.atWarn().addKeyValue("room", j.room()).addKeyValue("peer", member.peer())
             .addKeyValue("error", String.valueOf(ar.cause().getMessage())).log("join refused: no media room");
@@ -94,9 +100,28 @@ final class FreshJoin {
         return refuseJoined(ErrorCode.UNAVAILABLE, "the media server is unavailable; retry later", j.id(),
             CloseCode.UNAVAILABLE);
       }
-      member.mediaJoined(ar.result(), media);
       return session.welcome(r, token);
     });
+  }
+
+  /**
+   * {@code member}, of {@code session}, takes its place in the media room of its sfu room (of
+   * {@code kind}) through the node's media server; completes on the session's loop, with the
+   * place recorded. Janus's
+   * offers for its receiving connection reach the client as frames delivered to the session, like
+   * those another node forwards: in order with the rest, and held while the client is away.
+   */
+  static Future<Void> enterMedia(PeerSession session, PeerSessions sessions, RoomMember member,
+                                 RoomStore.RoomKind kind) {
+    MediaServer media = sessions.media();
+    String room = member.room().id();
+    String peer = member.peer();
+    return OnLoop.of(session.home(), media.join(room, peer, "broadcast".equals(kind.mode()),
+        frame -> session.deliver(new Envelope.ClientFrame(room, peer, frame))))
+        .map(participant -> {
+          member.mediaJoined(participant, media);
+          return null;
+        });
   }
 
   /** Refuses the join: an error, then a close. */

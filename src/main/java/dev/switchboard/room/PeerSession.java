@@ -333,7 +333,7 @@ public final class PeerSession {
   /** The welcome, fresh or {@code resumed}: the room as {@code listing} has it. */
   private void sendWelcome(RoomListing listing, String token, Long told, boolean resumed) {
     link.welcome(ServerMessage.welcome(peer(), room(), router.self(), listing.others().values(),
-        sessions.iceServers(peer()), sessions.limits().toClientJson(), token,
+        member.welcomeRoom(), sessions.iceServers(peer()), sessions.limits().toClientJson(), token,
         resumed ? new ServerMessage.Resumed(told) : null));
   }
 

@@ -14,6 +14,7 @@ import dev.switchboard.registry.RoomStore;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -32,17 +33,20 @@ final class RoomMember {
   private final BooleanSupplier restoring;
   private final LocalRoom room;
   private final String peer;
-  private final ClientMessage.Role role;
+  /** Null until the store chose the room's default role for a join that asked for none. */
+  private ClientMessage.Role role;
   private final JsonObject meta;
   private final long joinedAt;
   private JsonObject state = new JsonObject();
   /** The room's sequence number of this member's last change in the store. */
   private long lastSeq;
-  /** The room's kind, as the store answered the join (null for a member that moved here). */
+  /** The room's kind, as the store answered the join or the move here (null until then). */
   private RoomStore.RoomKind kind;
   /** In an sfu room: the member's place in the media room, and the node's media server. */
   private MediaParticipant media;
   private MediaServer mediaServer;
+  /** The place in the media room was taken since the last welcome: the client's connections to it are void. */
+  private boolean mediaRenewed;
 
   /** {@code restoring} says whether the store may still lack members after a loss of its data. */
   RoomMember(Router router, RoomStore store, BooleanSupplier restoring, LocalRoom room, String peer,
@@ -94,11 +98,12 @@ final class RoomMember {
 
   /** The record the store keeps of this member. */
   JsonObject record() {
+    // The role first: for a join that asked for none, the store writes the one it chose there.
     return new JsonObject()
+        .put("role", role == null ? "" : role.wire())
         .put("node", router.self())
         .put("meta", meta)
         .put("state", state)
-        .put("role", role.wire())
         .put("joinedAt", joinedAt);
   }
 
@@ -124,6 +129,7 @@ final class RoomMember {
   RoomListing joined(RoomStore.JoinResult r) {
     lastSeq = r.seq();
     kind = r.kind();
+    role = ClientMessage.Role.fromWire(r.role());
     RoomListing listing = seen(r.seq(), r.members());
     router.announce(listing.nodes(), joinedEvent(r.seq()));
     return listing;
@@ -203,6 +209,7 @@ final class RoomMember {
    */
   RoomListing moved(String from, RoomStore.Moved r) {
     lastSeq = r.seq();
+    kind = r.kind();
     // The state as stored now: the old node may have written a change since the claim read it.
     r.members().stream().filter(m -> m.peer().equals(peer)).findFirst()
         .ifPresent(m -> state = m.record().getJsonObject("state", state));
@@ -214,10 +221,31 @@ final class RoomMember {
     return listing;
   }
 
+  /** The room's kind (null before the store admitted the member here). */
+  RoomStore.RoomKind kind() {
+    return kind;
+  }
+
   /** The member has its place in the media room of its sfu room, joined through {@code server}. */
   void mediaJoined(MediaParticipant participant, MediaServer server) {
     media = participant;
     mediaServer = server;
+    mediaRenewed = true;
+  }
+
+  /**
+   * What the next welcome says of the room: its kind, and in an sfu room who publishes and
+   * whether the client's media connections stand (they do unless the place was taken anew since
+   * the last welcome).
+   */
+  ServerMessage.WelcomeRoom welcomeRoom() {
+    RoomStore.RoomKind k = kind != null ? kind : RoomStore.RoomKind.MESH;
+    if (!k.sfu()) {
+      return ServerMessage.WelcomeRoom.p2p(k.mode());
+    }
+    boolean kept = !mediaRenewed;
+    mediaRenewed = false;
+    return new ServerMessage.WelcomeRoom(k.mode(), k.media(), media != null ? media.publishers() : List.of(), kept);
   }
 
   /** The member's place in the media room of its sfu room; null in a peer-to-peer room. */

@@ -148,6 +148,15 @@ class RoomTokensTest {
         RoomTokens.mint(vertx, SECRET, "r1", null, null, ttl, null, null))), ErrorCode.FORBIDDEN, CloseCode.FORBIDDEN);
     assertInstanceOf(RoomTokens.Granted.class, admit(t, join("r1", "a", Role.PRESENTER,
         RoomTokens.mint(vertx, SECRET, "r1", null, "presenter", ttl, null, null))));
+    // A join that names no role takes the token's; without a role claim it keeps the room's default.
+    RoomTokens.Granted presenting = assertInstanceOf(RoomTokens.Granted.class, admit(t, join("r1", "a", null,
+        RoomTokens.mint(vertx, SECRET, "r1", null, "presenter", ttl, null, null))));
+    assertEquals(Role.PRESENTER, presenting.join().role());
+    RoomTokens.Granted plain = assertInstanceOf(RoomTokens.Granted.class, admit(t, join("r1", "a", null,
+        RoomTokens.mint(vertx, SECRET, "r1", null, null, ttl, null, null))));
+    assertNull(plain.join().role());
+    refused(admit(t, join("r1", "a", null, RoomTokens.mint(vertx, SECRET, "r1", null, "admin", ttl, null, null))),
+        ErrorCode.FORBIDDEN, CloseCode.FORBIDDEN);
     // A token without a room claim grants nothing.
     String roomless = hs256(SECRET, new JsonObject().put("peer", "a"), new JWTOptions().setExpiresInSeconds(60));
     refused(admit(t, join("r1", "a", Role.PEER, roomless)), ErrorCode.FORBIDDEN, CloseCode.FORBIDDEN);

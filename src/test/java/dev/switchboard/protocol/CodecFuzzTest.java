@@ -164,7 +164,7 @@ class CodecFuzzTest {
     }
     if (m instanceof ClientMessage.Join j) {
       out.put("room", j.room()).put("peer", j.peer()).put("token", j.token()).put("resume", j.resume())
-          .put("meta", j.meta()).put("role", j.role().wire());
+          .put("meta", j.meta()).put("role", j.role() == null ? null : j.role().wire());
     } else if (m instanceof ClientMessage.Relay r) {
       out.put("to", r.to()).put(r.kind().field(), r.payload());
     } else if (m instanceof ClientMessage.Broadcast b) {
@@ -240,6 +240,8 @@ class CodecFuzzTest {
     frames.add(ServerMessage.peerLeft(peer, data.pickValue(LeaveReason.values())));
     frames.add(ServerMessage.roomClosed(text));
     frames.add(ServerMessage.welcome(peer, text, "node-1", List.of(info, info),
+        new ServerMessage.WelcomeRoom(text, text, data.consumeBoolean() ? List.of(peer, text) : null,
+            data.consumeBoolean()),
         new JsonArray().add(new JsonObject().put("urls", text)), FuzzJson.object(data, 2), text,
         data.consumeBoolean() ? new ServerMessage.Resumed(data.consumeBoolean() ? data.consumeLong(0, Long.MAX_VALUE)
             : null) : null));

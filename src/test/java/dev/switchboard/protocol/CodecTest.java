@@ -61,13 +61,13 @@ class CodecTest {
   class Valid {
 
     @Test
-    @DisplayName("a join with room and peer gives a Join with both and the default role and empty meta")
+    @DisplayName("a join with room and peer gives a Join with both, no role (the room's default) and empty meta")
     void joinWithPeer() {
       ClientMessage.Join j = assertInstanceOf(ClientMessage.Join.class,
           ok("{\"type\":\"join\",\"room\":\"room-1\",\"peer\":\"alice_2.x\"}"));
       assertEquals("room-1", j.room());
       assertEquals("alice_2.x", j.peer());
-      assertEquals(ClientMessage.Role.PEER, j.role());
+      assertNull(j.role(), "no role: the store gives the room's default");
       assertEquals(new JsonObject(), j.meta());
       assertNull(j.token());
       assertNull(j.resume());
@@ -780,18 +780,23 @@ class CodecTest {
     }
 
     @Test
-    @DisplayName("welcome() has type, peer, room, node, peers, iceServers and limits")
+    @DisplayName("welcome() has type, peer, room, node, mode, media, peers, iceServers and limits")
     void welcome() {
       PeerInfo other = new PeerInfo("bob", new JsonObject().put("name", "Bob"),
           new JsonObject().put("audio", true), ClientMessage.Role.VIEWER);
       JsonArray ice = new JsonArray().add(new JsonObject().put("urls", "stun:stun.example.org"));
       JsonObject limits = new JsonObject().put("rate", 50);
       JsonObject out = new JsonObject(ServerMessage.welcome("alice", "room-1", "node-a",
-          List.of(other), ice, limits, "tok-1", new ServerMessage.Resumed(3L)));
+          List.of(other), ServerMessage.WelcomeRoom.p2p("broadcast"), ice, limits, "tok-1",
+          new ServerMessage.Resumed(3L)));
       assertEquals("welcome", out.getString("type"));
       assertEquals("alice", out.getString("peer"));
       assertEquals("room-1", out.getString("room"));
       assertEquals("node-a", out.getString("node"));
+      assertEquals("broadcast", out.getString("mode"));
+      assertEquals("p2p", out.getString("media"));
+      assertFalse(out.containsKey("publishers"), "a p2p room has no media server to publish through");
+      assertFalse(out.containsKey("mediaResumed"));
       assertEquals(ice, out.getJsonArray("iceServers"));
       assertEquals(limits, out.getJsonObject("limits"));
       JsonArray peers = out.getJsonArray("peers");
@@ -804,14 +809,35 @@ class CodecTest {
       assertEquals("tok-1", out.getString("resume"));
       assertEquals(true, out.getBoolean("resumed"));
       assertEquals(3L, out.getLong("received"));
-      assertEquals(10, out.size(), "no unexpected fields: " + out);
+      assertEquals(12, out.size(), "no unexpected fields: " + out);
+    }
+
+    @Test
+    @DisplayName("welcome() of an sfu room lists who publishes; resumed, it says whether the media connections stand")
+    void welcomeSfu() {
+      JsonObject fresh = new JsonObject(ServerMessage.welcome("alice", "r", "n", List.of(),
+          new ServerMessage.WelcomeRoom("mesh", "sfu", List.of("bob", "carol"), false), new JsonArray(),
+          new JsonObject(), null, null));
+      assertEquals("sfu", fresh.getString("media"));
+      assertEquals(new JsonArray().add("bob").add("carol"), fresh.getJsonArray("publishers"));
+      assertFalse(fresh.containsKey("mediaResumed"), "a fresh join has no media connections yet");
+      JsonObject moved = new JsonObject(ServerMessage.welcome("alice", "r", "n", List.of(),
+          new ServerMessage.WelcomeRoom("mesh", "sfu", List.of(), false), new JsonArray(), new JsonObject(),
+          "tok", new ServerMessage.Resumed(2L)));
+      assertEquals(new JsonArray(), moved.getJsonArray("publishers"));
+      assertEquals(false, moved.getBoolean("mediaResumed"));
+      JsonObject kept = new JsonObject(ServerMessage.welcome("alice", "r", "n", List.of(),
+          new ServerMessage.WelcomeRoom("broadcast", "sfu", List.of("p"), true), new JsonArray(), new JsonObject(),
+          "tok", new ServerMessage.Resumed(2L)));
+      assertEquals(true, kept.getBoolean("mediaResumed"));
+      assertEquals("broadcast", kept.getString("mode"));
     }
 
     @Test
     @DisplayName("welcome() of an empty room has an empty peers array; without a token, no resume field")
     void welcomeEmpty() {
       JsonObject out = new JsonObject(ServerMessage.welcome("alice", "r", "n", List.of(),
-          new JsonArray(), new JsonObject(), null, null));
+          ServerMessage.WelcomeRoom.p2p("mesh"), new JsonArray(), new JsonObject(), null, null));
       assertEquals(new JsonArray(), out.getJsonArray("peers"));
       assertFalse(out.containsKey("resume"), "no token when resume is off");
       assertEquals(false, out.getBoolean("resumed"));
@@ -823,7 +849,8 @@ class CodecTest {
     @DisplayName("welcome() after the holding node died: resumed, nodeLost, and no received count")
     void welcomeAfterNodeDeath() {
       JsonObject out = new JsonObject(ServerMessage.welcome("alice", "r", "n", List.of(),
-          new JsonArray(), new JsonObject(), "tok-2", new ServerMessage.Resumed(null)));
+          ServerMessage.WelcomeRoom.p2p("mesh"), new JsonArray(), new JsonObject(), "tok-2",
+          new ServerMessage.Resumed(null)));
       assertEquals(true, out.getBoolean("resumed"));
       assertEquals(true, out.getBoolean("nodeLost"));
       assertFalse(out.containsKey("received"), "the node that counted the client's messages died");

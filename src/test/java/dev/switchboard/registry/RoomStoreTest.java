@@ -27,7 +27,7 @@ class RoomStoreTest {
 
   static LocalRedis server;
   Redis redis;
-  RoomStore store;
+  RedisRoomStore store;
   Keys keys = new Keys("sb:");
   String room;
 
@@ -225,6 +225,29 @@ class RoomStoreTest {
     assertFalse(store.move(room, "zed", "n1", "n3", null).await().applied(), "no such member");
     assertFalse(store.leave(room, "a", "n1").await().applied(), "the old node's leave changes nothing");
     assertTrue(store.leave(room, "a", "n2").await().applied());
+  }
+
+  @Test
+  @DisplayName("a join that names no role gets the room's default (viewer in a broadcast, peer in a mesh), stored; a move tells the room's kind")
+  void defaultRoleAndKind() {
+    String live = room + "-live";
+    assertTrue(store.createRoom(live, "broadcast", "sfu", 10).await());
+    JsonObject unnamed = new JsonObject().put("role", "").put("node", "n1").put("meta", new JsonObject())
+        .put("state", new JsonObject()).put("joinedAt", 1L);
+    RoomStore.JoinResult viewer = store.join(live, "v", "n1", unnamed, 25, null).await();
+    assertEquals(List.of(RoomStore.JoinStatus.OK, "viewer", "broadcast", "sfu"),
+        List.of(viewer.status(), viewer.role(), viewer.kind().mode(), viewer.kind().media()));
+    JsonObject stored = viewer.members().get(0).record();
+    assertEquals(List.of("viewer", "n1"), List.of(stored.getString("role"), stored.getString("node")),
+        "the chosen role is written into the record: " + stored);
+    RoomStore.JoinResult peer = store.join(room, "p", "n1", unnamed.copy(), 25, null).await();
+    assertEquals(List.of("peer", "mesh", "p2p"), List.of(peer.role(), peer.kind().mode(), peer.kind().media()));
+    assertEquals(RoomStore.JoinStatus.ROLE, store.join(live, "x", "n1", record("n1"), 25, null).await().status(),
+        "a role named that does not fit the room is still refused");
+    RoomStore.Moved moved = store.move(live, "v", "n1", "n2", null).await();
+    assertEquals(List.of("broadcast", "sfu"), List.of(moved.kind().mode(), moved.kind().media()),
+        "the node a member moves to learns what room it is");
+    store.deleteRoomConfig(live).await();
   }
 
   private String tokenOf(String peer) {

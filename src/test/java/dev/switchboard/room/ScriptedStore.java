@@ -179,16 +179,17 @@ final class ScriptedStore implements RoomStore {
       if (r.members.containsKey(peer)) {
         return JoinResult.refused(JoinStatus.TAKEN);
       }
-      if (!"peer".equals(record.getString("role", "peer"))) {
+      String role = record.getString("role", "");
+      if (!role.isEmpty() && !"peer".equals(role)) {
         return JoinResult.refused(JoinStatus.ROLE); // every scripted room is mesh
       }
       if (r.members.size() >= defaultMaxPeers) {
         return JoinResult.refused(JoinStatus.FULL);
       }
       r.seq++;
-      r.members.put(peer, record.copy().put("seq", r.seq).put("node", node));
+      r.members.put(peer, record.copy().put("seq", r.seq).put("node", node).put("role", "peer"));
       token(r, peer, tokenDigest);
-      return new JoinResult(JoinStatus.OK, r.seq, stored(r), RoomKind.MESH);
+      return new JoinResult(JoinStatus.OK, r.seq, stored(r), RoomKind.MESH, "peer");
     });
   }
 
@@ -290,13 +291,13 @@ final class ScriptedStore implements RoomStore {
       Room r = rooms.computeIfAbsent(room, k -> new Room());
       JsonObject m = r.members.get(peer);
       if (m == null || !dead.equals(m.getString("node"))) {
-        return new Moved(MoveStatus.ABSENT, 0, List.of(), List.of());
+        return Moved.refused(MoveStatus.ABSENT);
       }
       if (!deadNodes.contains(dead)) {
-        return new Moved(MoveStatus.ALIVE, 0, List.of(), List.of());
+        return Moved.refused(MoveStatus.ALIVE);
       }
       if (presentedDigest == null || !presentedDigest.equals(r.tokens.get(peer))) {
-        return new Moved(MoveStatus.REFUSED, 0, List.of(), List.of());
+        return Moved.refused(MoveStatus.REFUSED);
       }
       return moveNow(room, peer, dead, to, tokenDigest);
     });
@@ -306,13 +307,13 @@ final class ScriptedStore implements RoomStore {
     Room r = rooms.computeIfAbsent(room, k -> new Room());
     JsonObject m = r.members.get(peer);
     if (m == null || !from.equals(m.getString("node"))) {
-      return new Moved(MoveStatus.ABSENT, 0, List.of(), List.of());
+      return Moved.refused(MoveStatus.ABSENT);
     }
     r.seq++;
     r.members.put(peer, m.copy().put("seq", r.seq).put("node", to));
     token(r, peer, tokenDigest);
     List<String> held = r.held.remove(peer);
-    return new Moved(MoveStatus.OK, r.seq, stored(r), held == null ? List.of() : held);
+    return new Moved(MoveStatus.OK, r.seq, stored(r), held == null ? List.of() : held, RoomKind.MESH);
   }
 
   @Override
