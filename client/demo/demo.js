@@ -1,10 +1,14 @@
-// The demo video call: /?room=NAME[&name=YOUR_NAME]. Everything it does goes through the
-// public API of the client module; `window.switchboard` is the live client, for the console.
+// The demo video call: /?room=NAME[&name=YOUR_NAME][&role=presenter|viewer]. It joins whatever
+// the room is: a peer-to-peer mesh, a meeting through the media server (`sfu`), or a broadcast,
+// where `role=presenter` presents and anyone else watches (a broadcast's default role). Every
+// remote tile's <video> says the peer it shows in `data-peer`. Everything goes through the public
+// API of the client module; `window.switchboard` is the live client, for the console.
 import { Switchboard } from '/src/switchboard.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const room = validRoom(params.get('room')) ?? randomRoom();
+const role = ['presenter', 'viewer'].includes(params.get('role')) ? params.get('role') : undefined;
 const name = (params.get('name') ?? remembered('switchboard.name') ?? `Guest ${Math.floor(Math.random() * 900 + 100)}`).slice(0, 40);
 remember('switchboard.name', name);
 if (params.get('room') !== room) {
@@ -25,6 +29,7 @@ const WORDS = {
   'going-away': 'The server is restarting.',
   draining: 'The server is moving us to another node.',
   'negotiation-failed': 'A call could not be set up.',
+  'presenter-taken': 'This broadcast already has its presenter.',
 };
 
 const STATUS = {
@@ -39,15 +44,19 @@ let sb = null;
 start();
 
 async function start() {
-  const stream = await localMedia();
-  sb = new Switchboard({ room, meta: { name }, stream });
+  const stream = role === 'viewer' ? null : await localMedia(); // a viewer only watches
+  sb = new Switchboard({ room, meta: { name }, stream, role });
   window.switchboard = sb;
   sb.addEventListener('statechange', () => showStatus());
-  sb.addEventListener('welcome', () => { showStatus(); clearSessionError(); });
-  sb.addEventListener('peer-joined', (e) => addTile(e.peer, e.meta, e.state));
-  sb.addEventListener('peer-left', (e) => removeTile(e.peer));
+  sb.addEventListener('welcome', () => { showRoom(); showStatus(); clearSessionError(); });
+  sb.addEventListener('peer-joined', (e) => { if (shows(e.role)) addTile(e.peer, e.meta, e.state); showRoom(); });
+  sb.addEventListener('peer-left', (e) => { removeTile(e.peer); showRoom(); });
   sb.addEventListener('peer-state', (e) => showState(tile(e.peer), e.state));
   sb.addEventListener('stream', (e) => attach(e.peer, e.stream));
+  sb.addEventListener('stream-ended', (e) => attach(e.peer, null));
+  sb.addEventListener('media-connection', (e) => {
+    if (e.pc === 'publish') $('local-tile').querySelector('.call').textContent = e.state === 'connected' ? '' : e.state;
+  });
   sb.addEventListener('peer-connection', (e) => {
     const t = tile(e.peer);
     if (!t) return;
@@ -113,10 +122,35 @@ function showMine() {
   showState($('local-tile'), { audio, video });
 }
 
+/**
+ * Which peers get a tile: everyone in a mesh or meeting; in a broadcast the presenter only (a
+ * viewer sends nothing, and a presenter's audience is a count, not a wall of empty tiles).
+ */
+function shows(peerRole) {
+  return sb.mode !== 'broadcast' || peerRole === 'presenter';
+}
+
+/** The room's kind and, for a broadcast, who we are in it and how many watch. */
+function showRoom() {
+  let text = `Room ${room}`;
+  if (sb.media === 'sfu') text += ' · via media server';
+  if (sb.mode === 'broadcast') {
+    const viewers = [...sb.peers.values()].filter((p) => p.role === 'viewer').length;
+    text += sb.role === 'presenter' ? ` · presenting to ${viewers} viewer${viewers === 1 ? '' : 's'}` : ' · watching';
+  }
+  $('room').textContent = text;
+  // A viewer shows no camera of its own (one asked for on a room that turned out to be a broadcast stops).
+  const watching = sb.role === 'viewer';
+  $('local-tile').hidden = watching;
+  $('audio').hidden = $('video').hidden = watching;
+  if (watching) for (const t of $('local-video').srcObject?.getTracks() ?? []) t.stop();
+}
+
 function addTile(peer, meta, state) {
   removeTile(peer);
   const t = $('tile-template').content.firstElementChild.cloneNode(true);
   t.dataset.peer = peer;
+  t.querySelector('video').dataset.peer = peer;
   t.dataset.connection = 'new';
   const label = typeof meta?.name === 'string' && meta.name ? meta.name : peer.slice(0, 8);
   t.querySelector('.name').textContent = label;
@@ -143,6 +177,7 @@ function attach(peer, stream) {
   if (!t) return;
   const video = t.querySelector('video');
   video.srcObject = stream;
+  if (!stream) return; // it stopped publishing
   video.play().catch((error) => {
     if (error.name !== 'NotAllowedError') return;
     // The browser will not play sound before the user touched the page: play muted, offer sound.

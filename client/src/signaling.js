@@ -41,7 +41,7 @@ const RECONNECT_GRACE_MS = 10_000;
  * - `statechange` {state}
  * - `welcome` {welcome, rejoin, resumed}: every successful join, the first and each rejoin
  * - `signal` {message}: a room message (`peer-joined`, `peer-left`, `peer-state`, `offer`,
- *   `answer`, `candidate`, `message`)
+ *   `answer`, `candidate`, `message`, `subscribe-offer`)
  * - `room-closed` {reason}
  * - `disconnected` {error, closeCode, retryInMs}: the socket dropped; a rejoin is scheduled
  * - `error` {error, code, message, fatal}: a refusal nobody awaited, or the end of the session
@@ -142,7 +142,8 @@ export class Signaling extends EventTarget {
 
   /**
    * Sends a room message. With `{ack: true}` it gets an `id` and the promise settles on the
-   * server's `ack` (resolves) or `error` (rejects with its code), or rejects with `timeout` or
+   * server's `ack` (resolves; with the answer itself for a `publish`: its `publish-answer`) or
+   * `error` (rejects with its code), or rejects with `timeout` or
    * `disconnected`. Without, it returns whether the message was queued; a refusal then comes
    * as an `error` event.
    */
@@ -295,6 +296,7 @@ export class Signaling extends EventTarget {
     switch (message.type) {
       case 'welcome': this.#welcomed(message); break;
       case 'ack': this.#settle(message.id, null); break;
+      case 'publish-answer': this.#settle(message.id, null, message); break; // a `publish`'s answer
       case 'error': this.#refused(message); break;
       case 'pong': break;
       case 'room-closed':
@@ -316,7 +318,7 @@ export class Signaling extends EventTarget {
         break;
       }
       case 'peer-joined': case 'peer-left': case 'peer-state':
-      case 'offer': case 'answer': case 'candidate': case 'message':
+      case 'offer': case 'answer': case 'candidate': case 'message': case 'subscribe-offer':
         if (this.#state === 'joined') this.dispatchEvent(new SwitchboardEvent('signal', { message }));
         break;
       default:
@@ -358,12 +360,12 @@ export class Signaling extends EventTarget {
     }
   }
 
-  #settle(id, error) {
+  #settle(id, error, answer) {
     const entry = this.#pending.get(id);
     if (!entry) return;
     this.#pending.delete(id);
     this.#timers.clearTimeout(entry.timer);
-    if (error) entry.reject(error); else entry.resolve();
+    if (error) entry.reject(error); else entry.resolve(answer);
   }
 
   #closed(closeCode, reason) {

@@ -1,16 +1,19 @@
-// Switchboard browser client: a multi-party WebRTC mesh over a Switchboard signaling server.
+// Switchboard browser client: multi-party WebRTC calls through a Switchboard signaling server,
+// as a peer-to-peer mesh or through the room's media server (`sfu` rooms), behind one API.
 // Dependency-free ES module; see client/README.md for the guide and docs/protocol.md for the
 // wire protocol it speaks.
 import { Signaling, SwitchboardEvent } from './signaling.js';
 import { PeerLink, isPolite } from './peer-link.js';
+import { MediaRoom } from './media-room.js';
 import { SwitchboardError } from './errors.js';
 
-export { SwitchboardError, SwitchboardEvent, Signaling, PeerLink, isPolite };
+export { SwitchboardError, SwitchboardEvent, Signaling, PeerLink, MediaRoom, isPolite };
 export { backoffDelay } from './backoff.js';
 
 /**
- * A participant in one room: it joins, sets up one `RTCPeerConnection` per other peer, and
- * keeps that mesh up across socket drops.
+ * A participant in one room: it joins and keeps its calls up across socket drops. In a `p2p`
+ * room it sets up one `RTCPeerConnection` per other peer; in an `sfu` room two in all, one
+ * publishing to the media server and one receiving everyone it may see ({@link MediaRoom}).
  *
  * Events (`SwitchboardEvent`s, fields as properties):
  * - `statechange` {state}: `idle`, `connecting`, `joined`, `reconnecting`, `closed`
@@ -22,7 +25,10 @@ export { backoffDelay } from './backoff.js';
  *   as a new session, or `reconnected` when our own rejoin replaced every call
  * - `peer-state` {peer, state}: its published state (`audio`, `video`, `data`) changed
  * - `stream` {peer, stream}: its media arrived (a `MediaStream`, for a `<video>`)
+ * - `stream-ended` {peer}: (`sfu` rooms) it stopped publishing; it may still be in the room
  * - `peer-connection` {peer, state}: its `RTCPeerConnection.connectionState` changed
+ * - `media-connection` {pc, state}: (`sfu` rooms) the `publish` or `subscribe` connection's
+ *   `connectionState` changed
  * - `message` {from, data, to}: an application message
  * - `disconnected` {error, retryInMs}: the socket dropped; rejoining
  * - `room-closed` {reason}
@@ -32,7 +38,9 @@ export { backoffDelay } from './backoff.js';
 export class Switchboard extends EventTarget {
   #opts;
   #signaling;
-  #peers = new Map(); // id -> {peer, meta, role, state, link}
+  #peers = new Map(); // id -> {peer, meta, role, state, link}; link null in an sfu room
+  #media = null; // MediaRoom, in an sfu room
+  #welcome = null;
   #localStream;
   #audio;
   #video;
@@ -46,7 +54,8 @@ export class Switchboard extends EventTarget {
    * @param {string|(() => Promise<string>|string)} [options.token] a JWT, or a function that
    *   fetches a fresh one for every (re)join
    * @param {object} [options.meta] shown to the others, e.g. `{name: 'Ada'}` (≤ 1 KiB)
-   * @param {string} [options.role] `peer` (default), `presenter` or `viewer`
+   * @param {string} [options.role] `peer`, `presenter` or `viewer`; default: the room's own
+   *   (`viewer` in a broadcast room, `peer` otherwise)
    * @param {MediaStream} [options.stream] local media to send to everyone
    * @param {RTCConfiguration} [options.rtcConfiguration] merged over `welcome.iceServers`
    * @param {{baseMs?, maxMs?, attempts?}} [options.reconnect]
@@ -83,6 +92,13 @@ export class Switchboard extends EventTarget {
   get node() { return this.#signaling.node; }
   /** What we publish: `{audio, video, data}`. */
   get localState() { return { audio: this.#audio, video: this.#video, data: this.#data }; }
+  /** The room's media (`p2p` or `sfu`) and mode (`mesh` or `broadcast`), once joined. */
+  get media() { return this.#welcome?.media ?? null; }
+  get mode() { return this.#welcome?.mode ?? null; }
+  /** Our role: the one asked for, else the room's default. */
+  get role() {
+    return this.#opts.role ?? (this.#welcome ? (this.#welcome.mode === 'broadcast' ? 'viewer' : 'peer') : null);
+  }
 
   /**
    * The other peers: id → `{peer, meta, role, state, stream, connectionState}`. A snapshot;
@@ -93,7 +109,8 @@ export class Switchboard extends EventTarget {
     for (const [id, p] of this.#peers) {
       out.set(id, {
         peer: id, meta: p.meta, role: p.role, state: p.state,
-        stream: p.link?.stream ?? null, connectionState: p.link?.connectionState ?? 'new',
+        stream: p.link?.stream ?? this.#media?.streams.get(id) ?? null,
+        connectionState: p.link?.connectionState ?? this.#media?.subscriber?.connectionState ?? 'new',
       });
     }
     return out;
@@ -140,6 +157,24 @@ export class Switchboard extends EventTarget {
   setStream(stream) {
     this.#localStream = stream;
     for (const { link } of this.#peers.values()) link?.setLocalStream(stream);
+    this.#media?.setLocalStream(stream).catch(() => {}); // reported as an `error` event
+  }
+
+  /**
+   * `sfu` rooms: publishes the local stream (done by itself after joining when there is one, for
+   * anyone but a viewer), or stops. Resolves once the media server answered.
+   */
+  publish() {
+    return this.#media ? this.#media.publish() : Promise.reject(notSfu());
+  }
+
+  unpublish() {
+    return this.#media ? this.#media.unpublish() : Promise.reject(notSfu());
+  }
+
+  /** `sfu` rooms: the publishing and receiving `RTCPeerConnection`s (each null until used). */
+  get mediaConnections() {
+    return { publish: this.#media?.publisher ?? null, subscribe: this.#media?.subscriber ?? null };
   }
 
   /**
@@ -152,9 +187,13 @@ export class Switchboard extends EventTarget {
     return this.#signaling.send(message, { ack: true });
   }
 
-  /** The peer's `RTCPeerConnection`, or null. */
+  /**
+   * The `RTCPeerConnection` that brings us `peer`'s media, or null: in an `sfu` room the one
+   * receiving connection, shared by every peer we see.
+   */
   peerConnection(peer) {
-    return this.#peers.get(peer)?.link?.pc ?? null;
+    const p = this.#peers.get(peer);
+    return p?.link?.pc ?? (p && this.#media ? this.#media.subscriber : null) ?? null;
   }
 
   /** `getStats()` of the call with `peer`. */
@@ -164,6 +203,8 @@ export class Switchboard extends EventTarget {
   }
 
   #onWelcome({ welcome, rejoin, resumed }) {
+    this.#welcome = welcome;
+    const sfu = welcome.media === 'sfu';
     const listed = new Map((welcome.peers ?? []).map((p) => [p.peer, p]));
     if (rejoin) {
       for (const id of [...this.#peers.keys()]) {
@@ -171,10 +212,19 @@ export class Switchboard extends EventTarget {
         if (!resumed || !listed.has(id)) this.#removePeer(id, resumed ? 'left' : 'reconnected');
       }
     }
+    // Our media room connections stand across a resume on the same node; anything else (a
+    // fresh join, a rejoin, a session moved to another node) needs new ones.
+    const mediaKept = resumed && welcome.mediaResumed === true && this.#media !== null;
+    if (!mediaKept) {
+      this.#media?.close();
+      this.#media = sfu ? this.#createMediaRoom() : null;
+    }
     this.#emit('welcome', { welcome, rejoin, resumed });
     for (const info of listed.values()) {
       if (this.#peers.has(info.peer)) continue; // resumed: the call is still up
-      if (resumed) {
+      if (sfu) {
+        this.#addPeer(info, false, true, false); // its media comes through the receiving connection
+      } else if (resumed) {
         // It joined while we were away and saw us in its welcome: it is the newcomer, it offers.
         this.#addPeer(info, false, false);
       } else {
@@ -182,6 +232,7 @@ export class Switchboard extends EventTarget {
         this.#addPeer(info, true, true);
       }
     }
+    if (!mediaKept) this.#media?.start();
     if (resumed) return; // the server kept our published state
     // A peer's state is {} when it joins: publish ours.
     const state = {};
@@ -196,7 +247,7 @@ export class Switchboard extends EventTarget {
       case 'peer-joined':
         // Known already: it joined again (e.g. reloaded on another node); replace it.
         if (this.#peers.has(message.peer)) this.#removePeer(message.peer, 'rejoined');
-        this.#addPeer(message, false, false);
+        this.#addPeer(message, false, false, this.#media === null);
         break;
       case 'peer-left':
         this.#removePeer(message.peer, message.reason);
@@ -214,25 +265,52 @@ export class Switchboard extends EventTarget {
       case 'message':
         this.#emit('message', { from: message.from, data: message.data, to: message.to });
         break;
+      case 'subscribe-offer':
+        this.#media?.handleOffer(message);
+        break;
       default:
         break;
     }
   }
 
-  #addPeer(info, initiator, initial) {
+  /** A peer in the room with us; `call`: a mesh call of our own with it (p2p rooms). */
+  #addPeer(info, initiator, initial, call = true) {
     const id = info.peer;
     const entry = { peer: id, meta: info.meta ?? {}, role: info.role ?? 'peer', state: info.state ?? {}, link: null };
     this.#peers.set(id, entry);
     this.#emit('peer-joined', { peer: id, meta: entry.meta, role: entry.role, state: entry.state, initial });
-    entry.link = this.#createLink(id, initiator);
+    if (call) entry.link = this.#createLink(id, initiator);
+    // Its stream may have come before it did (the server's offer and its join race).
+    const stream = this.#media?.streams.get(id);
+    if (stream) this.#emit('stream', { peer: id, stream });
+  }
+
+  #createMediaRoom() {
+    return new MediaRoom({
+      createConnection: () => this.#newConnection(),
+      request: (message) => this.#signaling.send(message, { ack: true }),
+      send: (message) => { if (this.#signaling.state === 'joined') this.#signaling.send(message); },
+      canPublish: this.role !== 'viewer',
+      localStream: this.#localStream,
+      events: {
+        onStream: (peer, stream) => { if (this.#peers.has(peer)) this.#emit('stream', { peer, stream }); },
+        onStreamEnded: (peer) => this.#emit('stream-ended', { peer }),
+        onStateChange: (pc, state) => this.#emit('media-connection', { pc, state }),
+        onError: (error) => this.#emit('error', errorFields(error)),
+      },
+    });
+  }
+
+  #newConnection() {
+    const config = { ...(this.#opts.rtcConfiguration ?? {}) };
+    config.iceServers ??= this.#signaling.iceServers;
+    return new this.#opts.RTCPeerConnection(config);
   }
 
   #createLink(id, initiator) {
-    const config = { ...(this.#opts.rtcConfiguration ?? {}) };
-    config.iceServers ??= this.#signaling.iceServers;
     let pc;
     try {
-      pc = new this.#opts.RTCPeerConnection(config);
+      pc = this.#newConnection();
     } catch (cause) {
       this.#emit('error', errorFields(new SwitchboardError('negotiation-failed', `cannot create a connection: ${cause.message}`, { cause }), id));
       return null;
@@ -267,6 +345,8 @@ export class Switchboard extends EventTarget {
   }
 
   #closeAll(reason) {
+    this.#media?.close();
+    this.#media = null;
     for (const id of [...this.#peers.keys()]) this.#removePeer(id, reason);
   }
 
@@ -283,6 +363,10 @@ export class Switchboard extends EventTarget {
   #emit(type, fields) {
     this.dispatchEvent(new SwitchboardEvent(type, fields));
   }
+}
+
+function notSfu() {
+  return new SwitchboardError('bad-request', 'publishing through the media server needs an sfu room');
 }
 
 function errorFields(error, peer) {

@@ -85,6 +85,20 @@ export function recordEvents(target, types) {
   };
 }
 
+/**
+ * Joins the client of setup `s` (`{sb, ws}`): its socket opens and the server answers `welcome`;
+ * resolves once everything the welcome set off has settled.
+ */
+export async function joinWith(s, welcome) {
+  const joining = s.sb.join();
+  s.ws().open();
+  await tick();
+  s.ws().receive(welcome);
+  await settledNow(joining);
+  await settle();
+  return s;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Manual clock
 

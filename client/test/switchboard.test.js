@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Switchboard, SwitchboardError } from '../src/switchboard.js';
 import {
   FakeWebSocket, FakeRTCPeerConnection, FakeMediaStream, FakeMediaStreamTrack, FakeServer, ManualClock,
-  fakeStream, recordEvents, settle, tick, status, settledNow,
+  fakeStream, recordEvents, settle, tick, status, settledNow, joinWith,
 } from './fakes.js';
 
 const URL = 'wss://sb.example/ws';
@@ -33,14 +33,8 @@ function welcome(fields = {}) {
   };
 }
 
-async function joined(s, fields = {}) {
-  const joining = s.sb.join();
-  s.ws().open();
-  await tick();
-  s.ws().receive(welcome(fields));
-  await settledNow(joining);
-  await settle();
-  return s;
+function joined(s, fields = {}) {
+  return joinWith(s, welcome(fields));
 }
 
 /** A remote browser's offer (one audio, one video track). */
