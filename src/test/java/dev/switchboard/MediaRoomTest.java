@@ -11,11 +11,9 @@ import dev.switchboard.media.VideoRooms;
 import dev.switchboard.testing.JanusProcess;
 import dev.switchboard.testing.TestCluster;
 import dev.switchboard.testing.TestPeer;
+import dev.switchboard.testing.Waits;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -45,7 +42,6 @@ class MediaRoomTest {
   static TestCluster cluster;
   static Vertx vertx;
   static VideoRooms watch;
-  static final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() throws Exception {
@@ -67,11 +63,8 @@ class MediaRoomTest {
     janus.close();
   }
 
-  private static HttpResponse<String> admin(String method, String path, String body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(0) + path))
-        .header("Authorization", "Bearer " + KEY)
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-        .build(), HttpResponse.BodyHandlers.ofString());
+  private static HttpResponse<String> admin(String method, String path, String body) {
+    return cluster.http(0, method, path, KEY, body);
   }
 
   private static String sfuRoom(String mode) throws Exception {
@@ -83,24 +76,6 @@ class MediaRoomTest {
     return room;
   }
 
-  private static TestPeer join(int node, String room, String peer, String role) {
-    TestPeer p = cluster.connect(node);
-    JsonObject join = new JsonObject().put("type", "join").put("room", room).put("peer", peer);
-    p.send(role == null ? join : join.put("role", role));
-    p.welcome = p.expect("welcome");
-    return p;
-  }
-
-  /** The next frame of {@code type} that {@code p} gets, past the peers joining and leaving meanwhile. */
-  private static JsonObject expect(TestPeer p, String type) {
-    JsonObject f = p.next();
-    while (List.of("peer-joined", "peer-left").contains(f.getString("type")) && !type.equals(f.getString("type"))) {
-      f = p.next();
-    }
-    assertEquals(type, f.getString("type"), f.encode());
-    return f;
-  }
-
   /** The ids of the media room's participants, sorted; empty if the media room is gone. */
   private static List<String> participants(String room) {
     if (!watch.exists(room).await()) {
@@ -109,117 +84,50 @@ class MediaRoomTest {
     return watch.participants(room).await().stream().map(VideoRooms.Participant::id).sorted().toList();
   }
 
-  private static <T> T within(long ms, Supplier<T> read, T expected) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + ms;
-    T now = read.get();
-    while (!now.equals(expected) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(50);
-      now = read.get();
-    }
-    return now;
-  }
-
   @Test
   @DisplayName("peers on two nodes share one media room, each a participant named after it; leaving and dropping release them; the last one's leave destroys the media room")
   void participantsFollowTheRoom() throws Exception {
     String room = sfuRoom("mesh");
-    TestPeer a = join(0, room, "a", null);
-    TestPeer b = join(1, room, "b", null);
-    TestPeer c = join(1, room, "c", null);
+    TestPeer a = cluster.join(0, room, "a", null);
+    TestPeer b = cluster.join(1, room, "b", null);
+    TestPeer c = cluster.join(1, room, "c", null);
     assertEquals(List.of("a", "b", "c"), participants(room));
     b.send(new JsonObject().put("type", "leave"));
-    assertEquals(List.of("a", "c"), within(3000, () -> participants(room), List.of("a", "c")));
+    assertEquals(List.of("a", "c"), Waits.until(3000, () -> participants(room), List.of("a", "c")));
     c.close(); // abrupt: no leave (resume is off on these nodes, so the peer leaves at once)
-    assertEquals(List.of("a"), within(3000, () -> participants(room), List.of("a")));
+    assertEquals(List.of("a"), Waits.until(3000, () -> participants(room), List.of("a")));
     a.send(new JsonObject().put("type", "leave"));
-    assertEquals(false, within(3000, () -> watch.exists(room).await(), false), "the last leave destroyed it");
+    assertEquals(false, Waits.until(3000, () -> watch.exists(room).await(), false), "the last leave destroyed it");
   }
 
-  /** The {@code opaque_id} of every handle Janus holds, through its admin API. */
-  private static List<String> opaqueIds() throws Exception {
-    io.vertx.core.http.WebSocket admin = vertx.createWebSocketClient(new io.vertx.core.http.WebSocketClientOptions()
-        .setMaxMessageSize(1 << 20)).connect(new io.vertx.core.http.WebSocketConnectOptions()
-        .setAbsoluteURI(janus.adminUrl()).addSubProtocol("janus-admin-protocol")).await();
-    java.util.Map<String, CompletableFuture<JsonObject>> answers = new java.util.concurrent.ConcurrentHashMap<>();
-    admin.textMessageHandler(text -> {
-      JsonObject m = new JsonObject(text);
-      CompletableFuture<JsonObject> f = answers.remove(m.getString("transaction", ""));
-      if (f != null) {
-        f.complete(m);
-      }
-    });
-    java.util.function.Function<JsonObject, JsonObject> ask = request -> {
-      String tx = UUID.randomUUID().toString();
-      CompletableFuture<JsonObject> f = new CompletableFuture<>();
-      answers.put(tx, f);
-      admin.writeTextMessage(request.put("transaction", tx).put("admin_secret", JanusProcess.ADMIN_SECRET).encode());
-      return f.orTimeout(5, java.util.concurrent.TimeUnit.SECONDS).join();
-    };
-    List<String> ids = new ArrayList<>();
-    try {
-      for (Object session : ask.apply(new JsonObject().put("janus", "list_sessions")).getJsonArray("sessions")) {
-        long s = ((Number) session).longValue();
-        for (Object handle : ask.apply(new JsonObject().put("janus", "list_handles").put("session_id", s))
-            .getJsonArray("handles")) {
-          JsonObject info = ask.apply(new JsonObject().put("janus", "handle_info").put("session_id", s)
-              .put("handle_id", ((Number) handle).longValue())).getJsonObject("info");
-          ids.add(info.getString("opaque_id"));
-        }
-      }
-    } finally {
-      admin.close();
-    }
-    return ids.stream().sorted().toList();
-  }
-
-  /** The sum over both nodes of the {@code /metrics} counter {@code name}. */
-  private static long metric(String name) throws Exception {
-    long sum = 0;
-    for (int node = 0; node < 2; node++) {
-      String text = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + cluster.port(node)
-          + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-      for (String line : text.split("\n")) {
-        if (line.startsWith(name + " ")) {
-          sum += Long.parseLong(line.substring(name.length() + 1).trim());
-        }
-      }
-    }
-    return sum;
+  /** The {@code opaque_id}s of the handles Janus holds for {@code room}'s members. */
+  private static List<String> handlesOf(String room) {
+    return janus.opaqueIds(vertx).stream().filter(id -> id.contains("/" + room + "/")).toList();
   }
 
   @Test
   @DisplayName("each member's handle is named <node>/<room>/<peer> in Janus, and /metrics counts what was joined and released")
   void handlesAreNamedAndCounted() throws Exception {
-    long joined = metric("switchboard_media_participants_joined_total");
-    long released = metric("switchboard_media_participants_released_total");
-    long created = metric("switchboard_media_rooms_created_total");
-    long destroyed = metric("switchboard_media_rooms_destroyed_total");
+    long joined = cluster.metric("switchboard_media_participants_joined_total");
+    long released = cluster.metric("switchboard_media_participants_released_total");
+    long created = cluster.metric("switchboard_media_rooms_created_total");
+    long destroyed = cluster.metric("switchboard_media_rooms_destroyed_total");
     String room = sfuRoom("mesh");
-    TestPeer a = join(0, room, "a", null);
-    TestPeer b = join(1, room, "b", null);
-    List<String> named = opaqueIds().stream().filter(id -> id.contains("/" + room + "/")).toList();
+    TestPeer a = cluster.join(0, room, "a", null);
+    TestPeer b = cluster.join(1, room, "b", null);
     assertEquals(List.of(cluster.node(0).config().nodeId() + "/" + room + "/a",
-        cluster.node(1).config().nodeId() + "/" + room + "/b"), named);
-    assertEquals(List.of(joined + 2, created + 1), List.of(metric("switchboard_media_participants_joined_total"),
-        metric("switchboard_media_rooms_created_total")));
+        cluster.node(1).config().nodeId() + "/" + room + "/b"), handlesOf(room));
+    assertEquals(List.of(joined + 2, created + 1), List.of(
+        cluster.metric("switchboard_media_participants_joined_total"),
+        cluster.metric("switchboard_media_rooms_created_total")));
     a.send(new JsonObject().put("type", "leave"));
     b.close();
-    assertFalse(within(3000, () -> watch.exists(room).await(), false));
-    assertEquals(List.of(released + 2, destroyed + 1), within(3000, () -> {
-      try {
-        return List.of(metric("switchboard_media_participants_released_total"),
-            metric("switchboard_media_rooms_destroyed_total"));
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }, List.of(released + 2, destroyed + 1)));
-    assertEquals(List.of(), within(3000, () -> {
-      try {
-        return opaqueIds().stream().filter(id -> id.contains("/" + room + "/")).toList();
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }, List.of()), "no handle of the room is left in Janus");
+    assertFalse(Waits.until(3000, () -> watch.exists(room).await(), false));
+    assertEquals(List.of(released + 2, destroyed + 1), Waits.until(3000, () -> List.of(
+        cluster.metric("switchboard_media_participants_released_total"),
+        cluster.metric("switchboard_media_rooms_destroyed_total")), List.of(released + 2, destroyed + 1)));
+    assertEquals(List.of(), Waits.until(3000, () -> handlesOf(room), List.of()),
+        "no handle of the room is left in Janus");
   }
 
   @Test
@@ -228,37 +136,37 @@ class MediaRoomTest {
     String offer = new String(MediaRoomTest.class.getResourceAsStream("/sdp/publisher-offer.sdp").readAllBytes(),
         java.nio.charset.StandardCharsets.UTF_8);
     String room = sfuRoom("broadcast");
-    TestPeer presenter = join(0, room, "presenter", "presenter");
-    TestPeer viewer = join(1, room, "v", "viewer");
+    TestPeer presenter = cluster.join(0, room, "presenter", "presenter");
+    TestPeer viewer = cluster.join(1, room, "v", "viewer");
     assertEquals(List.of("broadcast", "sfu", List.of()), List.of(viewer.welcome.getString("mode"),
         viewer.welcome.getString("media"), viewer.welcome.getJsonArray("publishers").getList()),
         "an sfu room's welcome says who publishes: no one yet");
     presenter.send(new JsonObject().put("type", "unpublish").put("id", "u0"));
-    JsonObject nothing = expect(presenter, "error");
+    JsonObject nothing = presenter.expectPast("error");
     assertEquals(List.of("bad-request", "u0"), List.of(nothing.getString("code"), nothing.getString("id")),
         "nothing published yet: " + nothing.getString("message"));
     presenter.send(new JsonObject().put("type", "publish").put("sdp", offer).put("id", "p1"));
-    JsonObject answer = expect(presenter, "publish-answer");
+    JsonObject answer = presenter.expectPast("publish-answer");
     assertEquals("p1", answer.getString("id"));
     String sdp = answer.getString("sdp");
     assertTrue(sdp.startsWith("v=0") && sdp.contains("a=recvonly") && sdp.contains("a=candidate"),
         "Janus's answer, receiving, with its candidates: " + sdp);
     presenter.send(new JsonObject().put("type", "trickle").put("pc", "publish").putNull("candidate").put("id", "t1"));
-    assertEquals("t1", expect(presenter, "ack").getString("id"));
+    assertEquals("t1", presenter.expectPast("ack").getString("id"));
     presenter.send(new JsonObject().put("type", "publish").put("sdp", offer).put("id", "p1b"));
-    JsonObject again = expect(presenter, "publish-answer");
+    JsonObject again = presenter.expectPast("publish-answer");
     assertTrue("p1b".equals(again.getString("id")) && again.getString("sdp").startsWith("v=0"),
         "publishing again renegotiates (VideoRoom's configure): " + again.encode());
     viewer.send(new JsonObject().put("type", "publish").put("sdp", offer).put("id", "p2"));
-    assertEquals("forbidden", expect(viewer, "error").getString("code"));
+    assertEquals("forbidden", viewer.expectPast("error").getString("code"));
     viewer.send(new JsonObject().put("type", "trickle").put("pc", "subscribe").putNull("candidate").put("id", "t2"));
-    assertEquals("bad-request", expect(viewer, "error").getString("code"));
+    assertEquals("bad-request", viewer.expectPast("error").getString("code"));
     presenter.send(new JsonObject().put("type", "publish").put("sdp", "v=0 not an sdp").put("id", "p3"));
-    JsonObject refused = expect(presenter, "error");
+    JsonObject refused = presenter.expectPast("error");
     assertEquals(List.of("bad-request", "p3"), List.of(refused.getString("code"), refused.getString("id")));
-    TestPeer p2p = join(0, "p2p-" + room, "a", null);
+    TestPeer p2p = cluster.join(0, "p2p-" + room, "a", null);
     p2p.send(new JsonObject().put("type", "publish").put("sdp", offer).put("id", "p4"));
-    assertEquals("bad-request", expect(p2p, "error").getString("code"));
+    assertEquals("bad-request", p2p.expectPast("error").getString("code"));
   }
 
   @Test
@@ -272,7 +180,7 @@ class MediaRoomTest {
       for (int i = 0; i < 4; i++) {
         int node = i % 2;
         String peer = "p" + i;
-        joins.add(CompletableFuture.supplyAsync(() -> join(node, room, peer, null)));
+        joins.add(CompletableFuture.supplyAsync(() -> cluster.join(node, room, peer, null)));
       }
     }
     List<TestPeer> peers = joins.stream().map(CompletableFuture::join).toList();
@@ -281,7 +189,7 @@ class MediaRoomTest {
     }
     peers.forEach(p -> p.send(new JsonObject().put("type", "leave")));
     for (String room : rooms) {
-      assertFalse(within(3000, () -> watch.exists(room).await(), false), room + " destroyed once emptied");
+      assertFalse(Waits.until(3000, () -> watch.exists(room).await(), false), room + " destroyed once emptied");
     }
   }
 
@@ -289,28 +197,28 @@ class MediaRoomTest {
   @DisplayName("DELETE /v1/rooms/R ends the room: room-closed for its peers, and its media room destroyed at once")
   void deleteDestroysTheMediaRoom() throws Exception {
     String room = sfuRoom("mesh");
-    TestPeer a = join(0, room, "a", null);
-    TestPeer b = join(1, room, "b", null);
+    TestPeer a = cluster.join(0, room, "a", null);
+    TestPeer b = cluster.join(1, room, "b", null);
     assertTrue(watch.exists(room).await());
     assertEquals(200, admin("DELETE", "/v1/rooms/" + room, null).statusCode());
     for (TestPeer p : List.of(a, b)) {
-      expect(p, "room-closed");
+      p.expectPast("room-closed");
     }
-    assertFalse(within(3000, () -> watch.exists(room).await(), false));
+    assertFalse(Waits.until(3000, () -> watch.exists(room).await(), false));
   }
 
   @Test
   @DisplayName("a broadcast's presenter leaving ends it: every viewer gets room-closed, and the media room is destroyed")
   void presenterLeavingDestroysTheMediaRoom() throws Exception {
     String room = sfuRoom("broadcast");
-    TestPeer presenter = join(0, room, "presenter", "presenter");
-    List<TestPeer> viewers = List.of(join(0, room, "v1", "viewer"), join(1, room, "v2", "viewer"));
+    TestPeer presenter = cluster.join(0, room, "presenter", "presenter");
+    List<TestPeer> viewers = List.of(cluster.join(0, room, "v1", "viewer"), cluster.join(1, room, "v2", "viewer"));
     assertEquals(List.of("presenter", "v1", "v2"), participants(room));
     presenter.send(new JsonObject().put("type", "leave"));
     for (TestPeer v : viewers) {
       assertEquals("room-closed", v.expect("room-closed").getString("type"));
       assertEquals(1000, v.awaitClose());
     }
-    assertFalse(within(3000, () -> watch.exists(room).await(), false));
+    assertFalse(Waits.until(3000, () -> watch.exists(room).await(), false));
   }
 }

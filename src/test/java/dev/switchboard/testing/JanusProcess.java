@@ -1,5 +1,11 @@
 package dev.switchboard.testing;
 
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -7,7 +13,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -42,6 +53,53 @@ public final class JanusProcess implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * The {@code opaque_id} of every handle Janus holds now, sorted, read through its admin API
+   * ({@code list_sessions}, {@code list_handles}, {@code handle_info}) on a WebSocket of
+   * {@code vertx} opened for the call. A node names each handle {@code <node>/<room>/<peer>}
+   * (docs/media.md), so this is who Janus still holds media for.
+   */
+  public List<String> opaqueIds(Vertx vertx) {
+    WebSocket admin = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(1 << 20))
+        .connect(new WebSocketConnectOptions().setAbsoluteURI(adminUrl()).addSubProtocol("janus-admin-protocol"))
+        .await();
+    Map<String, CompletableFuture<JsonObject>> answers = new ConcurrentHashMap<>();
+    admin.textMessageHandler(text -> {
+      JsonObject m = new JsonObject(text);
+      CompletableFuture<JsonObject> f = answers.remove(m.getString("transaction", ""));
+      if (f != null) {
+        f.complete(m);
+      }
+    });
+    Function<JsonObject, JsonObject> ask = request -> {
+      String tx = UUID.randomUUID().toString();
+      CompletableFuture<JsonObject> f = new CompletableFuture<>();
+      answers.put(tx, f);
+      admin.writeTextMessage(request.put("transaction", tx).put("admin_secret", ADMIN_SECRET).encode());
+      return f.orTimeout(5, TimeUnit.SECONDS).join();
+    };
+    List<String> ids = new ArrayList<>();
+    try {
+      for (Object session : ask.apply(new JsonObject().put("janus", "list_sessions")).getJsonArray("sessions")) {
+        long s = ((Number) session).longValue();
+        // A session or handle that went between the listing and the next question is answered
+        // with an error (no handles, no info): it is not held any more, so it is not listed.
+        JsonArray handles = ask.apply(new JsonObject().put("janus", "list_handles").put("session_id", s))
+            .getJsonArray("handles", new JsonArray());
+        for (Object handle : handles) {
+          JsonObject info = ask.apply(new JsonObject().put("janus", "handle_info").put("session_id", s)
+              .put("handle_id", ((Number) handle).longValue())).getJsonObject("info");
+          if (info != null && info.getString("opaque_id") != null) {
+            ids.add(info.getString("opaque_id"));
+          }
+        }
+      }
+    } finally {
+      admin.close();
+    }
+    return ids.stream().sorted().toList();
   }
 
   /**

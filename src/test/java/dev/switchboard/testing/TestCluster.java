@@ -14,6 +14,10 @@ import io.vertx.redis.client.Response;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +36,7 @@ public final class TestCluster implements AutoCloseable {
   private final Vertx clientVertx = Vertx.vertx();
   private final WebSocketClient client = TestPeer.client(clientVertx);
   private final Redis redis;
+  private final HttpClient http = HttpClient.newHttpClient();
   private final String clusterName = "test-" + UUID.randomUUID().toString().substring(0, 8);
   private final int clusterPort = 20000 + ThreadLocalRandom.current().nextInt(2000) * 20;
 
@@ -153,6 +158,11 @@ public final class TestCluster implements AutoCloseable {
     return TestPeer.join(client, port(i), room, peer);
   }
 
+  /** Connects a peer to node {@code i} and joins {@code room} as {@code peer} in {@code role} (none if null). */
+  public TestPeer join(int i, String room, String peer, String role) {
+    return TestPeer.join(client, port(i), room, peer, role);
+  }
+
   /** Connects a peer to node {@code i} without joining. */
   public TestPeer connect(int i) {
     return TestPeer.connect(client, port(i));
@@ -165,6 +175,42 @@ public final class TestCluster implements AutoCloseable {
       req.arg(String.valueOf(a));
     }
     return redis.send(req).await();
+  }
+
+  /**
+   * An HTTP request to node {@code i}: {@code method} on {@code path}, with
+   * {@code Authorization: Bearer <bearer>} unless {@code bearer} is null, and {@code body} (none if null).
+   */
+  public HttpResponse<String> http(int i, String method, String path, String bearer, String body) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port(i) + path))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (bearer != null) {
+      b.header("Authorization", "Bearer " + bearer);
+    }
+    try {
+      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The sum over the running nodes of the unlabelled {@code /metrics} counter {@code name}. */
+  public long metric(String name) {
+    long sum = 0;
+    for (int i = 0; i < nodes.size(); i++) {
+      if (crashed.contains(nodes.get(i))) {
+        continue;
+      }
+      for (String line : http(i, "GET", "/metrics", null, null).body().split("\n")) {
+        if (line.startsWith(name + " ")) {
+          sum += Long.parseLong(line.substring(name.length() + 1).trim());
+        }
+      }
+    }
+    return sum;
   }
 
   /** The WebSocket client the cluster's peers use. */

@@ -62,9 +62,15 @@ public final class TestPeer implements AutoCloseable {
 
   /** Connects and joins; returns once {@code welcome} arrived. */
   public static TestPeer join(WebSocketClient client, int port, String room, String peer) {
+    return join(client, port, room, peer, null);
+  }
+
+  /** Connects and joins as {@code role} (none in the join if null); returns once {@code welcome} arrived. */
+  public static TestPeer join(WebSocketClient client, int port, String room, String peer, String role) {
     TestPeer p = connect(client, port);
-    p.send(new JsonObject().put("type", "join").put("room", room).put("peer", peer)
-        .put("meta", new JsonObject().put("name", peer)));
+    JsonObject join = new JsonObject().put("type", "join").put("room", room).put("peer", peer)
+        .put("meta", new JsonObject().put("name", peer));
+    p.send(role == null ? join : join.put("role", role));
     p.welcome = p.expect("welcome");
     return p;
   }
@@ -119,6 +125,20 @@ public final class TestPeer implements AutoCloseable {
   public JsonObject expect(String type) {
     JsonObject m = next();
     assertEquals(type, m.getString("type"), () -> "expected " + type + " but got " + m.encode());
+    return m;
+  }
+
+  /**
+   * The next message of {@code type}, past the {@code peer-joined} and {@code peer-left} that
+   * come meanwhile (other peers joining and leaving are not ordered with what is awaited).
+   */
+  public JsonObject expectPast(String type) {
+    JsonObject m = next();
+    while (java.util.List.of("peer-joined", "peer-left").contains(m.getString("type"))
+        && !type.equals(m.getString("type"))) {
+      m = next();
+    }
+    assertEquals(type, m.getString("type"), m.encode());
     return m;
   }
 

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /** Bounded waiting for tests that watch a cluster settle. */
 public final class Waits {
@@ -22,6 +23,20 @@ public final class Waits {
       sleep(10);
     }
     return condition.getAsBoolean();
+  }
+
+  /**
+   * Reads {@code read} until it equals {@code expected} or {@code ms} pass; returns its last value,
+   * so that the caller's {@code assertEquals(expected, ...)} shows what it was when time ran out.
+   */
+  public static <T> T until(long ms, Supplier<T> read, T expected) {
+    long deadline = System.currentTimeMillis() + ms;
+    T now = read.get();
+    while (!now.equals(expected) && System.currentTimeMillis() < deadline) {
+      sleep(50);
+      now = read.get();
+    }
+    return now;
   }
 
   public static void sleep(long ms) {
