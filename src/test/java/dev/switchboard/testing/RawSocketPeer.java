@@ -81,6 +81,58 @@ public final class RawSocketPeer implements AutoCloseable {
     out.flush();
   }
 
+  /** A frame the server sent: its opcode (1 text, 8 close, 9 ping, 10 pong) and its payload. */
+  public record Frame(int opcode, byte[] payload) {
+    public static final int TEXT = 1;
+    public static final int CLOSE = 8;
+    public static final int PING = 9;
+
+    public String text() {
+      return new String(payload, StandardCharsets.UTF_8);
+    }
+
+    /** A close frame's status code (RFC 6455 §5.5.1); -1 when it carries none. */
+    public int closeCode() {
+      return payload.length < 2 ? -1 : ((payload[0] & 0xff) << 8) | (payload[1] & 0xff);
+    }
+  }
+
+  /**
+   * Reads the next whole frame the server sends (a fragmented message as one frame), waiting at
+   * most {@code timeoutMs} for each read. Pings are returned like any frame and never answered:
+   * this client reads everything the server sends and still sends no pong. Fails with
+   * {@link java.net.SocketTimeoutException} when nothing comes in time, and {@link java.io.EOFException}
+   * when the server closed the connection.
+   */
+  public Frame readFrame(long timeoutMs) throws IOException {
+    socket.setSoTimeout((int) timeoutMs);
+    java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+    int opcode = -1;
+    java.io.ByteArrayOutputStream payload = new java.io.ByteArrayOutputStream();
+    boolean fin = false;
+    while (!fin) {
+      int b0 = in.readUnsignedByte();
+      int b1 = in.readUnsignedByte();
+      fin = (b0 & 0x80) != 0;
+      if (opcode < 0) {
+        opcode = b0 & 0x0f;
+      }
+      long len = b1 & 0x7f;
+      if (len == 126) {
+        len = in.readUnsignedShort();
+      } else if (len == 127) {
+        len = in.readLong();
+      }
+      if ((b1 & 0x80) != 0 || len > (1 << 20)) {
+        throw new IOException("a server frame must not be masked, and these tests' frames are small: " + len);
+      }
+      byte[] data = new byte[(int) len];
+      in.readFully(data);
+      payload.write(data);
+    }
+    return new Frame(opcode, payload.toByteArray());
+  }
+
   /** True once the server has closed the TCP connection (reads and discards what is pending). */
   public boolean serverClosed() {
     try {
