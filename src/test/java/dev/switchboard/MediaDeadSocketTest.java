@@ -50,9 +50,8 @@ class MediaDeadSocketTest {
   @BeforeAll
   static void start() throws Exception {
     janus = JanusProcess.start(SECRET, ADMIN_KEY, 30);
-    cluster = TestCluster.start(2, Map.of("admin-key", KEY, "media-janus-url", janus.url(),
-        "media-janus-api-secret", SECRET, "media-janus-admin-key", ADMIN_KEY,
-        "limits-ping-interval", PING_MS + "ms", "limits-pong-timeout", PONG_TIMEOUT_MS + "ms"));
+    cluster = TestCluster.start(2, janus.nodeSettings(Map.of("admin-key", KEY,
+        "limits-ping-interval", PING_MS + "ms", "limits-pong-timeout", PONG_TIMEOUT_MS + "ms")));
   }
 
   @AfterAll

@@ -51,8 +51,7 @@ class MediaRefusalsTest {
   @BeforeAll
   static void start() throws Exception {
     janus = JanusProcess.start(SECRET, ADMIN_KEY, 30);
-    cluster = TestCluster.start(2, Map.of("admin-key", KEY, "media-janus-url", janus.url(),
-        "media-janus-api-secret", SECRET, "media-janus-admin-key", ADMIN_KEY));
+    cluster = TestCluster.start(2, janus.nodeSettings(Map.of("admin-key", KEY)));
     for (String body : List.of(config(BROADCAST, "broadcast", "sfu", 3), config(MESH, "mesh", "sfu", 2),
         config(P2P, "mesh", "p2p", 25))) {
       HttpResponse<String> created = rooms(0, body);
@@ -181,20 +180,23 @@ class MediaRefusalsTest {
   @DisplayName("broadcast sfu room: wrong and unknown roles (4400), a second presenter on either node (4403), a full room (4503), a viewer's publish and message to a viewer (forbidden, socket open), a subscribe-answer before any offer")
   void broadcastRoom() {
     TestPeer presenter = cluster.join(0, BROADCAST, "presenter", "presenter");
-    refusedJoin(1, BROADCAST, "plain", null, "bad-request", 4400); // peer, the default role
     refusedJoin(0, BROADCAST, "peer", "peer", "bad-request", 4400);
     refusedJoin(0, BROADCAST, "second", "presenter", "presenter-taken", 4403);
     refusedJoin(1, BROADCAST, "third", "presenter", "presenter-taken", 4403);
     refusedJoin(1, BROADCAST, "admin", "admin", "bad-request", 4400);
     refusedJoin(0, BROADCAST, "number", 1, "bad-request", 4400);
     TestPeer v1 = cluster.join(0, BROADCAST, "v1", "viewer");
-    TestPeer v2 = cluster.join(1, BROADCAST, "v2", "viewer");
+    TestPeer v2 = cluster.join(1, BROADCAST, "v2", null); // naming no role: the broadcast room's default, viewer
     // 3 members over both nodes: full, whichever node the next one comes through.
     refusedJoin(0, BROADCAST, "v3", "viewer", "room-full", 4503);
     refusedJoin(1, BROADCAST, "v4", "viewer", "room-full", 4503);
 
     refused(v1, new JsonObject().put("type", "publish").put("sdp", offer), "pub", "forbidden");
     refused(v1, new JsonObject().put("type", "message").put("to", "v2").put("data", "psst"), "m-v2", "forbidden");
+    refused(v2, new JsonObject().put("type", "publish").put("sdp", offer), "pub2", "forbidden");
+    // Nor anything else about a publishing connection a viewer does not have.
+    refused(v1, new JsonObject().put("type", "unpublish"), "unpub", "forbidden");
+    refused(v1, new JsonObject().put("type", "trickle").put("pc", "publish").putNull("candidate"), "tp", "forbidden");
     v1.send(new JsonObject().put("type", "message").put("to", "presenter").put("data", "hi").put("id", "m-p"));
     assertEquals("m-p", v1.expectPast("ack").getString("id"), "the presenter may be messaged");
     assertEquals("hi", presenter.expectPast("message").getString("data"));

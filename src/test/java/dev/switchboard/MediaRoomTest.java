@@ -46,8 +46,7 @@ class MediaRoomTest {
   @BeforeAll
   static void start() throws Exception {
     janus = JanusProcess.start(SECRET, ADMIN_KEY, 30);
-    cluster = TestCluster.start(2, Map.of("admin-key", KEY, "media-janus-url", janus.url(),
-        "media-janus-api-secret", SECRET, "media-janus-admin-key", ADMIN_KEY));
+    cluster = TestCluster.start(2, janus.nodeSettings(Map.of("admin-key", KEY)));
     vertx = Vertx.vertx();
     JanusLink link = new JanusLink(vertx, new Config.Media(janus.url(), SECRET, ADMIN_KEY, Duration.ofSeconds(2),
         Duration.ofSeconds(10)), why -> { });

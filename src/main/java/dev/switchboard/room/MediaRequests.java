@@ -34,11 +34,9 @@ final class MediaRequests {
     if (media == null) {
       link.send(ServerMessage.error(ErrorCode.BAD_REQUEST, m.type() + " is for sfu rooms; room "
           + member.room().id() + " is peer to peer", m.id()));
+    } else if (member.role() == ClientMessage.Role.VIEWER && publishes(m)) {
+      link.send(ServerMessage.error(ErrorCode.FORBIDDEN, "a viewer cannot publish", m.id()));
     } else if (m instanceof ClientMessage.Publish p) {
-      if (member.role() == ClientMessage.Role.VIEWER) {
-        link.send(ServerMessage.error(ErrorCode.FORBIDDEN, "a viewer cannot publish", m.id()));
-        return;
-      }
       answer(media.publish(p.sdp()).map(sdp -> ServerMessage.publishAnswer(sdp, m.id())), m.id());
     } else if (m instanceof ClientMessage.Unpublish) {
       answer(media.unpublish().map(v -> ack(m.id())), m.id());
@@ -48,6 +46,12 @@ final class MediaRequests {
       answer(("subscribe".equals(t.pc()) ? media.trickleSubscription(t.candidate()) : media.trickle(t.candidate()))
           .map(v -> ack(m.id())), m.id());
     }
+  }
+
+  /** Whether {@code m} is about the publishing connection, which a viewer does not have. */
+  private static boolean publishes(ClientMessage.Media m) {
+    return m instanceof ClientMessage.Publish || m instanceof ClientMessage.Unpublish
+        || m instanceof ClientMessage.Trickle t && !"subscribe".equals(t.pc());
   }
 
   /** The ack of a message with {@code id}; none (null) without one. */

@@ -39,11 +39,24 @@ public final class JanusProcess implements AutoCloseable {
   private final Process process;
   private final int port;
   private final Path dir;
+  private final String apiSecret;
+  private final String adminKey;
 
-  private JanusProcess(Process process, int port, Path dir) {
+  private JanusProcess(Process process, int port, Path dir, String apiSecret, String adminKey) {
     this.process = process;
     this.port = port;
     this.dir = dir;
+    this.apiSecret = apiSecret;
+    this.adminKey = adminKey;
+  }
+
+  /** A node's settings that point it at this Janus (URL, API secret, admin key), with {@code more}. */
+  public Map<String, String> nodeSettings(Map<String, String> more) {
+    Map<String, String> settings = new java.util.HashMap<>(more);
+    settings.put("media-janus-url", url());
+    settings.put("media-janus-api-secret", apiSecret);
+    settings.put("media-janus-admin-key", adminKey);
+    return settings;
   }
 
   /** The admin API's WebSocket URL (subprotocol {@code janus-admin-protocol}, {@link #ADMIN_SECRET}). */
@@ -62,6 +75,20 @@ public final class JanusProcess implements AutoCloseable {
    * (docs/media.md), so this is who Janus still holds media for.
    */
   public List<String> opaqueIds(Vertx vertx) {
+    // Janus has been seen (1 run in 4, on a loaded 2-core machine) not to answer an admin
+    // question about handles being set up at that moment: the whole listing is asked again.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return listOpaqueIds(vertx);
+      } catch (java.util.concurrent.CompletionException e) {
+        if (!(e.getCause() instanceof java.util.concurrent.TimeoutException) || attempt == 3) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private List<String> listOpaqueIds(Vertx vertx) {
     WebSocket admin = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxMessageSize(1 << 20))
         .connect(new WebSocketConnectOptions().setAbsoluteURI(adminUrl()).addSubProtocol("janus-admin-protocol"))
         .await();
@@ -78,7 +105,7 @@ public final class JanusProcess implements AutoCloseable {
       CompletableFuture<JsonObject> f = new CompletableFuture<>();
       answers.put(tx, f);
       admin.writeTextMessage(request.put("transaction", tx).put("admin_secret", ADMIN_SECRET).encode());
-      return f.orTimeout(5, TimeUnit.SECONDS).join();
+      return f.orTimeout(2, TimeUnit.SECONDS).join();
     };
     List<String> ids = new ArrayList<>();
     try {
@@ -165,20 +192,21 @@ public final class JanusProcess implements AutoCloseable {
         "  events = false",
         "}",
         ""));
-    return launch(dir, port);
+    return launch(dir, port, apiSecret, adminKey);
   }
 
   /** Starts Janus again, as this one was configured (the same port): its rooms and sessions are new. */
   public JanusProcess restart() throws IOException, InterruptedException {
     close();
-    return launch(dir, port);
+    return launch(dir, port, apiSecret, adminKey);
   }
 
-  private static JanusProcess launch(Path dir, int port) throws IOException, InterruptedException {
+  private static JanusProcess launch(Path dir, int port, String apiSecret, String adminKey)
+      throws IOException, InterruptedException {
     Process process = new ProcessBuilder("janus", "-F", dir.toString(), "-C", dir.resolve("janus.jcfg").toString(),
         "-o", "-N", "-L", dir.resolve("janus.log").toString())
         .redirectErrorStream(true).redirectOutput(dir.resolve("janus.out").toFile()).start();
-    JanusProcess janus = new JanusProcess(process, port, dir);
+    JanusProcess janus = new JanusProcess(process, port, dir, apiSecret, adminKey);
     janus.awaitListening();
     return janus;
   }
