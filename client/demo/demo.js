@@ -30,6 +30,7 @@ const WORDS = {
   draining: 'The server is moving us to another node.',
   'negotiation-failed': 'A call could not be set up.',
   'presenter-taken': 'This broadcast already has its presenter.',
+  kicked: 'An operator removed you from this room.',
 };
 
 const STATUS = {

@@ -28,6 +28,7 @@ const CLOSE_CODES = new Map([
   [4400, 'bad-request'],
   [4401, 'unauthorized'],
   [4403, 'forbidden'],
+  [4406, 'kicked'],
   [4408, 'timeout'],
   [4409, 'peer-id-taken'],
   [4410, 'timeout'],
@@ -47,6 +48,7 @@ export function codeForClose(closeCode) {
 export function closeAction(closeCode, { tokenProvider = false } = {}) {
   switch (closeCode) {
     case 1007: case 1009: case 4400:
+    case 4406: // an operator removed us: coming back would undo that
       return 'fatal';
     case 4401: case 4403:
       // The same token would be refused again; a provider can fetch a fresh one.

@@ -555,6 +555,17 @@ describe('reconnect', () => {
     });
   }
 
+  test('kicked (error kicked, close 4406) while joined: no reconnect, even with a token function', async () => {
+    const s = await joined({ params: { room: 'demo', token: () => 'fresh' } });
+    const pending = s.sig.send({ type: 'state', audio: true }, { ack: true });
+    s.ws().receive({ type: 'error', code: 'kicked', message: 'an operator removed you from room demo' });
+    assert.deepEqual(s.events.of('error').map((e) => [e.code, e.fatal]), [['kicked', false]], 'the error, as it comes');
+    s.events.clear();
+    s.ws().serverClose(4406);
+    assert.equal(s.events.of('disconnected').length, 0);
+    await fatalEnd(s, 4406, 'kicked', pending)();
+  });
+
   for (const [code, errorCode] of [[4400, 'bad-request'], [4401, 'unauthorized'], [4403, 'forbidden']]) {
     test(`no reconnect after a rejoin refused with ${errorCode} + ${code} (static token)`, async () => {
       const s = await joined({ params: { room: 'demo', token: 'static' } });

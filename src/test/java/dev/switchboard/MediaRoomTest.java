@@ -207,6 +207,22 @@ class MediaRoomTest {
   }
 
   @Test
+  @DisplayName("a kicked member's handle is released; kicking the last one destroys the media room")
+  void kickReleasesTheHandle() throws Exception {
+    String room = sfuRoom("mesh");
+    TestPeer a = cluster.join(0, room, "a", null);
+    TestPeer b = cluster.join(1, room, "b", null);
+    assertEquals(200, admin("DELETE", "/v1/rooms/" + room + "/peers/b", null).statusCode());
+    assertEquals(4406, b.awaitClose());
+    assertEquals(List.of(cluster.node(0).config().nodeId() + "/" + room + "/a"),
+        Waits.until(3000, () -> handlesOf(room), List.of(cluster.node(0).config().nodeId() + "/" + room + "/a")));
+    assertEquals(200, admin("DELETE", "/v1/rooms/" + room + "/peers/a", null).statusCode());
+    assertEquals(4406, a.awaitClose());
+    assertFalse(Waits.until(3000, () -> watch.exists(room).await(), false), "the last member's kick emptied it");
+    assertEquals(List.of(), handlesOf(room));
+  }
+
+  @Test
   @DisplayName("a broadcast's presenter leaving ends it: every viewer gets room-closed, and the media room is destroyed")
   void presenterLeavingDestroysTheMediaRoom() throws Exception {
     String room = sfuRoom("broadcast");

@@ -68,6 +68,10 @@ public sealed interface Envelope {
   record CloseRoom(String room, String frame) implements Envelope {
   }
 
+  /** An operator removes {@code peer} from {@code room}: its client gets {@code frame}, then a close. */
+  record Kick(String room, String peer, String frame) implements Envelope {
+  }
+
   /**
    * {@code peer} moved from node {@code from} to {@code node} (it resumed there), as the store
    * ordered it at {@code seq}. Nothing is shown to clients: the peer is the same. Senders route

@@ -64,6 +64,7 @@ public final class WireFormat {
   static final byte FORWARDED = 15;
   static final byte FENCE = 16;
   static final byte CLIENT_FRAME = 17;
+  static final byte KICK = 18;
 
   private WireFormat() {
   }
@@ -205,6 +206,9 @@ public final class WireFormat {
     } else if (envelope instanceof Envelope.ClientFrame e) {
       putStrings(out, e.room(), e.peer(), e.frame());
       return CLIENT_FRAME;
+    } else if (envelope instanceof Envelope.Kick e) {
+      putStrings(out, e.room(), e.peer(), e.frame());
+      return KICK;
     } else {
       throw new IllegalArgumentException("no wire form for " + envelope);
     }
@@ -230,6 +234,7 @@ public final class WireFormat {
       case FORWARDED -> forwarded(f, origin);
       case FENCE -> new Envelope.Fence(f.string(), f.string(), f.string(), f.int64(), f.string(), f.string());
       case CLIENT_FRAME -> new Envelope.ClientFrame(f.string(), f.string(), f.string());
+      case KICK -> new Envelope.Kick(f.string(), f.string(), f.string());
       default -> null;
     };
   }

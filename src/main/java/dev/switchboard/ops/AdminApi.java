@@ -1,5 +1,6 @@
 package dev.switchboard.ops;
 
+import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.Ids;
 import dev.switchboard.registry.Placement;
 import dev.switchboard.cluster.Envelope;
@@ -30,6 +31,9 @@ public final class AdminApi {
   static final int MAX_ROOMS_LISTED = 1000;
   /** The largest request body accepted. */
   static final long MAX_BODY_BYTES = 4096;
+  /** How long a kick waits for the peer's node to remove it, and how often it looks. */
+  static final long KICK_WAIT_MS = 5_000;
+  static final long KICK_POLL_MS = 100;
 
   private final String key;
   private final RedisRoomStore store;
@@ -59,6 +63,7 @@ public final class AdminApi {
     router.post("/v1/rooms").handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES)).handler(this::createRoom);
     router.get("/v1/rooms/:room").handler(this::getRoom);
     router.delete("/v1/rooms/:room").handler(this::deleteRoom);
+    router.delete("/v1/rooms/:room/peers/:peer").handler(this::kick);
   }
 
   private void authorize(RoutingContext ctx) {
@@ -197,6 +202,49 @@ public final class AdminApi {
         return store.deleteRoomConfig(room);
       }).map(v -> new JsonObject().put("room", room).put("closed", info.members().size()));
     }));
+  }
+
+  /**
+   * {@code DELETE /v1/rooms/R/peers/P}: the node holding the peer removes it ({@code Eviction}):
+   * its client gets {@code error} {@code kicked} and close 4406, the others {@code peer-left}
+   * {@code kicked}. Answers once the store no longer lists the peer; 404 for a peer not in the
+   * room; 503 if it is still listed after {@link #KICK_WAIT_MS} (its node died and is not
+   * cleaned up yet, or it was moving between nodes: ask again).
+   */
+  private void kick(RoutingContext ctx) {
+    String room = ctx.pathParam("room");
+    String peer = ctx.pathParam("peer");
+    if (!Ids.isValid(room) || !Ids.isValid(peer)) {
+      HttpJson.error(ctx, 400, "bad-request", "room and peer must match [A-Za-z0-9._-]{1,64}");
+      return;
+    }
+    reply(ctx, store.room(room).compose(found -> {
+      RoomStore.StoredMember member = found.flatMap(info -> info.members().stream()
+          .filter(m -> m.peer().equals(peer)).findFirst())
+          .orElseThrow(() -> new Refusal(404, "not-found", "no peer " + peer + " in room " + room));
+      router.send(member.node(), new Envelope.Kick(room, peer,
+          ServerMessage.error(ErrorCode.KICKED, "an operator removed you from room " + room, null)));
+      return gone(ctx.vertx(), room, peer, System.currentTimeMillis() + KICK_WAIT_MS)
+          .map(v -> new JsonObject().put("room", room).put("peer", peer).put("node", member.node())
+              .put("kicked", true));
+    }));
+  }
+
+  /** Completes once the store no longer lists {@code peer} in {@code room}, or fails at {@code deadline}. */
+  private Future<Void> gone(io.vertx.core.Vertx vertx, String room, String peer, long deadline) {
+    return store.room(room).compose(found -> {
+      boolean listed = found.map(info -> info.members().stream().anyMatch(m -> m.peer().equals(peer))).orElse(false);
+      if (!listed) {
+        return Future.succeededFuture();
+      }
+      if (System.currentTimeMillis() >= deadline) {
+        return Future.failedFuture(new Refusal(503, "unavailable", "peer " + peer + " is still in room " + room
+            + ": its node did not remove it in time (it may be down, or the peer moving between nodes); retry"));
+      }
+      io.vertx.core.Promise<Void> later = io.vertx.core.Promise.promise();
+      vertx.setTimer(KICK_POLL_MS, t -> gone(vertx, room, peer, deadline).onComplete(later));
+      return later.future();
+    });
   }
 
   private static JsonObject configJson(Map<String, String> config) {

@@ -33,6 +33,8 @@ public final class CloseCode {
   public static final short JOIN_TIMEOUT = 4408;
   /** The socket sent nothing, not even a pong, for the pong timeout (an extension of protocol v1). */
   public static final short PONG_TIMEOUT = 4410;
+  /** An operator removed the peer from its room: the client is not to rejoin by itself. */
+  public static final short KICKED = 4406;
   /** The peer id is already in the room. */
   public static final short PEER_ID_TAKEN = 4409;
   /** The connection stayed over its rate limit for too long. */

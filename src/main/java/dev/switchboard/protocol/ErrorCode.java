@@ -22,6 +22,8 @@ public enum ErrorCode {
   /** A {@code presenter} joined a broadcast room that has one. */
   PRESENTER_TAKEN("presenter-taken"),
   RATE_LIMITED("rate-limited"),
+  /** An operator removed the peer from its room ({@code DELETE /v1/rooms/R/peers/P}). */
+  KICKED("kicked"),
   /** A backing service (Redis, the target's node) did not answer; retry later. */
   UNAVAILABLE("unavailable"),
   DRAINING("draining");

@@ -149,6 +149,11 @@ public final class Router implements NodeChannel.Receiver {
         // anew): nothing of this sender waits here either, so the fence goes straight on.
         send(f.node(), new Envelope.Forwarded(f.room(), f.to(), f));
       }
+    } else if (envelope instanceof Envelope.Kick k) {
+      PeerSession target = session(k.room(), k.peer());
+      if (target != null) {
+        target.home().runOnContext(v -> Eviction.kick(target, k.frame()));
+      }
     } else if (envelope instanceof Envelope.Claim c) {
       PeerSession holder = session(c.room(), c.peer());
       if (holder != null) {

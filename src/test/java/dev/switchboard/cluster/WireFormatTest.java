@@ -49,7 +49,8 @@ class WireFormatTest {
         new Envelope.Handover("room-1", "bob", 5, "[\"o1\",7]"),
         FORWARDED_RELAY,
         new Envelope.Fence("room-1", "bob", "alice", 20, "node-a", "node-b"),
-        new Envelope.ClientFrame("room-1", "bob", "{\"type\":\"ack\",\"id\":1}"));
+        new Envelope.ClientFrame("room-1", "bob", "{\"type\":\"ack\",\"id\":1}"),
+        new Envelope.Kick("room-1", "bob", "{\"type\":\"error\",\"code\":\"kicked\"}"));
   }
 
   /** A relay from a third node handed on by this one: it keeps the node its answer goes to. */
