@@ -1,22 +1,15 @@
 package dev.switchboard;
 
-import dev.switchboard.bench.BenchCommand;
+import dev.switchboard.cli.SwitchboardCli;
 import dev.switchboard.config.Config;
-import dev.switchboard.config.ConfigException;
-import dev.switchboard.config.ConfigLoader;
-import dev.switchboard.ops.Cli;
-import dev.switchboard.ops.TokenCommand;
 import dev.switchboard.registry.LocalRedis;
 import java.io.IOException;
-import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code java -jar switchboard.jar [--setting value ...]} runs one node until SIGTERM;
- * {@code java -jar switchboard.jar nodes|rooms [room] [--redis-url URL]} prints what Redis holds;
- * {@code java -jar switchboard.jar token --room R [--peer P] [--ttl 1h]} prints a room token;
- * {@code java -jar switchboard.jar bench <scenario> [options]} runs a benchmark (docs/benchmarks.md).
+ * The process: the command line ({@link SwitchboardCli}: {@code switchboard --help}) decides what
+ * to run; running a node is this class's part, since only it may end the process with the node.
  */
 public final class Main {
 
@@ -26,33 +19,18 @@ public final class Main {
   public static void main(String[] args) {
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
     System.setProperty("hazelcast.logging.type", "slf4j");
-    if (Help.asked(Arrays.asList(args))) {
-      System.out.print(Help.text(Arrays.asList(args)));
-      System.exit(0);
-      return;
+    int code = SwitchboardCli.execute(args, System.getenv(), System.out, System.err, Main::serve);
+    if (code != SwitchboardCli.RUNNING) {
+      System.exit(code);
     }
-    if (args.length > 0 && "bench".equals(args[0])) {
-      BenchCommand.quietClientLogs();
-      System.exit(BenchCommand.run(Arrays.asList(args), System.out, System.err));
-      return;
-    }
-    if (args.length > 0 && "token".equals(args[0])) {
-      System.exit(TokenCommand.run(Arrays.asList(args), System.getenv(), System.out, System.err));
-      return;
-    }
-    if (args.length > 0 && Cli.isCommand(args[0])) {
-      System.exit(Cli.run(Arrays.asList(args), System.getenv(), System.out, System.err));
-      return;
-    }
+  }
+
+  /**
+   * Starts a node with {@code config} (and a local Redis when it names none) and returns
+   * {@link SwitchboardCli#RUNNING}: SIGTERM drains and stops it. 1 if it could not start.
+   */
+  private static int serve(Config config) {
     Logger log = LoggerFactory.getLogger(Main.class);
-    Config config;
-    try {
-      config = ConfigLoader.load(Arrays.asList(args), System.getenv());
-    } catch (ConfigException e) {
-      System.err.println("switchboard: " + e.getMessage());
-      System.exit(2);
-      return;
-    }
     LocalRedis localRedis = null;
     if (config.embeddedRedis()) {
       try {
@@ -60,8 +38,7 @@ public final class Main {
       } catch (IOException e) {
         System.err.println("switchboard: no redis.url is configured and a local Redis could not start: "
             + e.getMessage());
-        System.exit(1);
-        return;
+        return 1;
       }
       config = config.withRedisUrl(localRedis.url());
     }
@@ -73,8 +50,7 @@ public final class Main {
       if (localRedis != null) {
         localRedis.close();
       }
-      System.exit(1);
-      return;
+      return 1;
     }
     LocalRedis redisToStop = localRedis;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -87,5 +63,6 @@ public final class Main {
         redisToStop.close();
       }
     }, "switchboard-shutdown"));
+    return SwitchboardCli.RUNNING;
   }
 }

@@ -1,4 +1,4 @@
-package dev.switchboard.ops;
+package dev.switchboard.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /** {@code switchboard token}: mints what a node with the same secret accepts, and nothing else. */
-class TokenCommandTest {
+class TokenCliTest {
 
   private static final String SECRET = "token-command-secret-at-least-32-bytes";
 
@@ -33,8 +33,10 @@ class TokenCommandTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     List<String> all = new ArrayList<>(List.of("token"));
     all.addAll(List.of(args));
-    int code = TokenCommand.run(all, env, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
+    int code = SwitchboardCli.execute(all.toArray(String[]::new), env, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), config -> {
+          throw new AssertionError("token does not run a node");
+        });
     return new Run(code, out.toString(StandardCharsets.UTF_8).trim(), err.toString(StandardCharsets.UTF_8));
   }
 
