@@ -30,6 +30,8 @@ const DEFAULT_LIMITS = Object.freeze({ frameBytes: 65_536, rate: 50, rateBurst: 
 const RATE_MARGIN = 0.9;
 
 const encoder = new TextEncoder();
+// How long before its token expires a session sends a fresh one (at most half of what is left).
+const REFRESH_BEFORE_MS = 30_000;
 // How long after a draining node's `retryAfterMs` we wait for it to close the socket itself.
 const RECONNECT_GRACE_MS = 10_000;
 
@@ -74,7 +76,8 @@ export class Signaling extends EventTarget {
   #tokens = 0;
   #refilledAt = 0;
   #limits = DEFAULT_LIMITS;
-  #timer = { retry: null, drain: null, ping: null, pong: null, join: null, leave: null, reconnect: null };
+  #timer = { retry: null, drain: null, ping: null, pong: null, join: null, leave: null, reconnect: null, refresh: null };
+  #joinedWith = null; // the token the last join carried
   // Resume: what went each way since the last welcome, so that neither side loses what a dead
   // socket swallowed. The server says in its resumed welcome how many of ours it got.
   #received = 0; // server messages since the last welcome, `pong` aside
@@ -271,6 +274,7 @@ export class Signaling extends EventTarget {
     const join = { type: 'join', room: this.#params.room };
     if (this.#peerId != null) join.peer = this.#peerId;
     if (token != null) join.token = token;
+    this.#joinedWith = token ?? null;
     if (this.#params.meta != null) join.meta = this.#params.meta;
     if (this.#params.role != null) join.role = this.#params.role;
     this.#sentResume = this.#resume != null && this.#peerId != null;
@@ -344,9 +348,39 @@ export class Signaling extends EventTarget {
     this.#schedulePing();
     const waiter = this.#joinWaiter;
     this.#joinWaiter = null;
+    this.#scheduleRefresh(this.#joinedWith);
     this.dispatchEvent(new SwitchboardEvent('welcome', { welcome, rejoin, resumed }));
     waiter?.resolve(welcome);
     this.#pump();
+  }
+
+  /**
+   * With a token function, the server closes a socket whose token expires (4401) unless it gets
+   * `refresh` first: a fresh token is asked for and sent before `token`'s `exp` (30 s before, or
+   * halfway there for a shorter one), then again before the fresh one's. A refresh refused is an
+   * `error` event; the close at expiry then rejoins with a token asked for anew.
+   */
+  #scheduleRefresh(token) {
+    this.#clear('refresh');
+    const exp = jwtExpiry(token);
+    if (exp === null || typeof this.#params.token !== 'function') return;
+    const left = exp - this.#timers.now();
+    const delay = Math.max(0, left - Math.min(REFRESH_BEFORE_MS, left / 2));
+    this.#timer.refresh = this.#timers.setTimeout(async () => {
+      this.#timer.refresh = null;
+      let fresh;
+      try {
+        fresh = await this.#params.token();
+      } catch (cause) {
+        this.#emitError(new SwitchboardError('unauthorized', `the token provider failed: ${cause?.message ?? cause}`, { cause }), false);
+        return;
+      }
+      if (this.#state !== 'joined') return; // the rejoin carries a fresh token anyway
+      this.send({ type: 'refresh', token: fresh }, { ack: true }).then(
+        () => this.#scheduleRefresh(fresh),
+        (error) => { if (error.code !== 'disconnected') this.#emitError(error, false); },
+      );
+    }, delay);
   }
 
   #refused(message) {
@@ -474,7 +508,7 @@ export class Signaling extends EventTarget {
    * session ends, it is failed.
    */
   #dropSocket(error, { ending = false } = {}) {
-    for (const name of ['join', 'drain', 'ping', 'pong', 'leave', 'reconnect']) this.#clear(name);
+    for (const name of ['join', 'drain', 'ping', 'pong', 'leave', 'reconnect', 'refresh']) this.#clear(name);
     const ws = this.#ws;
     this.#ws = null;
     this.#leaving = false;
@@ -577,4 +611,17 @@ export class Signaling extends EventTarget {
 function utf8Length(text, limit) {
   // A UTF-16 code unit is at most 3 UTF-8 bytes: short text cannot pass the limit.
   return text.length * 3 <= limit ? text.length : encoder.encode(text).length;
+}
+
+/** A JWT's `exp` in ms since the epoch, or null (not a JWT, or no `exp`). The token is not verified: the server does. */
+function jwtExpiry(token) {
+  if (typeof token !== 'string') return null;
+  const part = token.split('.')[1];
+  if (!part) return null;
+  try {
+    const claims = JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/')));
+    return Number.isFinite(claims.exp) ? claims.exp * 1000 : null;
+  } catch {
+    return null;
+  }
 }

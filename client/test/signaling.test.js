@@ -940,3 +940,52 @@ function until(check, clock, ms) {
   for (let i = 0; i < ms && !check(); i++) clock.advance(1);
   assert.ok(check(), `not within ${ms} ms`);
 }
+
+describe('token refresh', () => {
+  // A JWT as far as the client reads one: the payload's `exp` (seconds). The manual clock starts at 1,000 s.
+  const jwt = (expSeconds, n) => `h.${Buffer.from(JSON.stringify({ room: 'demo', exp: expSeconds, n })).toString('base64url')}.s`;
+
+  test('a fresh token from the token function goes out as refresh 30 s before the old one expires, then again before the fresh one does', async () => {
+    let n = 0;
+    const quiet = { pingIntervalMs: 3_600_000 }; // minutes pass here without a pong
+    const s = await joined({ options: quiet, params: { room: 'demo', token: () => jwt(1_000 + 120 * ++n, n) } });
+    s.clock.advance(89_000); // the joined token expires at 1,120 s: refresh at 1,090 s
+    await tick();
+    assert.equal(s.ws().sentOfType('refresh').length, 0);
+    s.clock.advance(1_000);
+    await tick();
+    const [first] = s.ws().sentOfType('refresh');
+    assert.equal(first.token, jwt(1_240, 2));
+    assert.equal(typeof first.id, 'number', 'a refresh waits for its ack');
+    s.ws().receive({ type: 'ack', id: first.id });
+    await tick();
+    s.clock.advance(119_000); // the fresh one expires at 1,240 s: the next refresh at 1,210 s
+    await tick();
+    assert.equal(s.ws().sentOfType('refresh').length, 1);
+    s.clock.advance(1_000);
+    await tick();
+    assert.equal(s.ws().sentOfType('refresh').length, 2);
+    assert.equal(s.events.of('error').length, 0);
+  });
+
+  test('a refresh the server refuses is an error event, not the end; a token that is no JWT, or a static one, is never refreshed', async () => {
+    let n = 0;
+    const s = await joined({ params: { room: 'demo', token: () => jwt(1_010, ++n) } });
+    s.clock.advance(5_000); // 10 s left: refresh halfway
+    await tick();
+    const [r] = s.ws().sentOfType('refresh');
+    s.ws().receive({ type: 'error', id: r.id, code: 'forbidden', message: 'the token does not grant room demo' });
+    await tick();
+    assert.deepEqual(s.events.of('error').map((e) => [e.code, e.fatal]), [['forbidden', false]]);
+    assert.equal(s.sig.state, 'joined');
+
+    const quiet = { pingIntervalMs: 3_600_000 };
+    const opaque = await joined({ options: quiet, params: { room: 'demo', token: () => 'not-a-jwt' } });
+    const fixed = await joined({ options: quiet, params: { room: 'demo', token: jwt(1_010, 0) } });
+    for (const x of [opaque, fixed]) {
+      x.clock.advance(60_000);
+      await tick();
+      assert.equal(x.ws().sentOfType('refresh').length, 0);
+    }
+  });
+});

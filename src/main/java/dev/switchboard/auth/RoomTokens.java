@@ -36,8 +36,15 @@ public final class RoomTokens {
   public sealed interface Admission {
   }
 
-  /** The join may go ahead as {@code join} (its peer filled from the token when it had none). */
-  public record Granted(ClientMessage.Join join) implements Admission {
+  /**
+   * The join may go ahead as {@code join} (its peer filled from the token when it had none), until
+   * {@code expiresAtMs} (the token's {@code exp} plus the clock skew allowed, in ms since the
+   * epoch; 0 for a token without {@code exp}).
+   */
+  public record Granted(ClientMessage.Join join, long expiresAtMs) implements Admission {
+    public Granted(ClientMessage.Join join) {
+      this(join, 0);
+    }
   }
 
   /** The join is refused; {@code reason} is safe to show the client (it never repeats the token). */
@@ -45,9 +52,11 @@ public final class RoomTokens {
   }
 
   private final JWTAuth jwt;
+  private final long leewayMs;
 
-  private RoomTokens(JWTAuth jwt) {
+  private RoomTokens(JWTAuth jwt, long leewayMs) {
     this.jwt = jwt;
+    this.leewayMs = leewayMs;
   }
 
   /** Tokens checked with the configured secret and/or public key, or {@code null} when auth is off. */
@@ -63,7 +72,7 @@ public final class RoomTokens {
       options.addPubSecKey(new PubSecKeyOptions().setAlgorithm(auth.publicKey().algorithm())
           .setBuffer(auth.publicKey().pem()));
     }
-    return new RoomTokens(JWTAuth.create(vertx, options));
+    return new RoomTokens(JWTAuth.create(vertx, options), auth.clockSkew().toSeconds() * 1000);
   }
 
   private static JWTOptions jwtOptions(Config.Auth auth) {
@@ -89,8 +98,17 @@ public final class RoomTokens {
       verified = Future.failedFuture(e);
     }
     return verified.transform(ar -> Future.succeededFuture(ar.succeeded()
-        ? grant(join, ar.result().principal())
+        ? expiring(grant(join, ar.result().principal()), ar.result().attributes())
         : unauthorized("the token is invalid or expired")));
+  }
+
+  /**
+   * A grant until the token's {@code exp} (with the skew the verifier allows too). The verified
+   * user keeps {@code exp} among its attributes, not in its principal.
+   */
+  private Admission expiring(Admission a, JsonObject attributes) {
+    return a instanceof Granted g && attributes.getValue("exp") instanceof Number exp
+        ? new Granted(g.join(), exp.longValue() * 1000 + leewayMs) : a;
   }
 
   /** Checks a verified token's claims against the join. */

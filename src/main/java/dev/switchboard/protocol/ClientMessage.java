@@ -66,6 +66,16 @@ public sealed interface ClientMessage {
     }
   }
 
+  /**
+   * A fresh token for the session, before the one it joined (or last refreshed) with expires:
+   * it must grant the same room, peer and role; it changes none of them.
+   */
+  record Refresh(Object id, String token) implements ClientMessage {
+    public String type() {
+      return "refresh";
+    }
+  }
+
   /** A message about the peer's media in an {@code sfu} room: the node handles it with the media server. */
   sealed interface Media extends ClientMessage {
   }

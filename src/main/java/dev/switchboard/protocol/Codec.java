@@ -92,6 +92,7 @@ public final class Codec {
         case "state" -> state(json, id);
         case "leave" -> new Decoded.Ok(new ClientMessage.Leave(id));
         case "ping" -> new Decoded.Ok(new ClientMessage.Ping(id));
+        case "refresh" -> refresh(json, id);
         case "publish" -> publish(json, id);
         case "unpublish" -> new Decoded.Ok(new ClientMessage.Unpublish(id));
         case "subscribe-answer" -> subscribeAnswer(json, id);
@@ -154,6 +155,13 @@ public final class Codec {
       throw new Invalid("sdp must be a string: the receiving connection's answer");
     }
     return ok(new ClientMessage.SubscribeAnswer(id, sdp));
+  }
+
+  private Decoded refresh(JsonObject json, Object id) {
+    if (!(json.getValue("token") instanceof String token)) {
+      throw new Invalid("token must be a string: the session's fresh token");
+    }
+    return ok(new ClientMessage.Refresh(id, token));
   }
 
   private Decoded trickle(JsonObject json, Object id) {

@@ -1,6 +1,5 @@
 package dev.switchboard.transport;
 
-import dev.switchboard.auth.RoomTokens;
 import dev.switchboard.config.Config;
 import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.CloseCode;
@@ -29,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * frame is either written or the socket is closed, and its peer is away (a resume sends again
  * what the client missed) or leaves the room.
  */
-final class Connection implements PeerSocket, InboundMessages.Sink {
+final class Connection implements PeerSocket, InboundMessages.Sink, TokenLease.Socket {
 
   private static final Logger log = LoggerFactory.getLogger(Connection.class);
   /** RFC 6455 §5.5.2 allows 125 bytes of ping payload; the node sends none. */
@@ -51,6 +50,7 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
   /** True once the socket is closed for good (its close handler ran). */
   private boolean gone;
   private final SocketBacklog backlog;
+  private final TokenLease lease;
   /** When the client last sent anything (a frame or a pong), in ms of the monotonic clock. */
   private long lastHeard;
 
@@ -66,6 +66,7 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     this.backlog = new SocketBacklog(ws, context, limits, services.outbound(), this::terminateSlow);
     this.lastHeard = now();
     this.rate = new RateLimit(limits.rate(), limits.rateBurst(), limits.rateCloseAfter().toMillis(), lastHeard);
+    this.lease = new TokenLease(services, context, this);
     ws.frameHandler(new InboundMessages(limits.frameBytes(), this));
     ws.pongHandler(b -> lastHeard = now());
     ws.closeHandler(v -> onClosed());
@@ -193,6 +194,8 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
       fromClient(s -> s.state(st));
     } else if (m instanceof ClientMessage.Media media) {
       fromClient(s -> s.media(media));
+    } else if (m instanceof ClientMessage.Refresh r) {
+      lease.refresh(r);
     } else if (m instanceof ClientMessage.Leave l) {
       fromClient(s -> s.leave(LeaveReason.LEFT).onComplete(ar -> context.runOnContext(v -> {
         if (l.id() != null) {
@@ -201,6 +204,21 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
         close(CloseCode.NORMAL, "left");
       })));
     }
+  }
+
+  @Override
+  public void answer(String frame) {
+    answer(frame, true);
+  }
+
+  @Override
+  public String peer() {
+    return session == null ? null : session.peer();
+  }
+
+  @Override
+  public boolean isClosed() {
+    return closed;
   }
 
   /**
@@ -239,7 +257,8 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
   }
 
   /** Closes the socket once the answers handed to the session before are written. */
-  private void closeAfterAnswers(short code, String reason) {
+  @Override
+  public void closeAfterAnswers(short code, String reason) {
     if (session == null) {
       close(code, reason);
     } else {
@@ -275,31 +294,14 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     });
   }
 
-  /**
-   * Checks the join's token (when the node requires one), then joins. Messages that arrive
-   * meanwhile are answered {@code not-joined}; a socket that closes meanwhile never joins.
-   */
+  /** Joins once the token is checked; a refused token is answered and the socket closed (4401, 4403). */
   private void admit(ClientMessage.Join join) {
-    RoomTokens tokens = services.tokens();
-    if (tokens == null) {
-      join(join);
-      return;
-    }
-    tokens.admit(join).onComplete(ar -> {
-      if (closed) {
-        return;
-      }
-      RoomTokens.Admission a = ar.succeeded() ? ar.result()
-          : new RoomTokens.Refused(ErrorCode.UNAUTHORIZED, CloseCode.UNAUTHORIZED, "the token could not be checked");
-      if (a instanceof RoomTokens.Granted g) {
-        join(g.join());
-      } else if (a instanceof RoomTokens.Refused r) {
-        services.refusals().count(r.close() == CloseCode.FORBIDDEN ? Refusal.FORBIDDEN : Refusal.UNAUTHORIZED);
-        log.atInfo().addKeyValue("room", join.room()).addKeyValue("remote", String.valueOf(ws.remoteAddress()))
-            .addKeyValue("code", r.close()).addKeyValue("reason", r.reason()).log("join refused");
-        send(ServerMessage.error(r.error(), r.reason(), join.id()));
-        close(r.close(), r.error().wire());
-      }
+    lease.admit(join, this::join, r -> {
+      services.refusals().count(r.close() == CloseCode.FORBIDDEN ? Refusal.FORBIDDEN : Refusal.UNAUTHORIZED);
+      log.atInfo().addKeyValue("room", join.room()).addKeyValue("remote", String.valueOf(ws.remoteAddress()))
+          .addKeyValue("code", r.close()).addKeyValue("reason", r.reason()).log("join refused");
+      send(ServerMessage.error(r.error(), r.reason(), join.id()));
+      close(r.close(), r.error().wire());
     });
   }
 
@@ -380,16 +382,12 @@ final class Connection implements PeerSocket, InboundMessages.Sink {
     }
     onGone.accept(this);
     context.owner().cancelTimer(joinTimer);
+    lease.stop();
     backlog.stop();
     services.record().disconnected();
     if (session != null) {
       onSession(s -> s.socketGone(this, LeaveReason.DISCONNECTED));
     }
-  }
-
-  /** Bytes written to this socket and not yet taken by the kernel. */
-  long pendingBytes() {
-    return backlog.pendingBytes();
   }
 
   static long now() {

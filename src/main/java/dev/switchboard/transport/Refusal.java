@@ -37,7 +37,11 @@ public enum Refusal {
   /** A socket that stopped answering pings (close 4410). */
   PONG_TIMEOUT,
   /** A join whose resume token is not the held session's (close 4409). */
-  RESUME_REFUSED;
+  RESUME_REFUSED,
+  /** A socket whose token expired without a refresh (close 4401). */
+  TOKEN_EXPIRED,
+  /** A refresh whose token was refused (error; the socket stays until the old token expires). */
+  REFRESH_REFUSED;
 
   /** The label value: {@code ip_rate} for {@code IP_RATE}. */
   public String label() {

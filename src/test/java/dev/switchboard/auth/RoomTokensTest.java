@@ -3,6 +3,7 @@ package dev.switchboard.auth;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.switchboard.config.Config;
 import dev.switchboard.config.PublicKeyPem;
@@ -152,9 +153,14 @@ class RoomTokensTest {
     RoomTokens.Granted presenting = assertInstanceOf(RoomTokens.Granted.class, admit(t, join("r1", "a", null,
         RoomTokens.mint(vertx, SECRET, "r1", null, "presenter", ttl, null, null))));
     assertEquals(Role.PRESENTER, presenting.join().role());
+    long mintedAt = System.currentTimeMillis();
     RoomTokens.Granted plain = assertInstanceOf(RoomTokens.Granted.class, admit(t, join("r1", "a", null,
         RoomTokens.mint(vertx, SECRET, "r1", null, null, ttl, null, null))));
     assertNull(plain.join().role());
+    // Granted until exp (whole seconds) plus the clock skew allowed.
+    long skew = auth(SECRET, PublicKeyPem.NONE, "", "").clockSkew().toMillis();
+    long until = plain.expiresAtMs() - mintedAt;
+    assertTrue(until > ttl.toMillis() + skew - 1500 && until <= ttl.toMillis() + skew + 1000, "expires in " + until);
     refused(admit(t, join("r1", "a", null, RoomTokens.mint(vertx, SECRET, "r1", null, "admin", ttl, null, null))),
         ErrorCode.FORBIDDEN, CloseCode.FORBIDDEN);
     // A token without a room claim grants nothing.

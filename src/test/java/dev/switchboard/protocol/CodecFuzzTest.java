@@ -138,6 +138,8 @@ class CodecFuzzTest {
       assertTrue(List.of("publish", "subscribe").contains(t.pc()), "trickle names one of the two connections");
       assertTrue(json.containsKey("candidate") && (t.candidate() == null || json.getValue("candidate") instanceof JsonObject),
           "a trickle's candidate is an object or null");
+    } else if (m instanceof ClientMessage.Refresh r) {
+      assertEquals(json.getValue("token"), r.token(), "refresh carries its token as sent");
     } else {
       assertTrue(m instanceof ClientMessage.Leave || m instanceof ClientMessage.Ping
           || m instanceof ClientMessage.Unpublish, () -> "unexpected " + m);
@@ -179,6 +181,8 @@ class CodecFuzzTest {
       out.put("sdp", a.sdp());
     } else if (m instanceof ClientMessage.Trickle t) {
       out.put("pc", t.pc()).put("candidate", t.candidate());
+    } else if (m instanceof ClientMessage.Refresh r) {
+      out.put("token", r.token());
     }
     return out;
   }
