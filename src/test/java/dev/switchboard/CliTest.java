@@ -118,6 +118,8 @@ class CliTest {
     Run value = run(Map.of(), "--http-port", "eighty");
     assertEquals(2, value.code(), "a bad setting stops before any node starts");
     assertTrue(value.err().contains("http.port") && value.err().contains("eighty"), value.err());
+    Run twice = run(Map.of(), "rooms", "--redis-url", "not a url", "--redis-url", "redis://127.0.0.1:1", "r");
+    assertEquals(1, twice.code(), "a setting given twice is no typo: the later one wins (no Redis there)");
     Run missing = run(Map.of(), "kick", "room-only");
     assertEquals(2, missing.code());
     assertTrue(missing.err().contains("PEER"), missing.err());

@@ -49,7 +49,9 @@ final class NodesCommand implements Callable<Integer> {
         return 0;
       }
       return watch(redis);
-    } catch (RuntimeException e) {
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) { // Future.await() rethrows the connection's IOException as it is
       context.err().println("switchboard: Redis did not answer (" + e.getMessage() + ")");
       return SwitchboardCli.FAILED;
     }
@@ -69,7 +71,7 @@ final class NodesCommand implements Callable<Integer> {
         String table;
         try {
           table = RedisTables.nodes(redis.placement);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
           table = "Redis did not answer: " + e.getMessage() + "\n";
         }
         StringBuilder frame = new StringBuilder(HOME);

@@ -46,7 +46,7 @@ final class RoomsCommand implements Callable<Integer> {
       }
       context.out().print(shown.get());
       return 0;
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Future.await() rethrows the connection's IOException as it is
       context.err().println("switchboard: Redis did not answer (" + e.getMessage() + ")");
       return SwitchboardCli.FAILED;
     }

@@ -53,6 +53,7 @@ public final class SwitchboardCli {
       SettingOptions.addTo(name.equals("switchboard") ? cli.getCommandSpec()
           : cli.getSubcommands().get(name).getCommandSpec());
     }
+    cli.setOverwrittenOptionsAllowed(true); // a setting given twice: the later one wins, as between sources
     cli.setUsageHelpWidth(100);
     cli.getSubcommands().get("bench").setUsageHelpWidth(160); // its scenario table is laid out by hand
     cli.setOut(new PrintWriter(out, true));
