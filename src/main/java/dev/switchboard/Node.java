@@ -5,9 +5,10 @@ import dev.switchboard.auth.RoomTokens;
 import dev.switchboard.auth.TurnCredentials;
 import dev.switchboard.cluster.ClusterBoot;
 import dev.switchboard.cluster.Membership;
-import dev.switchboard.media.MediaServer;
 import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.config.Config;
+import dev.switchboard.media.MediaServer;
+import dev.switchboard.metrics.NodeMetrics;
 import dev.switchboard.ops.AdminApi;
 import dev.switchboard.ops.HttpRoutes;
 import dev.switchboard.protocol.Codec;
@@ -75,14 +76,16 @@ public final class Node {
   private final Router router;
   private final SocketDrain socketDrain = new SocketDrain();
   private final MediaServer media;
+  private final NodeMetrics metrics;
   /** The port the HTTP server is bound to, once started (useful when {@code http.port} is 0). */
   private volatile int port;
   /** The stop in progress or done: stopping twice waits for the same stop. */
   private Future<Void> stopped;
 
   /** Builds the node's parts on a started clustered Vert.x; nothing runs until {@link #run}. */
-  private Node(Config config, Vertx vertx, Membership membership) {
+  private Node(Config config, Vertx vertx, Membership membership, NodeMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
     this.vertx = vertx;
     this.membership = membership;
     this.redis = Redis.createClient(vertx, new RedisOptions()
@@ -95,9 +98,10 @@ public final class Node {
     this.record = new NodeRecord(vertx, redis, keys,
         new NodeRecord.Identity(config.nodeId(), config.publicUrl(), version(), System.currentTimeMillis()),
         config.heartbeat(), config.heartbeatTtl(), rooms::size);
-    RedisRoomStore store = new RedisRoomStore(redis, keys, config.redisTimeout(), record::epoch);
+    RedisRoomStore store = new RedisRoomStore(redis, keys, config.redisTimeout(), record::epoch, metrics::redis);
     this.channel = new NodeChannel(vertx, config.nodeId());
-    this.router = new Router(config.nodeId(), channel::send, rooms, membership::contains, this::drain, this::undrain);
+    this.router = new Router(config.nodeId(), channel::send, rooms, membership::contains, this::drain, this::undrain,
+        metrics);
     this.media = new MediaServer(vertx, config.media(), config.nodeId());
     // A join that finds a new data epoch asks for a heartbeat now: it notices the loss and
     // starts writing the members back, instead of waiting for the next beat.
@@ -110,6 +114,8 @@ public final class Node {
         () -> record.reapedWithin(config.heartbeatTtl().toMillis() * 2));
     Placement placement = new Placement(redis, keys, config.softCapacity(), config.redisTimeout());
     this.refusals = new Refusals();
+    refusals.register(metrics.registry());
+    media.counters().register(metrics.registry());
     this.outbound = new OutboundBudget(config.limits().nodeOutboundBytes());
     IpLimits ipLimits = new IpLimits(config.access().ipConnections(), config.access().ipConnectRate(),
         config.access().ipConnectBurst());
@@ -118,16 +124,16 @@ public final class Node {
         RoomTokens.create(vertx, config.auth()), refusals, ipLimits,
         new Origins(config.access().allowedOrigins(), config.publicUrl()), outbound, placement, socketDrain);
     AdminApi admin = new AdminApi(config.adminKey(), store, placement, router, media, config.limits().maxPeers());
-    this.routes = new HttpRoutes(config, record, sessions, rooms, placement, admin, refusals, outbound, channel,
+    this.routes = new HttpRoutes(config, record, sessions, rooms, placement, admin, metrics, outbound, channel,
         media);
   }
 
   /** Starts a node; {@code config.redisUrl()} must name a Redis (see {@link Main} for the local one). */
   public static Future<Node> start(Config config) {
-    return ClusterBoot.start(config).compose(cluster -> {
+    return ClusterBoot.start(config, new NodeMetrics()).compose(cluster -> {
       Node node;
       try {
-        node = new Node(config, cluster.vertx(), cluster.membership());
+        node = new Node(config, cluster.vertx(), cluster.membership(), cluster.metrics());
       } catch (RuntimeException e) {
         return cluster.vertx().close().compose(v -> Future.failedFuture(e));
       }

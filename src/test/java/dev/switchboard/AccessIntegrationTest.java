@@ -254,7 +254,7 @@ class AccessIntegrationTest {
           return resp.body();
         })).await().toString();
     assertTrue(text.contains("# TYPE switchboard_refusals_total counter"), text);
-    assertTrue(text.contains("switchboard_refusals_total{reason=\"origin\"} " + count(Refusal.ORIGIN)), text);
+    assertTrue(text.contains("switchboard_refusals_total{reason=\"origin\"} " + (double) count(Refusal.ORIGIN)), text);
     for (Refusal r : Refusal.values()) {
       assertTrue(text.contains("reason=\"" + r.label() + "\""), r.label());
     }

@@ -84,8 +84,8 @@ final class Idle {
         fullGc(pid);
       }
       String text = get(metricsUrl(wsUrl));
-      return new NodeMemory(gauge(text, "jvm_memory_used_bytes{area=\"heap\"}"),
-          gauge(text, "process_resident_memory_bytes"), gauge(text, "switchboard_peers"));
+      return new NodeMemory(gauge(text, "jvm_memory_used_bytes", "area=\"heap\""),
+          gauge(text, "process_resident_memory_bytes", ""), gauge(text, "switchboard_peers", ""));
     }
 
     /** {@code http://host:port/metrics} for {@code ws://host:port/ws}. */
@@ -95,14 +95,22 @@ final class Idle {
       return scheme + "://" + u.getRawAuthority() + "/metrics";
     }
 
-    /** The value of the sample named exactly {@code name} (labels included), or -1. */
-    static long gauge(String prometheusText, String name) {
+    /**
+     * The sum of the samples of metric {@code name} whose labels contain {@code label} (empty: any),
+     * or -1 if there is none: the heap is one series per memory pool ({@code area="heap",id=...}).
+     */
+    static long gauge(String prometheusText, String name, String label) {
+      double sum = 0;
+      boolean found = false;
       for (String line : prometheusText.split("\n")) {
-        if (line.startsWith(name + " ")) {
-          return (long) Double.parseDouble(line.substring(name.length() + 1).trim());
+        boolean named = line.startsWith(name + " ") || line.startsWith(name + "{");
+        int value = line.lastIndexOf(' ');
+        if (named && value > 0 && line.substring(0, value).contains(label)) {
+          sum += Double.parseDouble(line.substring(value + 1).trim());
+          found = true;
         }
       }
-      return -1;
+      return found ? (long) sum : -1;
     }
 
     private static String get(String url) {

@@ -4,10 +4,13 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.XmlConfigBuilder;
 import dev.switchboard.config.ConfigException;
+import dev.switchboard.metrics.NodeMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,14 +20,18 @@ import java.nio.file.Path;
 /** Starts a clustered Vert.x: Hazelcast membership on TCP-IP, the event bus on TCP. */
 public final class ClusterBoot {
 
-  /** A started clustered Vert.x and the cluster's member list. */
-  public record Started(Vertx vertx, Membership membership) {
+  /** A started clustered Vert.x, the cluster's member list, and the metrics Vert.x reports to. */
+  public record Started(Vertx vertx, Membership membership, NodeMetrics metrics) {
   }
 
   private ClusterBoot() {
   }
 
-  public static Future<Started> start(dev.switchboard.config.Config config) {
+  /**
+   * Starts the node's clustered Vert.x, which reports its own metrics (HTTP server, event bus,
+   * pools, and the JVM's) to {@code metrics}' registry.
+   */
+  public static Future<Started> start(dev.switchboard.config.Config config, NodeMetrics metrics) {
     Config hz = hazelcastConfig(config.cluster());
     // Survivors learn from the member list which node left, without asking Redis.
     hz.getMemberAttributeConfig().setAttribute(Membership.NODE_ATTRIBUTE, config.nodeId());
@@ -33,13 +40,15 @@ public final class ClusterBoot {
         .setEventBusOptions(new EventBusOptions()
             .setHost(config.cluster().host())
             .setClusterPublicHost(config.cluster().host())
-            .setPort(config.cluster().busPort()));
+            .setPort(config.cluster().busPort()))
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
     return Vertx.builder()
         .with(options)
+        .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
         .withClusterManager(manager)
         .buildClustered()
         .onSuccess(vertx -> NodeChannel.registerCodec(vertx, config.cluster().wireVersion()))
-        .map(vertx -> new Started(vertx, new Membership(manager.getHazelcastInstance())));
+        .map(vertx -> new Started(vertx, new Membership(manager.getHazelcastInstance()), metrics));
   }
 
   /** Loads the Hazelcast XML and applies the node's network settings over it. */

@@ -1,5 +1,7 @@
 package dev.switchboard.media;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -29,5 +31,20 @@ public final class MediaCounters {
 
   public long participantsReleased() {
     return participantsReleased.sum();
+  }
+
+  /** Makes the counters {@code switchboard_media_*_total} of {@code registry}, read at each scrape. */
+  public void register(MeterRegistry registry) {
+    count(registry, "switchboard.media.rooms.created", roomsCreated, "Media rooms this node created in its media server");
+    count(registry, "switchboard.media.rooms.destroyed", roomsDestroyed,
+        "Media rooms this node destroyed in its media server");
+    count(registry, "switchboard.media.participants.joined", participantsJoined,
+        "Members of sfu rooms this node joined to their media room (a handle each)");
+    count(registry, "switchboard.media.participants.released", participantsReleased,
+        "Media room participants this node released (their handle detached)");
+  }
+
+  private static void count(MeterRegistry registry, String name, LongAdder adder, String help) {
+    FunctionCounter.builder(name, adder, LongAdder::sum).description(help).register(registry);
   }
 }

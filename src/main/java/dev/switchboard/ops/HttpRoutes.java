@@ -3,6 +3,7 @@ package dev.switchboard.ops;
 import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.config.Config;
 import dev.switchboard.media.MediaServer;
+import dev.switchboard.metrics.NodeMetrics;
 import dev.switchboard.protocol.Ids;
 import dev.switchboard.registry.NodeRecord;
 import dev.switchboard.registry.Placement;
@@ -10,7 +11,9 @@ import dev.switchboard.room.LocalRooms;
 import dev.switchboard.room.PeerSessions;
 import dev.switchboard.transport.HttpJson;
 import dev.switchboard.transport.OutboundBudget;
-import dev.switchboard.transport.Refusals;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -40,25 +43,42 @@ public final class HttpRoutes {
   private final LocalRooms rooms;
   private final Placement placement;
   private final AdminApi admin;
-  private final Refusals refusals;
-  private final OutboundBudget outbound;
-  private final NodeChannel channel;
-
+  private final NodeMetrics metrics;
   private final MediaServer media;
 
+  /**
+   * The gauges of {@code /metrics} read the node's parts at each scrape: open sockets, peers,
+   * rooms, bytes waiting for sockets, the node channel's counters, the process's resident memory.
+   */
   public HttpRoutes(Config config, NodeRecord record, PeerSessions sessions, LocalRooms rooms, Placement placement,
-                    AdminApi admin, Refusals refusals, OutboundBudget outbound, NodeChannel channel,
+                    AdminApi admin, NodeMetrics metrics, OutboundBudget outbound, NodeChannel channel,
                     MediaServer media) {
     this.media = media;
+    this.metrics = metrics;
+    MeterRegistry r = metrics.registry();
+    Gauge.builder("switchboard.connections", record::connections).description("Open WebSockets on this node")
+        .register(r);
+    Gauge.builder("switchboard.peers", sessions::active).description("Peers joined through this node").register(r);
+    Gauge.builder("switchboard.rooms", rooms::size).description("Rooms with a peer on this node").register(r);
+    Gauge.builder("switchboard.outbound", outbound::bytes).baseUnit("bytes")
+        .description("Bytes waiting to be written to this node's sockets").register(r);
+    FunctionCounter.builder("switchboard.cluster.batch.gaps", channel, NodeChannel::gaps)
+        .description("Node-to-node batches that arrived out of their sender's order or after a missing one")
+        .register(r);
+    FunctionCounter.builder("switchboard.cluster.skipped.entries", channel, NodeChannel::skippedEntries)
+        .description("Node-to-node entries of kinds this node does not know (sent by a newer node), skipped")
+        .register(r);
+    FunctionCounter.builder("switchboard.cluster.legacy.batches", channel, NodeChannel::legacyBatches)
+        .description("Node-to-node batches received in the first release's format: a node still writes it")
+        .register(r);
+    Gauge.builder("process.resident.memory", ProcessMemory::residentBytes).baseUnit("bytes")
+        .description("Resident set size of the node's process (-1 where /proc is not there)").register(r);
     this.config = config;
     this.record = record;
     this.sessions = sessions;
     this.rooms = rooms;
     this.placement = placement;
     this.admin = admin;
-    this.refusals = refusals;
-    this.outbound = outbound;
-    this.channel = channel;
   }
 
   /** A router with every route, for one event loop's HTTP server. */
@@ -112,12 +132,19 @@ public final class HttpRoutes {
         .put("state", record.state()));
   }
 
-  /** {@code GET /metrics}: the node's counters and gauges in the Prometheus text format. */
+  /**
+   * {@code GET /metrics}: Vert.x's, the JVM's and the node's metrics in the Prometheus text format
+   * (docs/operations.md, "Metrics"). Rendered on a worker: a scrape of a few hundred series must not
+   * hold up the event loop's sockets.
+   */
   private void metrics(RoutingContext ctx) {
-    PrometheusText.Gauges gauges = new PrometheusText.Gauges(record.connections(), sessions.active(), rooms.size(),
-        outbound.bytes(), channel.gaps(), channel.skippedEntries(), channel.legacyBatches());
-    ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-        .end(PrometheusText.render(refusals, gauges, media.counters()));
+    ctx.vertx().executeBlocking(metrics::scrape, false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(ar.result());
+      } else {
+        HttpJson.error(ctx, 500, "internal", "the metrics could not be rendered");
+      }
+    });
   }
 
   /** {@code GET /v1/placement?room=R}: the node a client should connect to. */

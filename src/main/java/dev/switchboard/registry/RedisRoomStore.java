@@ -34,12 +34,19 @@ public final class RedisRoomStore implements RoomStore {
   private static final LuaScript REKEY = LuaScript.load("rekey.lua");
 
   private final Redis redis;
+  private final CommandTimings timings;
   private final Keys keys;
   private final long timeoutMs;
   private final Supplier<String> epoch;
 
   /** {@code epoch} is the data epoch the node last read from Redis ({@link NodeRecord#epoch()}). */
   public RedisRoomStore(Redis redis, Keys keys, Duration timeout, Supplier<String> epoch) {
+    this(redis, keys, timeout, epoch, CommandTimings.NONE);
+  }
+
+  /** As above, reporting each command's time to {@code timings}. */
+  public RedisRoomStore(Redis redis, Keys keys, Duration timeout, Supplier<String> epoch, CommandTimings timings) {
+    this.timings = timings;
     this.redis = redis;
     this.keys = keys;
     this.timeoutMs = timeout.toMillis();
@@ -54,7 +61,7 @@ public final class RedisRoomStore implements RoomStore {
     String known = epoch.get();
     List<String> a = List.of(room, peer, node, record.encode(), Integer.toString(defaultMaxPeers),
         known == null ? "" : known, orEmpty(tokenDigest), record.getString("role"));
-    return timed(JOIN.run(redis, k, a)).map(r -> {
+    return timed("join", JOIN.run(redis, k, a)).map(r -> {
       String status = r.get(0).toString();
       switch (status) {
         case "taken":
@@ -78,7 +85,7 @@ public final class RedisRoomStore implements RoomStore {
   public Future<Change> reapLeave(String room, String peer, String dead) {
     List<String> k = new ArrayList<>(leaveKeys(room, peer, dead));
     k.add(keys.node(dead));
-    return timed(LEAVE.run(redis, k, List.of(room, peer, dead))).map(RedisRoomStore::change);
+    return timed("reap-leave", LEAVE.run(redis, k, List.of(room, peer, dead))).map(RedisRoomStore::change);
   }
 
   private List<String> leaveKeys(String room, String peer, String node) {
@@ -93,14 +100,14 @@ public final class RedisRoomStore implements RoomStore {
 
   @Override
   public Future<Change> leave(String room, String peer, String node, long timeoutMs) {
-    return LEAVE.run(redis, leaveKeys(room, peer, node), List.of(room, peer, node)).timeout(timeoutMs, TimeUnit.MILLISECONDS)
+    return timed("leave", LEAVE.run(redis, leaveKeys(room, peer, node), List.of(room, peer, node)), timeoutMs)
         .map(RedisRoomStore::change);
   }
 
   @Override
   public Future<Change> updateMember(String room, String peer, String node, JsonObject record) {
     List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room));
-    return timed(STATE.run(redis, k, List.of(peer, node, record.encode()))).map(RedisRoomStore::change);
+    return timed("state", STATE.run(redis, k, List.of(peer, node, record.encode()))).map(RedisRoomStore::change);
   }
 
   @Override
@@ -108,7 +115,7 @@ public final class RedisRoomStore implements RoomStore {
                                   String tokenDigest) {
     List<String> k = List.of(keys.roomPeers(room), keys.roomNodes(room), keys.roomSeq(room), keys.rooms(),
         keys.nodePeers(node), keys.roomResumeTokens(room));
-    return timed(RESTORE.run(redis, k, List.of(room, peer, node, record.encode(), Long.toString(minSeq),
+    return timed("restore", RESTORE.run(redis, k, List.of(room, peer, node, record.encode(), Long.toString(minSeq),
         orEmpty(tokenDigest))))
         .map(r -> new Snapshot("ok".equals(r.get(0).toString()), r.get(1).toLong(), members(r, 2)));
   }
@@ -116,7 +123,7 @@ public final class RedisRoomStore implements RoomStore {
   @Override
   public Future<Snapshot> rekey(String room, String peer, String node, String tokenDigest) {
     List<String> k = List.of(keys.roomPeers(room), keys.roomSeq(room), keys.roomResumeTokens(room));
-    return timed(REKEY.run(redis, k, List.of(peer, node, orEmpty(tokenDigest))))
+    return timed("rekey", REKEY.run(redis, k, List.of(peer, node, orEmpty(tokenDigest))))
         .map(r -> new Snapshot(false, r.get(0).toLong(), members(r, 1)));
   }
 
@@ -140,7 +147,7 @@ public final class RedisRoomStore implements RoomStore {
   }
 
   private Future<Moved> move(List<String> k, List<String> a) {
-    return timed(MOVE.run(redis, k, a)).map(r -> {
+    return timed("move", MOVE.run(redis, k, a)).map(r -> {
       String status = r.get(0).toString();
       if (!"ok".equals(status)) {
         return Moved.refused(MoveStatus.valueOf(status.toUpperCase(Locale.ROOT)));
@@ -159,7 +166,7 @@ public final class RedisRoomStore implements RoomStore {
   public Future<Held> hold(String room, String peer, String dead, String frame, int maxFrames, int maxBytes,
                            long ttlMs) {
     List<String> k = List.of(keys.roomPeers(room), keys.held(room, peer), keys.heldBytes(room), keys.reaped(dead));
-    return timed(HOLD.run(redis, k, List.of(peer, dead, frame, Integer.toString(maxFrames),
+    return timed("hold", HOLD.run(redis, k, List.of(peer, dead, frame, Integer.toString(maxFrames),
         Integer.toString(maxBytes), Long.toString(ttlMs)))).map(r -> new Held(
             HoldStatus.valueOf(r.get(0).toString().toUpperCase(Locale.ROOT)),
             r.size() > 1 ? r.get(1).toString() : null));
@@ -171,7 +178,7 @@ public final class RedisRoomStore implements RoomStore {
 
   @Override
   public Future<Snapshot> snapshot(String room) {
-    return timed(SNAPSHOT.run(redis, List.of(keys.roomPeers(room), keys.roomSeq(room)), List.of()))
+    return timed("snapshot", SNAPSHOT.run(redis, List.of(keys.roomPeers(room), keys.roomSeq(room)), List.of()))
         .map(r -> new Snapshot(false, r.get(0).toLong(), members(r, 1)));
   }
 
@@ -180,7 +187,7 @@ public final class RedisRoomStore implements RoomStore {
     if (nodes.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
-    return timed(redis.batch(nodes.stream().map(n -> Request.cmd(Command.EXISTS).arg(keys.node(n))).toList()))
+    return timed("live-nodes", redis.batch(nodes.stream().map(n -> Request.cmd(Command.EXISTS).arg(keys.node(n))).toList()))
         .map(found -> {
           List<String> live = new ArrayList<>();
           for (int i = 0; i < found.size(); i++) {
@@ -207,7 +214,7 @@ public final class RedisRoomStore implements RoomStore {
 
   /** The rooms with the most members first, at most {@code limit}: room -> member count. */
   public Future<Map<String, Integer>> rooms(int limit) {
-    return timed(redis.send(Request.cmd(Command.ZREVRANGE).arg(keys.rooms()).arg(0).arg(limit - 1)
+    return timed("rooms", redis.send(Request.cmd(Command.ZREVRANGE).arg(keys.rooms()).arg(0).arg(limit - 1)
         .arg("WITHSCORES"))).map(r -> {
           // RESP3 answers [[member, score], ...]; RESP2 answers [member, score, ...].
           Map<String, Integer> out = new LinkedHashMap<>();
@@ -223,7 +230,7 @@ public final class RedisRoomStore implements RoomStore {
 
   /** One room's members and configuration; empty if it has neither. */
   public Future<Optional<RoomInfo>> room(String room) {
-    return timed(redis.batch(List.of(
+    return timed("room", redis.batch(List.of(
         Request.cmd(Command.HGETALL).arg(keys.roomPeers(room)),
         Request.cmd(Command.HGETALL).arg(keys.roomConfig(room))))).map(r -> {
           List<StoredMember> members = new ArrayList<>();
@@ -241,19 +248,19 @@ public final class RedisRoomStore implements RoomStore {
 
   /** Creates a room ahead of its first peer, with its mode and media; false if it is already configured. */
   public Future<Boolean> createRoom(String room, String mode, String media, int maxPeers) {
-    return timed(CREATE_ROOM.run(redis, List.of(keys.roomConfig(room)),
+    return timed("create-room", CREATE_ROOM.run(redis, List.of(keys.roomConfig(room)),
         List.of(mode, Integer.toString(maxPeers), media)))
         .map(r -> r.toInteger() == 1);
   }
 
   /** Forgets a room's configuration; its members leave on their own as their sockets close. */
   public Future<Void> deleteRoomConfig(String room) {
-    return timed(redis.send(Request.cmd(Command.DEL).arg(keys.roomConfig(room)))).mapEmpty();
+    return timed("delete-room", redis.send(Request.cmd(Command.DEL).arg(keys.roomConfig(room)))).mapEmpty();
   }
 
   @Override
   public Future<List<String>> nodePeers(String node) {
-    return timed(redis.send(Request.cmd(Command.SMEMBERS).arg(keys.nodePeers(node)))).map(r -> {
+    return timed("node-peers", redis.send(Request.cmd(Command.SMEMBERS).arg(keys.nodePeers(node)))).map(r -> {
       List<String> out = new ArrayList<>();
       r.forEach(p -> out.add(p.toString()));
       return out;
@@ -262,7 +269,7 @@ public final class RedisRoomStore implements RoomStore {
 
   /** The nodes holding members of {@code room}. */
   public Future<List<String>> roomNodes(String room) {
-    return timed(redis.send(Request.cmd(Command.HKEYS).arg(keys.roomNodes(room)))).map(r -> {
+    return timed("room-nodes", redis.send(Request.cmd(Command.HKEYS).arg(keys.roomNodes(room)))).map(r -> {
       List<String> out = new ArrayList<>();
       r.forEach(n -> out.add(n.toString()));
       return out;
@@ -281,7 +288,14 @@ public final class RedisRoomStore implements RoomStore {
     return new Change(true, r.get(1).toLong(), nodes, false);
   }
 
-  private <T> Future<T> timed(Future<T> f) {
-    return f.timeout(timeoutMs, TimeUnit.MILLISECONDS);
+  /** {@code f}, bounded by the store's timeout, its time reported as {@code command}'s. */
+  private <T> Future<T> timed(String command, Future<T> f) {
+    return timed(command, f, timeoutMs);
+  }
+
+  private <T> Future<T> timed(String command, Future<T> f, long timeout) {
+    long start = System.nanoTime();
+    return f.timeout(timeout, TimeUnit.MILLISECONDS)
+        .onComplete(ar -> timings.record(command, System.nanoTime() - start, ar.failed()));
   }
 }

@@ -33,6 +33,15 @@ final class FreshJoin {
   }
 
   Future<Void> run(ClientMessage.Join j) {
+    long arrived = System.nanoTime();
+    return join(j).onSuccess(v -> {
+      if (session.isJoined()) {
+        sessions.router().metrics().joined(System.nanoTime() - arrived);
+      }
+    });
+  }
+
+  private Future<Void> join(ClientMessage.Join j) {
     String peer = j.peer() != null ? j.peer() : UUID.randomUUID().toString();
     LocalRoom room = sessions.enter(j.room(), peer, session);
     if (room == null) {

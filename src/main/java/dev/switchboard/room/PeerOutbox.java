@@ -86,6 +86,7 @@ final class PeerOutbox {
       return;
     }
     fences.beforeRelay(view, r.to(), node);
+    router.metrics().relayed(r.kind().wire(), node.equals(router.self()));
     router.send(node, relay);
   }
 
@@ -97,6 +98,7 @@ final class PeerOutbox {
     RoomMessage message = new RoomMessage(member.room().id(), member.peer(),
         ServerMessage.broadcast(b.data(), member.peer()));
     router.announce(nodes, message);
+    router.metrics().roomMessage();
     orphans.roomMessage(message);
     if (b.id() != null) {
       link.send(ServerMessage.ack(b.id()));

@@ -274,6 +274,7 @@ final class RoomMember {
    * that never saw the peer is not told.
    */
   void left(AsyncResult<RoomStore.Change> stored, LeaveReason reason) {
+    router.metrics().left(reason.wire());
     String frame = ServerMessage.peerLeft(peer, reason);
     boolean emptied = stored.succeeded() && stored.result().applied() && stored.result().nodes().isEmpty();
     if (mediaServer != null && (emptied || role == ClientMessage.Role.PRESENTER)) {

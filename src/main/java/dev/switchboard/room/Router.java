@@ -10,6 +10,7 @@ import dev.switchboard.cluster.Envelope.Relay;
 import dev.switchboard.cluster.Envelope.RoomMessage;
 import dev.switchboard.cluster.Envelope.Undelivered;
 import dev.switchboard.cluster.NodeChannel;
+import dev.switchboard.metrics.NodeMetrics;
 import dev.switchboard.protocol.ErrorCode;
 import java.util.Arrays;
 import java.util.function.Predicate;
@@ -33,6 +34,7 @@ public final class Router implements NodeChannel.Receiver {
     void send(String node, Envelope envelope);
   }
 
+  private final NodeMetrics metrics;
   private final String self;
   private final Remote remote;
   private final LocalRooms rooms;
@@ -46,12 +48,24 @@ public final class Router implements NodeChannel.Receiver {
    */
   public Router(String self, Remote remote, LocalRooms rooms, Predicate<String> inCluster, Runnable drain,
                 Runnable undrain) {
+    this(self, remote, rooms, inCluster, drain, undrain, new NodeMetrics());
+  }
+
+  /** As above, counting what the node's peers send and how they come and go in {@code metrics}. */
+  public Router(String self, Remote remote, LocalRooms rooms, Predicate<String> inCluster, Runnable drain,
+                Runnable undrain, NodeMetrics metrics) {
+    this.metrics = metrics;
     this.self = self;
     this.remote = remote;
     this.rooms = rooms;
     this.inCluster = inCluster;
     this.drain = drain;
     this.undrain = undrain;
+  }
+
+  /** The node's metrics, for what its peers do. */
+  public NodeMetrics metrics() {
+    return metrics;
   }
 
   /** This node's id. */
@@ -122,7 +136,10 @@ public final class Router implements NodeChannel.Receiver {
     } else if (envelope instanceof RoomMessage || envelope instanceof CloseRoom) {
       LocalRoom room = rooms.get(envelope.room());
       if (room != null) {
-        toMembers(room, envelope);
+        int members = toMembers(room, envelope);
+        if (envelope instanceof RoomMessage) {
+          metrics.roomDeliveries(members); // the sender is one of them: its session does not echo it
+        }
       }
     } else if (envelope instanceof Envelope.PeerMoved m) {
       LocalRoom room = rooms.get(m.room());
@@ -192,9 +209,13 @@ public final class Router implements NodeChannel.Receiver {
   }
 
   /** Hands a room-wide envelope to every local session of its room, each on its own event loop. */
-  private static void toMembers(LocalRoom room, Envelope envelope) {
+  /** Hands {@code envelope} to every session of the room here; returns how many. */
+  private static int toMembers(LocalRoom room, Envelope envelope) {
+    int n = 0;
     for (PeerSession s : room.sessions()) {
       s.deliver(envelope);
+      n++;
     }
+    return n;
   }
 }

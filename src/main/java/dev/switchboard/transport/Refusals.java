@@ -1,5 +1,7 @@
 package dev.switchboard.transport;
 
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -21,6 +23,14 @@ public final class Refusals {
 
   public void count(Refusal r) {
     refusals.get(r).increment();
+  }
+
+  /** Makes the counters {@code switchboard_refusals_total{reason}} of {@code registry}, read at each scrape. */
+  public void register(MeterRegistry registry) {
+    for (Refusal r : Refusal.values()) {
+      FunctionCounter.builder("switchboard.refusals", refusals.get(r), LongAdder::sum).tag("reason", r.label())
+          .description("Connections, joins and messages refused or closed by the node, by reason").register(registry);
+    }
   }
 
   /** How many times {@code r} happened since the node started. */

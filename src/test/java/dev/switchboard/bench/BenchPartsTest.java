@@ -74,17 +74,19 @@ class BenchPartsTest {
   }
 
   @Test
-  @DisplayName("node gauges are found by their exact name, labels included; the metrics URL follows the socket URL")
+  @DisplayName("node gauges are summed over their series whose labels match; the metrics URL follows the socket URL")
   void nodeMetrics() {
     String text = "# TYPE jvm_memory_used_bytes gauge\n"
-        + "jvm_memory_used_bytes{area=\"heap\"} 123456\n"
+        + "jvm_memory_used_bytes{area=\"heap\",id=\"G1 Eden Space\"} 100000.0\n"
+        + "jvm_memory_used_bytes{area=\"heap\",id=\"G1 Old Gen\"} 23456.0\n"
+        + "jvm_memory_used_bytes{area=\"nonheap\",id=\"Metaspace\"} 5.0E7\n"
         + "process_resident_memory_bytes 9.87654321E8\n"
-        + "switchboard_peers 42\n"
+        + "switchboard_peers 42.0\n"
         + "switchboard_peers_total 7\n";
-    assertEquals(123456, Idle.NodeMemory.gauge(text, "jvm_memory_used_bytes{area=\"heap\"}"));
-    assertEquals(987654321, Idle.NodeMemory.gauge(text, "process_resident_memory_bytes"));
-    assertEquals(42, Idle.NodeMemory.gauge(text, "switchboard_peers"));
-    assertEquals(-1, Idle.NodeMemory.gauge(text, "switchboard_rooms"));
+    assertEquals(123456, Idle.NodeMemory.gauge(text, "jvm_memory_used_bytes", "area=\"heap\""));
+    assertEquals(987654321, Idle.NodeMemory.gauge(text, "process_resident_memory_bytes", ""));
+    assertEquals(42, Idle.NodeMemory.gauge(text, "switchboard_peers", ""), "not switchboard_peers_total");
+    assertEquals(-1, Idle.NodeMemory.gauge(text, "switchboard_rooms", ""));
     assertEquals("http://10.0.0.5:8080/metrics", Idle.NodeMemory.metricsUrl("ws://10.0.0.5:8080/ws"));
     assertEquals("https://sb.example.com/metrics", Idle.NodeMemory.metricsUrl("wss://sb.example.com/ws"));
   }

@@ -34,7 +34,7 @@ class NodeChannelTest {
     for (int i = 0; i < 2; i++) {
       Config config = ConfigLoader.load(List.of("--cluster-name", name, "--cluster-port", Integer.toString(port),
           "--cluster-members", "127.0.0.1:" + port, "--node-id", "c" + i), Map.of());
-      nodes.add(ClusterBoot.start(config).map(ClusterBoot.Started::vertx).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS));
+      nodes.add(ClusterBoot.start(config, new dev.switchboard.metrics.NodeMetrics()).map(ClusterBoot.Started::vertx).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS));
     }
   }
 

@@ -206,7 +206,7 @@ public final class TestCluster implements AutoCloseable {
       }
       for (String line : http(i, "GET", "/metrics", null, null).body().split("\n")) {
         if (line.startsWith(name + " ")) {
-          sum += Long.parseLong(line.substring(name.length() + 1).trim());
+          sum += (long) Double.parseDouble(line.substring(name.length() + 1).trim()); // Prometheus writes 2.0
         }
       }
     }

@@ -1,0 +1,97 @@
+package dev.switchboard.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One node's metrics: a Micrometer registry shared with Vert.x (whose HTTP server, event bus and
+ * pool metrics, and the JVM's, land in it too), scraped at {@code GET /metrics} in the Prometheus
+ * text format, and the node's own meters (docs/operations.md, "Metrics"). Each node of a JVM has
+ * its own. Meters are made once and cached: counting on the hot path is an increment, never a
+ * lookup by name.
+ */
+public final class NodeMetrics {
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Counter joins;
+  private final Counter roomMessages;
+  private final Counter roomDeliveries;
+  private final Timer joinLatency;
+  private final Map<String, Counter> leaves = new ConcurrentHashMap<>();
+  private final Map<String, Counter> relays = new ConcurrentHashMap<>();
+  private final Map<String, Timer> redisCommands = new ConcurrentHashMap<>();
+  private final Map<String, Counter> redisErrors = new ConcurrentHashMap<>();
+
+  public NodeMetrics() {
+    joins = Counter.builder("switchboard.joins").description("Peers welcomed into a room through this node (fresh joins)")
+        .register(registry);
+    roomMessages = Counter.builder("switchboard.room.messages")
+        .description("Room-wide messages sent by this node's peers").register(registry);
+    roomDeliveries = Counter.builder("switchboard.room.message.deliveries")
+        .description("Room-wide messages handed to this node's sessions, the sender's included (the fan-out)")
+        .register(registry);
+    joinLatency = Timer.builder("switchboard.join").description("From a join's arrival to its welcome, fresh joins")
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
+  }
+
+  /** The registry Vert.x's metrics and the node's gauges are registered in. */
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** Everything, in the Prometheus text format (0.0.4). */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  /** A fresh join was welcomed, {@code nanos} after it arrived. */
+  public void joined(long nanos) {
+    joins.increment();
+    joinLatency.record(Duration.ofNanos(nanos));
+  }
+
+  /** A peer of this node left its room for {@code reason} (a {@code peer-left} reason). */
+  public void left(String reason) {
+    leaves.computeIfAbsent(reason, r -> Counter.builder("switchboard.leaves").tag("reason", r)
+        .description("Peers of this node that left their room, by peer-left reason").register(registry)).increment();
+  }
+
+  /**
+   * A relay ({@code offer}, {@code answer}, {@code candidate}, a targeted {@code message}) from a
+   * peer of this node to a peer of this node ({@code local}) or of another ({@code remote}).
+   */
+  public void relayed(String type, boolean local) {
+    String key = type + (local ? "/local" : "/remote");
+    relays.computeIfAbsent(key, k -> Counter.builder("switchboard.relays").tag("type", type)
+        .tag("path", local ? "local" : "remote").description("Relays sent by this node's peers, by type and path")
+        .register(registry)).increment();
+  }
+
+  /** A room-wide message from a peer of this node. */
+  public void roomMessage() {
+    roomMessages.increment();
+  }
+
+  /** A room-wide message reached {@code sessions} sessions of this node (its sender's among them). */
+  public void roomDeliveries(int sessions) {
+    roomDeliveries.increment(sessions);
+  }
+
+  /** A Redis command (a script or a command, by name) answered after {@code nanos}, or failed. */
+  public void redis(String command, long nanos, boolean failed) {
+    redisCommands.computeIfAbsent(command, c -> Timer.builder("switchboard.redis.command").tag("command", c)
+        .description("Redis commands and scripts of this node, by name").publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(5)).register(registry))
+        .record(Duration.ofNanos(nanos));
+    if (failed) {
+      redisErrors.computeIfAbsent(command, c -> Counter.builder("switchboard.redis.errors").tag("command", c)
+          .description("Redis commands that failed or timed out, by name").register(registry)).increment();
+    }
+  }
+}
