@@ -109,7 +109,7 @@ class MediaRoomTest {
   void handlesAreNamedAndCounted() throws Exception {
     long joined = cluster.metric("switchboard_media_participants_joined_total");
     long released = cluster.metric("switchboard_media_participants_released_total");
-    long created = cluster.metric("switchboard_media_rooms_created_total");
+    long created = cluster.metric("switchboard_media_rooms_started_total");
     long destroyed = cluster.metric("switchboard_media_rooms_destroyed_total");
     String room = sfuRoom("mesh");
     TestPeer a = cluster.join(0, room, "a", null);
@@ -118,7 +118,7 @@ class MediaRoomTest {
         cluster.node(1).config().nodeId() + "/" + room + "/b"), handlesOf(room));
     assertEquals(List.of(joined + 2, created + 1), List.of(
         cluster.metric("switchboard_media_participants_joined_total"),
-        cluster.metric("switchboard_media_rooms_created_total")));
+        cluster.metric("switchboard_media_rooms_started_total")));
     a.send(new JsonObject().put("type", "leave"));
     b.close();
     assertFalse(Waits.until(3000, () -> watch.exists(room).await(), false));

@@ -35,7 +35,7 @@ public final class MediaCounters {
 
   /** Makes the counters {@code switchboard_media_*_total} of {@code registry}, read at each scrape. */
   public void register(MeterRegistry registry) {
-    count(registry, "switchboard.media.rooms.created", roomsCreated, "Media rooms this node created in its media server");
+    count(registry, "switchboard.media.rooms.started", roomsCreated, "Media rooms this node created in its media server");
     count(registry, "switchboard.media.rooms.destroyed", roomsDestroyed,
         "Media rooms this node destroyed in its media server");
     count(registry, "switchboard.media.participants.joined", participantsJoined,

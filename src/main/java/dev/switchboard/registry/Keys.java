@@ -14,7 +14,7 @@ package dev.switchboard.registry;
  * sb:{&lt;room&gt;}:peers       HASH  peer id -> {seq, node, meta, state, role, joinedAt}
  * sb:{&lt;room&gt;}:nodes       HASH  node id -> members of the room on that node
  * sb:{&lt;room&gt;}:seq         STR   the room's event sequence; outlives the room by a day
- * sb:{&lt;room&gt;}:config      HASH  mode, maxPeers (rooms created ahead of time)
+ * sb:{&lt;room&gt;}:config      HASH  mode, media, maxPeers (rooms created ahead of time)
  * sb:{&lt;room&gt;}:resume      HASH  peer id -> SHA-256 digest of the resume token of its last welcome
  * sb:{&lt;room&gt;}:held:&lt;peer&gt; LIST  frames for a peer whose node died, until it resumes elsewhere
  * sb:{&lt;room&gt;}:held-bytes  HASH  peer id -> bytes in its held list (the bound)
