@@ -102,6 +102,12 @@ class MetricsTest {
     assertEquals(1.0, n0.value("switchboard_relays_total", Map.of("type", "candidate", "path", "remote")));
     assertEquals(3.0, n0.value("switchboard_relays_total"));
     assertEquals(0.0, n1.value("switchboard_relays_total"));
+    // Latency where the relays were written to their sockets: bob's on node 0, carol's on node 1.
+    assertEquals(1.0, n0.value("switchboard_relay_seconds_count", Map.of("path", "local")));
+    assertEquals(2.0, n1.value("switchboard_relay_seconds_count", Map.of("path", "remote")));
+    assertEquals(0.0, n1.value("switchboard_relay_seconds_count", Map.of("path", "local")));
+    assertTrue(n1.value("switchboard_relay_seconds_sum", Map.of("path", "remote")) > 0);
+    assertEquals("histogram", n0.type("switchboard_relay_seconds"));
     assertEquals(1.0, n0.value("switchboard_room_messages_total"));
     assertEquals(2.0, n0.value("switchboard_room_message_deliveries_total"), "alice's and bob's sessions");
     assertEquals(1.0, n1.value("switchboard_room_message_deliveries_total"), "carol's");

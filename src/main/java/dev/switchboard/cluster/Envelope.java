@@ -20,9 +20,15 @@ public sealed interface Envelope {
    *
    * @param session the sending session: a peer that left and joined again is another session
    * @param ref     the sender's reference for the answer; 0 when no answer is wanted
+   * @param sentAtMicros when the sender's node took it from its client, in microseconds since the
+   *                     epoch (0: not known, a writer without it), for the relay latency metric
    */
-  record Relay(String room, String to, String from, long session, String origin, long ref, String frame)
-      implements Envelope {
+  record Relay(String room, String to, String from, long session, String origin, long ref, String frame,
+               long sentAtMicros) implements Envelope {
+    /** A relay without its sending time (a writer that had none). */
+    public Relay(String room, String to, String from, long session, String origin, long ref, String frame) {
+      this(room, to, from, session, origin, ref, frame, 0);
+    }
   }
 
   /** A message for every member of the room on the receiving node but {@code from}. */

@@ -134,6 +134,7 @@ public final class WireFormat {
       putStrings(out, e.room(), e.to(), e.from());
       out.appendLong(e.session()).appendLong(e.ref());
       putString(out, e.frame());
+      out.appendLong(e.sentAtMicros()); // appended in this release: an older reader stops before it
       tag = RELAY;
     } else if (envelope instanceof RoomMessage e) {
       putStrings(out, e.room(), e.from(), e.frame());
@@ -217,7 +218,7 @@ public final class WireFormat {
   /** The envelope of one entry; {@code null} for a tag this node does not know. */
   private static Envelope readBody(byte tag, Fields f, String origin) {
     return switch (tag) {
-      case RELAY -> new Relay(f.string(), f.string(), f.string(), f.int64(), origin, f.int64(), f.string());
+      case RELAY -> new Relay(f.string(), f.string(), f.string(), f.int64(), origin, f.int64(), f.string(), f.int64());
       case ROOM_MESSAGE -> new RoomMessage(f.string(), f.string(), f.string());
       case PEER_JOINED -> new PeerJoined(f.string(), f.string(), f.string(), f.int64(), f.string());
       case PEER_LEFT -> new PeerLeft(f.string(), f.string(), f.int64(), f.string());

@@ -5,8 +5,10 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One node's metrics: a Micrometer registry shared with Vert.x (whose HTTP server, event bus and
@@ -22,6 +24,8 @@ public final class NodeMetrics {
   private final Counter roomMessages;
   private final Counter roomDeliveries;
   private final Timer joinLatency;
+  private final Timer localRelayLatency;
+  private final Timer remoteRelayLatency;
   private final Map<String, Counter> leaves = new ConcurrentHashMap<>();
   private final Map<String, Counter> relays = new ConcurrentHashMap<>();
   private final Map<String, Timer> redisCommands = new ConcurrentHashMap<>();
@@ -38,6 +42,36 @@ public final class NodeMetrics {
     joinLatency = Timer.builder("switchboard.join").description("From a join's arrival to its welcome, fresh joins")
         .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
+    localRelayLatency = relayLatency("local", "a peer of this node to a peer of this node: socket in to socket out");
+    remoteRelayLatency = relayLatency("remote", "a peer of another node to one of this node: its node taking it,"
+        + " the hop between the nodes, this node writing it (by the two nodes' clocks)");
+  }
+
+  private Timer relayLatency(String path, String what) {
+    return Timer.builder("switchboard.relay").tag("path", path)
+        .description("Relays written to a socket of this node, from " + what).publishPercentileHistogram()
+        .minimumExpectedValue(Duration.ofNanos(10_000)).maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
+  }
+
+  /** Now, in microseconds since the epoch: relays carry it from node to node (clocks kept in sync by NTP). */
+  public static long nowMicros() {
+    Instant now = Instant.now();
+    return now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
+  }
+
+  /**
+   * A relay was written to a socket of this node, sent at {@code sentAtMicros} by this node
+   * ({@code local}) or another; nothing for a relay without its sending time (an older node's), or
+   * one that seems to come from the future (the other node's clock is ahead).
+   */
+  public void relayDelivered(boolean local, long sentAtMicros) {
+    if (sentAtMicros <= 0) {
+      return;
+    }
+    long micros = nowMicros() - sentAtMicros;
+    if (micros >= 0) {
+      (local ? localRelayLatency : remoteRelayLatency).record(micros, TimeUnit.MICROSECONDS);
+    }
   }
 
   /** The registry Vert.x's metrics and the node's gauges are registered in. */

@@ -70,7 +70,7 @@ final class Forwarder {
    */
   void forwardHeld(Envelope e) {
     forward(e instanceof Relay r && r.ref() != 0
-        ? new Relay(r.room(), r.to(), r.from(), r.session(), r.origin(), 0, r.frame()) : e);
+        ? new Relay(r.room(), r.to(), r.from(), r.session(), r.origin(), 0, r.frame(), r.sentAtMicros()) : e);
   }
 
   /** Hands on a frame this node wrote for the peer. */

@@ -2,6 +2,7 @@ package dev.switchboard.room;
 
 import dev.switchboard.cluster.Envelope.Relay;
 import dev.switchboard.cluster.Envelope.RoomMessage;
+import dev.switchboard.metrics.NodeMetrics;
 import dev.switchboard.protocol.ClientMessage;
 import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.ServerMessage;
@@ -80,7 +81,7 @@ final class PeerOutbox {
       ref = acks.add(r.id(), r.to(), orphan ? OrphanMail.STORE : node);
     }
     Relay relay = new Relay(member.room().id(), r.to(), member.peer(), session, router.self(), ref,
-        ServerMessage.relayed(r, member.peer()));
+        ServerMessage.relayed(r, member.peer()), NodeMetrics.nowMicros());
     if (orphan) {
       orphans.relay(relay);
       return;

@@ -99,8 +99,11 @@ final class Roster {
         refuse(r); // a sender this client never saw join: it left before this peer's welcome
       } else if (!link.send(r.frame())) {
         refuse(r); // the socket closed under it: not delivered
-      } else if (r.ref() != 0) {
-        router.answer(r, Envelope.delivered(r));
+      } else {
+        router.metrics().relayDelivered(router.self().equals(r.origin()), r.sentAtMicros());
+        if (r.ref() != 0) {
+          router.answer(r, Envelope.delivered(r));
+        }
       }
     } else if (e instanceof RoomMessage m) {
       if (known.contains(m.from())) {

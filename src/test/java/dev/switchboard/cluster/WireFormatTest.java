@@ -175,18 +175,24 @@ class WireFormatTest {
   @Test
   @DisplayName("fields a newer writer appended to an entry are ignored; fields an older one lacked read as defaults")
   void trailingFieldsBothWays() {
+    Relay timed = new Relay(RELAY.room(), RELAY.to(), RELAY.from(), RELAY.session(), ORIGIN, RELAY.ref(),
+        RELAY.frame(), 1_796_570_000_123_456L);
     Buffer buffer = Buffer.buffer();
-    WireFormat.write(buffer, batch(List.of(RELAY)), WireFormat.VERSION);
+    WireFormat.write(buffer, batch(List.of(timed)), WireFormat.VERSION);
     int entryAt = 2 + 4 + ORIGIN.length() + 2 + 8 + 2;
     int length = buffer.getInt(entryAt + 1);
     // Newer: 12 more bytes at the end of the relay's body.
     Buffer longer = buffer.copy().appendLong(99).appendInt(5);
     longer.setInt(entryAt + 1, length + 12);
-    assertEquals(List.of(RELAY), WireFormat.read(longer, 0).envelopes());
-    // Older: the body ends before the frame (the last field).
+    assertEquals(List.of(timed), WireFormat.read(longer, 0).envelopes());
+    // The release before: no sending time (the last field) reads as 0, unknown.
+    Buffer previous = buffer.getBuffer(0, buffer.length() - 8);
+    previous.setInt(entryAt + 1, length - 8);
+    assertEquals(RELAY, WireFormat.read(previous, 0).envelopes().get(0));
+    // Older still: the body ends before the frame too.
     int frameBytes = 4 + RELAY.frame().getBytes(StandardCharsets.UTF_8).length;
-    Buffer shorter = buffer.getBuffer(0, buffer.length() - frameBytes);
-    shorter.setInt(entryAt + 1, length - frameBytes);
+    Buffer shorter = buffer.getBuffer(0, buffer.length() - 8 - frameBytes);
+    shorter.setInt(entryAt + 1, length - 8 - frameBytes);
     Relay back = (Relay) WireFormat.read(shorter, 0).envelopes().get(0);
     assertEquals(new Relay(RELAY.room(), RELAY.to(), RELAY.from(), RELAY.session(), ORIGIN, RELAY.ref(), null), back);
   }
