@@ -27,6 +27,8 @@ import dev.switchboard.transport.Refusals;
 import dev.switchboard.transport.SignalingVerticle;
 import dev.switchboard.transport.SocketDrain;
 import dev.switchboard.transport.SocketServices;
+import dev.switchboard.webhooks.RoomEvents;
+import dev.switchboard.webhooks.Webhooks;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -58,6 +60,8 @@ public final class Node {
 
   /** How long a stopping node waits for its peers' leaves to be written and announced. */
   private static final long STOP_LEAVE_TIMEOUT_MS = 3000;
+  /** How long a stopping node waits for its last webhook events (its peers' leaves) to go out. */
+  private static final long WEBHOOK_FLUSH_MS = 5_000;
 
   private final Config config;
   private final Vertx vertx;
@@ -77,6 +81,8 @@ public final class Node {
   private final SocketDrain socketDrain = new SocketDrain();
   private final MediaServer media;
   private final NodeMetrics metrics;
+  /** Room events for other services; null when no webhook URL is configured. */
+  private final Webhooks webhooks;
   /** The port the HTTP server is bound to, once started (useful when {@code http.port} is 0). */
   private volatile int port;
   /** The stop in progress or done: stopping twice waits for the same stop. */
@@ -100,8 +106,10 @@ public final class Node {
         config.heartbeat(), config.heartbeatTtl(), rooms::size);
     RedisRoomStore store = new RedisRoomStore(redis, keys, config.redisTimeout(), record::epoch, metrics::redis);
     this.channel = new NodeChannel(vertx, config.nodeId());
+    this.webhooks = config.webhooks().enabled()
+        ? new Webhooks(vertx, config.webhooks(), config.nodeId(), metrics) : null;
     this.router = new Router(config.nodeId(), channel::send, rooms, membership::contains, this::drain, this::undrain,
-        metrics);
+        metrics, webhooks != null ? webhooks : RoomEvents.NONE);
     this.media = new MediaServer(vertx, config.media(), config.nodeId());
     // A join that finds a new data epoch asks for a heartbeat now: it notices the loss and
     // starts writing the members back, instead of waiting for the next beat.
@@ -309,7 +317,12 @@ public final class Node {
         .compose(v -> record.withdraw().recover(err -> Future.succeededFuture()))
         .compose(v -> channel.stop().recover(err -> Future.succeededFuture()))
         .compose(v -> media.stop().recover(err -> Future.succeededFuture()))
+        .compose(v -> webhooks == null ? Future.<Void>succeededFuture() : webhooks.flushed(vertx, WEBHOOK_FLUSH_MS))
         .eventually(() -> {
+          // What is still waiting for a webhook receiver now is lost with the node (counted as queued).
+          if (webhooks != null) {
+            webhooks.stop();
+          }
           redis.close();
           return vertx.close();
         });

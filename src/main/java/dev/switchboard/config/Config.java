@@ -31,8 +31,31 @@ public record Config(
     Auth auth,
     Ice ice,
     Media media,
+    Webhooks webhooks,
     String clientDir,
     String adminKey) {
+
+  /**
+   * Room events POSTed to other services: to each of {@code urls} (none: off), signed with
+   * {@code secret}, the {@code events} named, at most {@code queue} waiting per URL, each POST
+   * given {@code timeout}, tried again with backoff up to {@code maxBackoff} (docs/operations.md).
+   */
+  public record Webhooks(List<String> urls, String secret, List<String> events, int queue, Duration timeout,
+                         Duration maxBackoff) {
+    /** The events a node sends, as {@code webhooks.events} names them. */
+    public static final List<String> EVENTS = List.of("room_started", "room_finished", "peer_joined", "peer_left",
+        "peer_state");
+
+    public boolean enabled() {
+      return !urls.isEmpty();
+    }
+
+    @Override
+    public String toString() {
+      return "Webhooks[urls=" + urls + ", secret=" + (secret.isEmpty() ? "none" : "set") + ", events=" + events
+          + ", queue=" + queue + "]";
+    }
+  }
 
   /**
    * The media server of {@code sfu} rooms: a Janus's WebSocket URL (empty: none), its API secret
@@ -143,16 +166,16 @@ public record Config(
   /** A copy with another Redis URL (used once the local Redis has a port). */
   public Config withRedisUrl(String url) {
     return new Config(httpHost, httpPort, nodeId, publicUrl, heartbeat, heartbeatTtl, softCapacity, hardCapacity,
-        verticles, drain, url, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, media, clientDir,
-        adminKey);
+        verticles, drain, url, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, media, webhooks,
+        clientDir, adminKey);
   }
 
   /** A copy with another HTTP port (used once an ephemeral port is bound). */
   public Config withHttpPort(int port) {
     String url = publicUrl.equals("http://127.0.0.1:" + httpPort) ? "http://127.0.0.1:" + port : publicUrl;
     return new Config(httpHost, port, nodeId, url, heartbeat, heartbeatTtl, softCapacity, hardCapacity,
-        verticles, drain, redisUrl, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, media, clientDir,
-        adminKey);
+        verticles, drain, redisUrl, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, media, webhooks,
+        clientDir, adminKey);
   }
 
   /** Builds the typed configuration from parsed setting values, filling derived defaults. */
@@ -249,6 +272,18 @@ public record Config(
     return new Config(
         (String) v.get("http.host"), port, nodeId, publicUrl, heartbeat, heartbeatTtl, soft, hard, verticles, drain,
         (String) v.get("redis.url"), (String) v.get("redis.prefix"), (Duration) v.get("redis.timeout"),
-        cluster, limits, access, auth, ice, media, (String) v.get("client.dir"), (String) v.get("admin.key"));
+        cluster, limits, access, auth, ice, media, webhooks(v), (String) v.get("client.dir"),
+        (String) v.get("admin.key"));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Webhooks webhooks(Map<String, Object> v) {
+    List<String> urls = (List<String>) v.get("webhooks.urls");
+    String secret = (String) v.get("webhooks.secret");
+    if (!urls.isEmpty() && secret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 16) {
+      throw new ConfigException("invalid webhooks.urls: webhooks are signed: set webhooks.secret (at least 16 bytes)");
+    }
+    return new Webhooks(urls, secret, (List<String>) v.get("webhooks.events"), (Integer) v.get("webhooks.queue"),
+        (Duration) v.get("webhooks.timeout"), (Duration) v.get("webhooks.max-backoff"));
   }
 }

@@ -36,7 +36,8 @@ public record Setting(String name, String defaultValue, String doc, Function<Str
   }
 
   /** Settings whose values are credentials: never echoed, never logged. */
-  private static final Set<String> SECRETS = Set.of("admin.key", "auth.secret", "ice.turn-secret", "redis.url");
+  private static final Set<String> SECRETS = Set.of("admin.key", "auth.secret", "ice.turn-secret", "redis.url",
+      "webhooks.secret");
 
   /** True for settings whose values may carry credentials: never echoed, never logged. */
   public boolean isSecret() {
@@ -224,6 +225,17 @@ public record Setting(String name, String defaultValue, String doc, Function<Str
       }
       return s;
     };
+  }
+
+  /** Comma-separated http(s) URLs. */
+  static Function<String, Object> httpUrlList() {
+    return s -> commaList(s, matching("https?://[^\\s,]+", "each entry must be an http:// or https:// URL"));
+  }
+
+  /** The webhook events to send, comma-separated, each one of {@code Config.Webhooks.EVENTS}. */
+  static Function<String, Object> webhookEvents() {
+    return s -> commaList(s, matching(String.join("|", Config.Webhooks.EVENTS),
+        "each entry must be one of " + String.join(", ", Config.Webhooks.EVENTS)));
   }
 
   /** Empty, or a WebSocket URL ({@code ws://} or {@code wss://}). */

@@ -4,6 +4,7 @@ import static dev.switchboard.config.Setting.cidrList;
 import static dev.switchboard.config.Setting.clientDir;
 import static dev.switchboard.config.Setting.duration;
 import static dev.switchboard.config.Setting.httpUrl;
+import static dev.switchboard.config.Setting.httpUrlList;
 import static dev.switchboard.config.Setting.iceServers;
 import static dev.switchboard.config.Setting.idString;
 import static dev.switchboard.config.Setting.integer;
@@ -14,6 +15,7 @@ import static dev.switchboard.config.Setting.redisUrl;
 import static dev.switchboard.config.Setting.string;
 import static dev.switchboard.config.Setting.turnUrls;
 import static dev.switchboard.config.Setting.webSocketUrl;
+import static dev.switchboard.config.Setting.webhookEvents;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -181,6 +183,21 @@ public final class Settings {
       new Setting("media.keepalive", "15s",
           "how often the node keeps its Janus session alive; keep it under Janus's session_timeout (60 s)",
           duration(Duration.ofSeconds(1), Duration.ofMinutes(5))),
+      // Webhooks: room events for other services
+      new Setting("webhooks.urls", "",
+          "comma-separated http(s) URLs that get the room events (room_started, peer_joined, ...) as signed JSON"
+              + " POSTs; empty: no webhooks", httpUrlList()),
+      new Setting("webhooks.secret", "", "signs each webhook (HMAC-SHA256, header Switchboard-Signature); needed"
+          + " with webhooks.urls, at least 16 bytes. Never logged", string()),
+      new Setting("webhooks.events", "room_started,room_finished,peer_joined,peer_left",
+          "the events sent, comma-separated, from room_started, room_finished, peer_joined, peer_left, peer_state",
+          webhookEvents()),
+      new Setting("webhooks.queue", "10000", "events waiting per URL at most; more are dropped, counted and logged",
+          integer(1, 1_000_000)),
+      new Setting("webhooks.timeout", "5s", "how long one webhook POST may take before it is tried again",
+          duration(Duration.ofMillis(100), Duration.ofMinutes(1))),
+      new Setting("webhooks.max-backoff", "30s", "the longest wait between two tries of an event that failed",
+          duration(Duration.ofMillis(100), Duration.ofMinutes(10))),
       new Setting("client.dir", "", "serve the demo page and client module from this directory (a checkout's "
           + "client/) instead of the copy in the jar", clientDir())
   );

@@ -243,6 +243,10 @@ public final class Recovery implements NodeRecord.Listener {
       if (c.applied() && !isHere(member)) {
         router.announce(c.nodes(), new PeerLeft(member.room(), member.peer(), c.seq(),
             ServerMessage.peerLeft(member.peer(), LeaveReason.DISCONNECTED)));
+        router.events().peerLeft(member.room(), c.seq(), member.peer(), LeaveReason.DISCONNECTED.wire());
+        if (c.nodes().isEmpty()) {
+          router.events().roomFinished(member.room(), c.seq());
+        }
         return true;
       }
       return false;
@@ -262,8 +266,12 @@ public final class Recovery implements NodeRecord.Listener {
   public void peerLost(String room, String peer, String deadNode, RoomStore.Change change) {
     router.announce(change.nodes(), new PeerLeft(room, peer, change.seq(),
         ServerMessage.peerLeft(peer, LeaveReason.NODE_LOST)));
-    if (change.nodes().isEmpty() && media.state() != MediaServer.State.OFF) {
-      media.destroyRoom(room); // the room is gone: its media room, if it had one, goes too
+    router.events().peerLeft(room, change.seq(), peer, LeaveReason.NODE_LOST.wire());
+    if (change.nodes().isEmpty()) {
+      router.events().roomFinished(room, change.seq());
+      if (media.state() != MediaServer.State.OFF) {
+        media.destroyRoom(room); // the room is gone: its media room, if it had one, goes too
+      }
     }
   }
 

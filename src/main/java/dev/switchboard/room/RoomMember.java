@@ -132,6 +132,10 @@ final class RoomMember {
     role = ClientMessage.Role.fromWire(r.role());
     RoomListing listing = seen(r.seq(), r.members());
     router.announce(listing.nodes(), joinedEvent(r.seq()));
+    if (r.members().size() == 1) {
+      router.events().roomStarted(room.id(), r.seq(), kind.mode(), kind.media());
+    }
+    router.events().peerJoined(room.id(), r.seq(), peer, role.wire());
     return listing;
   }
 
@@ -174,6 +178,7 @@ final class RoomMember {
     lastSeq = Math.max(lastSeq, change.seq());
     router.announce(change.nodes(),
         new PeerStateChanged(room.id(), peer, change.seq(), ServerMessage.peerState(peer, next)));
+    router.events().peerState(room.id(), change.seq(), peer, next);
   }
 
   /** The member was written again (after the store lost its data) at sequence {@code seq}. */
@@ -284,6 +289,12 @@ final class RoomMember {
     }
     if (stored.succeeded() && stored.result().applied()) {
       router.announce(stored.result().nodes(), new PeerLeft(room.id(), peer, stored.result().seq(), frame));
+      // Told once: the store applies one leave per member (one that did not apply is told by the
+      // node that removes the member later: the reaper's, or this one's reconcile).
+      router.events().peerLeft(room.id(), stored.result().seq(), peer, reason.wire());
+      if (emptied) {
+        router.events().roomFinished(room.id(), stored.result().seq());
+      }
     } else {
       router.announce(room.view().nodes(), new PeerLeft(room.id(), peer, lastSeq + 1, frame));
     }

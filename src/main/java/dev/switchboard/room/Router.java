@@ -12,6 +12,7 @@ import dev.switchboard.cluster.Envelope.Undelivered;
 import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.metrics.NodeMetrics;
 import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.webhooks.RoomEvents;
 import java.util.Arrays;
 import java.util.function.Predicate;
 
@@ -35,6 +36,7 @@ public final class Router implements NodeChannel.Receiver {
   }
 
   private final NodeMetrics metrics;
+  private final RoomEvents events;
   private final String self;
   private final Remote remote;
   private final LocalRooms rooms;
@@ -48,13 +50,17 @@ public final class Router implements NodeChannel.Receiver {
    */
   public Router(String self, Remote remote, LocalRooms rooms, Predicate<String> inCluster, Runnable drain,
                 Runnable undrain) {
-    this(self, remote, rooms, inCluster, drain, undrain, new NodeMetrics());
+    this(self, remote, rooms, inCluster, drain, undrain, new NodeMetrics(), RoomEvents.NONE);
   }
 
-  /** As above, counting what the node's peers send and how they come and go in {@code metrics}. */
+  /**
+   * As above, counting what the node's peers send and how they come and go in {@code metrics},
+   * and telling other services what happens in the rooms through {@code events} (webhooks).
+   */
   public Router(String self, Remote remote, LocalRooms rooms, Predicate<String> inCluster, Runnable drain,
-                Runnable undrain, NodeMetrics metrics) {
+                Runnable undrain, NodeMetrics metrics, RoomEvents events) {
     this.metrics = metrics;
+    this.events = events;
     this.self = self;
     this.remote = remote;
     this.rooms = rooms;
@@ -66,6 +72,11 @@ public final class Router implements NodeChannel.Receiver {
   /** The node's metrics, for what its peers do. */
   public NodeMetrics metrics() {
     return metrics;
+  }
+
+  /** Where what happens in the rooms (a room started, a peer left...) is told, by the node where it happened. */
+  public RoomEvents events() {
+    return events;
   }
 
   /** This node's id. */

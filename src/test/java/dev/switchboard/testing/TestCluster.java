@@ -197,7 +197,7 @@ public final class TestCluster implements AutoCloseable {
     }
   }
 
-  /** The sum over the running nodes of the unlabelled {@code /metrics} counter {@code name}. */
+  /** The sum over the running nodes, and over its series (labels), of the {@code /metrics} counter or gauge {@code name}. */
   public long metric(String name) {
     long sum = 0;
     for (int i = 0; i < nodes.size(); i++) {
@@ -205,8 +205,8 @@ public final class TestCluster implements AutoCloseable {
         continue;
       }
       for (String line : http(i, "GET", "/metrics", null, null).body().split("\n")) {
-        if (line.startsWith(name + " ")) {
-          sum += (long) Double.parseDouble(line.substring(name.length() + 1).trim()); // Prometheus writes 2.0
+        if (line.startsWith(name + " ") || line.startsWith(name + "{")) { // every series of it, summed
+          sum += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)); // Prometheus writes 2.0
         }
       }
     }
