@@ -138,7 +138,7 @@ public final class Node {
 
   /** Starts a node; {@code config.redisUrl()} must name a Redis (see {@link Main} for the local one). */
   public static Future<Node> start(Config config) {
-    return ClusterBoot.start(config, new NodeMetrics()).compose(cluster -> {
+    return ClusterBoot.start(config, new NodeMetrics(config.metricsEnabled())).compose(cluster -> {
       Node node;
       try {
         node = new Node(config, cluster.vertx(), cluster.membership(), cluster.metrics());

@@ -148,6 +148,21 @@ class MetricsTest {
     }
   }
 
+  @Test
+  @DisplayName("metrics.enabled=false: no /metrics (404 metrics-off), and the node serves as ever")
+  void metricsOff() {
+    try (TestCluster cluster = TestCluster.start(1, Map.of("metrics-enabled", "false"))) {
+      var r = cluster.http(0, "GET", "/metrics", null, null);
+      assertEquals(404, r.statusCode());
+      assertEquals("metrics-off", new JsonObject(r.body()).getString("error"));
+      TestPeer a = cluster.join(0, "off", "a");
+      TestPeer b = cluster.join(0, "off", "b");
+      a.send(new JsonObject().put("type", "offer").put("to", "b").put("sdp", "v=0").put("id", 1));
+      assertEquals(1, a.expectPast("ack").getInteger("id"));
+      assertEquals("v=0", b.expectPast("offer").getString("sdp"));
+    }
+  }
+
   /** The sample names the scrapes have. */
   private record Exported(java.util.Set<String> names) {
     Exported(PrometheusScrape... scrapes) {

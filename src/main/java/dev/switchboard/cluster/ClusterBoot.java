@@ -7,6 +7,7 @@ import dev.switchboard.config.ConfigException;
 import dev.switchboard.metrics.NodeMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -40,11 +41,14 @@ public final class ClusterBoot {
         .setEventBusOptions(new EventBusOptions()
             .setHost(config.cluster().host())
             .setClusterPublicHost(config.cluster().host())
-            .setPort(config.cluster().busPort()))
-        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
-    return Vertx.builder()
+            .setPort(config.cluster().busPort()));
+    VertxBuilder builder = Vertx.builder();
+    if (metrics.enabled()) {
+      options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
+      builder.withMetrics(new MicrometerMetricsFactory(metrics.registry()));
+    }
+    return builder
         .with(options)
-        .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
         .withClusterManager(manager)
         .buildClustered()
         .onSuccess(vertx -> NodeChannel.registerCodec(vertx, config.cluster().wireVersion()))

@@ -32,6 +32,7 @@ public record Config(
     Ice ice,
     Media media,
     Webhooks webhooks,
+    boolean metricsEnabled,
     String clientDir,
     String adminKey) {
 
@@ -167,7 +168,7 @@ public record Config(
   public Config withRedisUrl(String url) {
     return new Config(httpHost, httpPort, nodeId, publicUrl, heartbeat, heartbeatTtl, softCapacity, hardCapacity,
         verticles, drain, url, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, media, webhooks,
-        clientDir, adminKey);
+        metricsEnabled, clientDir, adminKey);
   }
 
   /** A copy with another HTTP port (used once an ephemeral port is bound). */
@@ -175,7 +176,7 @@ public record Config(
     String url = publicUrl.equals("http://127.0.0.1:" + httpPort) ? "http://127.0.0.1:" + port : publicUrl;
     return new Config(httpHost, port, nodeId, url, heartbeat, heartbeatTtl, softCapacity, hardCapacity,
         verticles, drain, redisUrl, redisPrefix, redisTimeout, cluster, limits, access, auth, ice, media, webhooks,
-        clientDir, adminKey);
+        metricsEnabled, clientDir, adminKey);
   }
 
   /** Builds the typed configuration from parsed setting values, filling derived defaults. */
@@ -272,8 +273,8 @@ public record Config(
     return new Config(
         (String) v.get("http.host"), port, nodeId, publicUrl, heartbeat, heartbeatTtl, soft, hard, verticles, drain,
         (String) v.get("redis.url"), (String) v.get("redis.prefix"), (Duration) v.get("redis.timeout"),
-        cluster, limits, access, auth, ice, media, webhooks(v), (String) v.get("client.dir"),
-        (String) v.get("admin.key"));
+        cluster, limits, access, auth, ice, media, webhooks(v), (Boolean) v.get("metrics.enabled"),
+        (String) v.get("client.dir"), (String) v.get("admin.key"));
   }
 
   @SuppressWarnings("unchecked")

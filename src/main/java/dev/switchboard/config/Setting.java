@@ -227,6 +227,15 @@ public record Setting(String name, String defaultValue, String doc, Function<Str
     };
   }
 
+  /** {@code true} or {@code false}. */
+  static Function<String, Object> bool() {
+    return s -> switch (s) {
+      case "true" -> Boolean.TRUE;
+      case "false" -> Boolean.FALSE;
+      default -> throw new IllegalArgumentException("must be true or false");
+    };
+  }
+
   /** Comma-separated http(s) URLs. */
   static Function<String, Object> httpUrlList() {
     return s -> commaList(s, matching("https?://[^\\s,]+", "each entry must be an http:// or https:// URL"));

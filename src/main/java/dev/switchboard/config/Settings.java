@@ -1,5 +1,6 @@
 package dev.switchboard.config;
 
+import static dev.switchboard.config.Setting.bool;
 import static dev.switchboard.config.Setting.cidrList;
 import static dev.switchboard.config.Setting.clientDir;
 import static dev.switchboard.config.Setting.duration;
@@ -183,6 +184,8 @@ public final class Settings {
       new Setting("media.keepalive", "15s",
           "how often the node keeps its Janus session alive; keep it under Janus's session_timeout (60 s)",
           duration(Duration.ofSeconds(1), Duration.ofMinutes(5))),
+      new Setting("metrics.enabled", "true", "serve GET /metrics (the node's, Vert.x's and the JVM's); false turns"
+          + " every meter off, to measure what they cost", bool()),
       // Webhooks: room events for other services
       new Setting("webhooks.urls", "",
           "comma-separated http(s) URLs that get the room events (room_started, peer_joined, ...) as signed JSON"

@@ -1,7 +1,9 @@
 package dev.switchboard.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
@@ -19,7 +21,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NodeMetrics {
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  /** Null when metrics are off ({@code metrics.enabled=false}): the meters then count into nothing. */
+  private final PrometheusMeterRegistry prometheus;
+  private final MeterRegistry registry;
   private final Counter joins;
   private final Counter roomMessages;
   private final Counter roomDeliveries;
@@ -31,7 +35,18 @@ public final class NodeMetrics {
   private final Map<String, Timer> redisCommands = new ConcurrentHashMap<>();
   private final Map<String, Counter> redisErrors = new ConcurrentHashMap<>();
 
+  /** A node's metrics, served at {@code /metrics}. */
   public NodeMetrics() {
+    this(true);
+  }
+
+  /**
+   * {@code enabled} false: every meter is a no-op (a registry with nothing behind it) and Vert.x
+   * reports nothing; for measuring what metrics cost ({@code metrics.enabled}).
+   */
+  public NodeMetrics(boolean enabled) {
+    prometheus = enabled ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT) : null;
+    registry = enabled ? prometheus : new CompositeMeterRegistry();
     joins = Counter.builder("switchboard.joins").description("Peers welcomed into a room through this node (fresh joins)")
         .register(registry);
     roomMessages = Counter.builder("switchboard.room.messages")
@@ -75,13 +90,18 @@ public final class NodeMetrics {
   }
 
   /** The registry Vert.x's metrics and the node's gauges are registered in. */
-  public PrometheusMeterRegistry registry() {
+  public MeterRegistry registry() {
     return registry;
   }
 
-  /** Everything, in the Prometheus text format (0.0.4). */
+  /** Whether metrics are on: Vert.x reports to the registry, and {@link #scrape} has something to say. */
+  public boolean enabled() {
+    return prometheus != null;
+  }
+
+  /** Everything, in the Prometheus text format (0.0.4); empty when metrics are off. */
   public String scrape() {
-    return registry.scrape();
+    return prometheus == null ? "" : prometheus.scrape();
   }
 
   /** A fresh join was welcomed, {@code nanos} after it arrived. */

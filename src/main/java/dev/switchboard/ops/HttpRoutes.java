@@ -138,6 +138,10 @@ public final class HttpRoutes {
    * hold up the event loop's sockets.
    */
   private void metrics(RoutingContext ctx) {
+    if (!metrics.enabled()) {
+      HttpJson.error(ctx, 404, "metrics-off", "metrics are off on this node (metrics.enabled=false)");
+      return;
+    }
     ctx.vertx().executeBlocking(metrics::scrape, false).onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(ar.result());
