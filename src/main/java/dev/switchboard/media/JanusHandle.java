@@ -7,8 +7,8 @@ import io.vertx.core.json.JsonObject;
  * One plugin handle on a {@link JanusLink}: what a peer publishes or subscribes through, or the
  * node's handle for room requests. Its {@code opaque_id} names who it is for. Requests go
  * through the link (one outcome each); Janus's own events for the handle (a publisher joined,
- * a renegotiation offer, {@code webrtcup}, {@code hangup}, {@code detached}) go to its
- * {@link Listener}, on the link's event loop.
+ * a renegotiation offer, {@code webrtcup}, {@code hangup}) go to its {@link Listener}, on the
+ * link's event loop. A {@code detached} the node did not ask for is {@link Listener#lost}.
  */
 public final class JanusHandle {
 
@@ -17,7 +17,10 @@ public final class JanusHandle {
     /** An event Janus sent for the handle that answers no request. */
     void event(JsonObject message);
 
-    /** The link went down: the handle is gone with its session. */
+    /**
+     * The handle is gone with its session, once: the link went down, or Janus detached the
+     * handle by itself (as it times the session out; that {@code detached} can come first).
+     */
     void lost();
 
     /** A listener for a handle whose events do not matter (the node's handle for room requests). */

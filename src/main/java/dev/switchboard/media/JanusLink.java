@@ -246,10 +246,15 @@ public final class JanusLink {
     // Janus's own events carry no transaction; one that does answers a request given up already.
     if (transaction == null && message.containsKey("sender")) {
       JanusHandle handle = handles.get(message.getLong("sender", 0L));
-      if (handle != null) {
-        if ("detached".equals(kind)) {
-          handles.remove(handle.id());
-        }
+      if (handle != null && "detached".equals(kind)) {
+        // Not a detach of ours (JanusHandle.detach forgets the handle before asking): Janus let
+        // the handle go by itself, which VideoRoom does only with the session, as it times out.
+        // It sends each handle's detached from that handle's thread and the timeout from its
+        // watchdog, in either order; on a loaded machine detached often comes first. The handle
+        // hears it as it would from the timeout, or it would not hear it at all.
+        handles.remove(handle.id());
+        handle.linkLost();
+      } else if (handle != null) {
         handle.event(message);
       }
     }
