@@ -45,7 +45,7 @@ public record Config(
                          Duration maxBackoff) {
     /** The events a node sends, as {@code webhooks.events} names them. */
     public static final List<String> EVENTS = List.of("room_started", "room_finished", "peer_joined", "peer_left",
-        "peer_state");
+        "peer_state", "publish_started", "publish_stopped");
 
     public boolean enabled() {
       return !urls.isEmpty();

@@ -193,7 +193,8 @@ public final class Settings {
       new Setting("webhooks.secret", "", "signs each webhook (HMAC-SHA256, header Switchboard-Signature); needed"
           + " with webhooks.urls, at least 16 bytes. Never logged", string()),
       new Setting("webhooks.events", "room_started,room_finished,peer_joined,peer_left",
-          "the events sent, comma-separated, from room_started, room_finished, peer_joined, peer_left, peer_state",
+          "the events sent, comma-separated, from room_started, room_finished, peer_joined, peer_left, peer_state,"
+              + " publish_started, publish_stopped",
           webhookEvents()),
       new Setting("webhooks.queue", "10000", "events waiting per URL at most; more are dropped, counted and logged",
           integer(1, 1_000_000)),

@@ -37,9 +37,9 @@ final class MediaRequests {
     } else if (member.role() == ClientMessage.Role.VIEWER && publishes(m)) {
       link.send(ServerMessage.error(ErrorCode.FORBIDDEN, "a viewer cannot publish", m.id()));
     } else if (m instanceof ClientMessage.Publish p) {
-      answer(media.publish(p.sdp()).map(sdp -> ServerMessage.publishAnswer(sdp, m.id())), m.id());
+      answer(media.publish(p.sdp()).map(sdp -> ServerMessage.publishAnswer(sdp, m.id())), m.id(), member::published);
     } else if (m instanceof ClientMessage.Unpublish) {
-      answer(media.unpublish().map(v -> ack(m.id())), m.id());
+      answer(media.unpublish().map(v -> ack(m.id())), m.id(), member::unpublished);
     } else if (m instanceof ClientMessage.SubscribeAnswer a) {
       answer(media.answerSubscription(a.sdp()).map(v -> ack(m.id())), m.id());
     } else if (m instanceof ClientMessage.Trickle t) {
@@ -61,8 +61,14 @@ final class MediaRequests {
 
   /** Sends the frame {@code reply} comes to (none if null), or the error it failed with. */
   private void answer(Future<String> reply, Object id) {
+    answer(reply, id, () -> { });
+  }
+
+  /** As above; {@code done} runs (on the session's loop) when it succeeded. */
+  private void answer(Future<String> reply, Object id, Runnable done) {
     OnLoop.of(loop, reply).onComplete(ar -> {
       if (ar.succeeded()) {
+        done.run();
         if (ar.result() != null) {
           link.send(ar.result());
         }

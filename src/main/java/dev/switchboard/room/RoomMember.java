@@ -47,6 +47,8 @@ final class RoomMember {
   private MediaServer mediaServer;
   /** The place in the media room was taken since the last welcome: the client's connections to it are void. */
   private boolean mediaRenewed;
+  /** The member publishes through the media server (its last publish was answered, no unpublish since). */
+  private boolean publishing;
 
   /** {@code restoring} says whether the store may still lack members after a loss of its data. */
   RoomMember(Router router, RoomStore store, BooleanSupplier restoring, LocalRoom room, String peer,
@@ -253,6 +255,22 @@ final class RoomMember {
     return new ServerMessage.WelcomeRoom(k.mode(), k.media(), media != null ? media.publishers() : List.of(), kept);
   }
 
+  /** The media server answered the member's publish: the first one starts its publishing. */
+  void published() {
+    if (!publishing) {
+      publishing = true;
+      router.events().publishStarted(room.id(), room.view().maxSeq(), peer);
+    }
+  }
+
+  /** The member unpublished. */
+  void unpublished() {
+    if (publishing) {
+      publishing = false;
+      router.events().publishStopped(room.id(), room.view().maxSeq(), peer);
+    }
+  }
+
   /** The member's place in the media room of its sfu room; null in a peer-to-peer room. */
   MediaParticipant mediaParticipant() {
     return media;
@@ -261,6 +279,7 @@ final class RoomMember {
   /** The member leaves the media room (it leaves the room, or its session moved to another node). */
   void leaveMedia() {
     if (media != null) {
+      unpublished(); // what it published goes with its place in the media room
       media.leave();
     }
   }

@@ -30,4 +30,12 @@ public interface RoomEvents {
 
   default void peerState(String room, long seq, String peer, JsonObject state) {
   }
+
+  /** In an sfu room, {@code peer} started publishing through the media server ({@code seq}: the room's last change). */
+  default void publishStarted(String room, long seq, String peer) {
+  }
+
+  /** In an sfu room, {@code peer} stopped publishing (it unpublished, or left). */
+  default void publishStopped(String room, long seq, String peer) {
+  }
 }

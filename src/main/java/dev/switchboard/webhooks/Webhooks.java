@@ -119,6 +119,16 @@ public final class Webhooks implements RoomEvents {
     send("peer_state", room, seq, new JsonObject().put("peer", peer).put("state", state.copy()));
   }
 
+  @Override
+  public void publishStarted(String room, long seq, String peer) {
+    send("publish_started", room, seq, new JsonObject().put("peer", peer));
+  }
+
+  @Override
+  public void publishStopped(String room, long seq, String peer) {
+    send("publish_stopped", room, seq, new JsonObject().put("peer", peer));
+  }
+
   private void send(String event, String room, long seq, JsonObject fields) {
     if (!events.contains(event)) {
       return;
