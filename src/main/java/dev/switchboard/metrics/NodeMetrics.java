@@ -31,7 +31,7 @@ public final class NodeMetrics {
   private final Timer localRelayLatency;
   private final Timer remoteRelayLatency;
   private final Map<String, Counter> leaves = new ConcurrentHashMap<>();
-  private final Map<String, Counter> relays = new ConcurrentHashMap<>();
+  private final Map<String, Counter[]> relays = new ConcurrentHashMap<>();
   private final Map<String, Timer> redisCommands = new ConcurrentHashMap<>();
   private final Map<String, Counter> redisErrors = new ConcurrentHashMap<>();
 
@@ -121,10 +121,14 @@ public final class NodeMetrics {
    * peer of this node to a peer of this node ({@code local}) or of another ({@code remote}).
    */
   public void relayed(String type, boolean local) {
-    String key = type + (local ? "/local" : "/remote");
-    relays.computeIfAbsent(key, k -> Counter.builder("switchboard.relays").tag("type", type)
-        .tag("path", local ? "local" : "remote").description("Relays sent by this node's peers, by type and path")
-        .register(registry)).increment();
+    // By type, then path: a lookup with the caller's constant string, nothing built per relay.
+    relays.computeIfAbsent(type, t -> new Counter[] {relayCounter(t, "local"), relayCounter(t, "remote")})
+        [local ? 0 : 1].increment();
+  }
+
+  private Counter relayCounter(String type, String path) {
+    return Counter.builder("switchboard.relays").tag("type", type).tag("path", path)
+        .description("Relays sent by this node's peers, by type and path").register(registry);
   }
 
   /** A room-wide message from a peer of this node. */
