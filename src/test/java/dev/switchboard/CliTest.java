@@ -151,10 +151,14 @@ class CliTest {
   void watch() throws Exception {
     try (TestCluster cluster = TestCluster.start(1, Map.of())) {
       String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      String command = String.join(" ", javaBin, "-cp", System.getProperty("java.class.path"), "dev.switchboard.Main",
+      // exec: no shell may stay between the terminal and the JVM, for a shell waiting on its child
+      // can die of the same Ctrl-C (exit 130) that the JVM handles.
+      String command = String.join(" ", "exec", javaBin, "-cp", System.getProperty("java.class.path"), "dev.switchboard.Main",
           "nodes", "--watch", "--redis-url", cluster.redisServer().url());
       // script(1) runs it on a pseudo-terminal; a 0x03 written to script's input is the terminal's Ctrl-C.
-      Process p = new ProcessBuilder("script", "-qfec", command, "/dev/null").redirectErrorStream(true).start();
+      ProcessBuilder pb = new ProcessBuilder("script", "-qfec", command, "/dev/null").redirectErrorStream(true);
+      pb.environment().put("SHELL", "/bin/sh"); // script(1) runs the command with $SHELL -c
+      Process p = pb.start();
       StringBuilder seen = new StringBuilder();
       Thread reader = new Thread(() -> {
         try {
