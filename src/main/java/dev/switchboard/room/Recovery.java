@@ -241,12 +241,7 @@ public final class Recovery implements NodeRecord.Listener {
   private Future<Boolean> removeGone(RoomPeer member) {
     return store.leave(member.room(), member.peer(), router.self()).map(c -> {
       if (c.applied() && !isHere(member)) {
-        router.announce(c.nodes(), new PeerLeft(member.room(), member.peer(), c.seq(),
-            ServerMessage.peerLeft(member.peer(), LeaveReason.DISCONNECTED)));
-        router.events().peerLeft(member.room(), c.seq(), member.peer(), LeaveReason.DISCONNECTED.wire());
-        if (c.nodes().isEmpty()) {
-          router.events().roomFinished(member.room(), c.seq());
-        }
+        router.leaveApplied(member.room(), member.peer(), LeaveReason.DISCONNECTED, c);
         return true;
       }
       return false;
@@ -264,14 +259,9 @@ public final class Recovery implements NodeRecord.Listener {
    * room left empty loses its media room.
    */
   public void peerLost(String room, String peer, String deadNode, RoomStore.Change change) {
-    router.announce(change.nodes(), new PeerLeft(room, peer, change.seq(),
-        ServerMessage.peerLeft(peer, LeaveReason.NODE_LOST)));
-    router.events().peerLeft(room, change.seq(), peer, LeaveReason.NODE_LOST.wire());
-    if (change.nodes().isEmpty()) {
-      router.events().roomFinished(room, change.seq());
-      if (media.state() != MediaServer.State.OFF) {
-        media.destroyRoom(room); // the room is gone: its media room, if it had one, goes too
-      }
+    router.leaveApplied(room, peer, LeaveReason.NODE_LOST, change);
+    if (change.nodes().isEmpty() && media.state() != MediaServer.State.OFF) {
+      media.destroyRoom(room); // the room is gone: its media room, if it had one, goes too
     }
   }
 

@@ -299,7 +299,6 @@ final class RoomMember {
    */
   void left(AsyncResult<RoomStore.Change> stored, LeaveReason reason) {
     router.metrics().left(reason.wire());
-    String frame = ServerMessage.peerLeft(peer, reason);
     boolean emptied = stored.succeeded() && stored.result().applied() && stored.result().nodes().isEmpty();
     if (mediaServer != null && (emptied || role == ClientMessage.Role.PRESENTER)) {
       // The room's last member, or a broadcast's presenter, left: its media room goes. Exactly one
@@ -307,15 +306,12 @@ final class RoomMember {
       mediaServer.destroyRoom(room.id());
     }
     if (stored.succeeded() && stored.result().applied()) {
-      router.announce(stored.result().nodes(), new PeerLeft(room.id(), peer, stored.result().seq(), frame));
-      // Told once: the store applies one leave per member (one that did not apply is told by the
-      // node that removes the member later: the reaper's, or this one's reconcile).
-      router.events().peerLeft(room.id(), stored.result().seq(), peer, reason.wire());
-      if (emptied) {
-        router.events().roomFinished(room.id(), stored.result().seq());
-      }
+      // One that did not apply is told to other services by the node that removes the member
+      // later: the reaper's, or this one's reconcile.
+      router.leaveApplied(room.id(), peer, reason, stored.result());
     } else {
-      router.announce(room.view().nodes(), new PeerLeft(room.id(), peer, lastSeq + 1, frame));
+      router.announce(room.view().nodes(), new PeerLeft(room.id(), peer, lastSeq + 1,
+          ServerMessage.peerLeft(peer, reason)));
     }
   }
 }

@@ -6,12 +6,16 @@ import dev.switchboard.cluster.Envelope.Delivered;
 import dev.switchboard.cluster.Envelope.Drain;
 import dev.switchboard.cluster.Envelope.Membership;
 import dev.switchboard.cluster.Envelope.PeerJoined;
+import dev.switchboard.cluster.Envelope.PeerLeft;
 import dev.switchboard.cluster.Envelope.Relay;
 import dev.switchboard.cluster.Envelope.RoomMessage;
 import dev.switchboard.cluster.Envelope.Undelivered;
 import dev.switchboard.cluster.NodeChannel;
 import dev.switchboard.metrics.NodeMetrics;
 import dev.switchboard.protocol.ErrorCode;
+import dev.switchboard.protocol.LeaveReason;
+import dev.switchboard.protocol.ServerMessage;
+import dev.switchboard.registry.RoomStore;
 import dev.switchboard.webhooks.RoomEvents;
 import java.util.Arrays;
 import java.util.function.Predicate;
@@ -111,6 +115,20 @@ public final class Router implements NodeChannel.Receiver {
   /** {@link #announce(Iterable, Envelope)} for the array a {@link RoomView} keeps. */
   void announce(String[] nodes, Envelope envelope) {
     announce(Arrays.asList(nodes), envelope);
+  }
+
+  /**
+   * The store applied {@code peer}'s leave of {@code room} ({@code change}): the room's nodes
+   * tell their members {@code peer-left} with {@code reason}, and other services hear
+   * {@code peer_left}, and {@code room_finished} when it left the room empty. Only the node whose
+   * leave the store applied tells it, so each leave is told once.
+   */
+  void leaveApplied(String room, String peer, LeaveReason reason, RoomStore.Change change) {
+    announce(change.nodes(), new PeerLeft(room, peer, change.seq(), ServerMessage.peerLeft(peer, reason)));
+    events.peerLeft(room, change.seq(), peer, reason.wire());
+    if (change.nodes().isEmpty()) {
+      events.roomFinished(room, change.seq());
+    }
   }
 
   /** Answers {@code relay} to the node it came from. */

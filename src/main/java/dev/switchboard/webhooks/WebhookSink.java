@@ -116,11 +116,11 @@ final class WebhookSink {
           sending = false;
           int status = ar.succeeded() ? ar.result() : 0;
           if (status >= 200 && status < 300) {
-            done(e);
+            done();
             outcomes.delivered();
             backoffMs = 0;
           } else if (status >= 400 && status < 500 && status != 408 && status != 429) {
-            done(e);
+            done();
             outcomes.dropped("refused");
             log.atWarn().addKeyValue("url", url).addKeyValue("status", status).addKeyValue("delivery", e.id())
                 .log("webhook refused by its receiver: not sent again");
@@ -132,7 +132,7 @@ final class WebhookSink {
         });
   }
 
-  private void done(Event e) {
+  private void done() {
     queue.poll();
     size.decrementAndGet();
   }
@@ -144,6 +144,6 @@ final class WebhookSink {
     (first ? log.atWarn() : log.atDebug()).addKeyValue("url", url).addKeyValue("delivery", e.id())
         .addKeyValue("error", why).addKeyValue("retryMs", backoffMs).addKeyValue("waiting", size.get())
         .log("webhook not delivered; trying again");
-    vertx.setTimer(backoffMs, t -> context.runOnContext(v -> pump()));
+    vertx.setTimer(backoffMs, t -> pump()); // set on the sink's context: fires there
   }
 }
