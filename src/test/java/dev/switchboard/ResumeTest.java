@@ -100,7 +100,10 @@ class ResumeTest {
     List<Long> aliceGot = new ArrayList<>();
     List<String> aliceAcks = new ArrayList<>();
     long deadline = System.currentTimeMillis() + 15_000;
-    while ((aliceGot.size() < toAlice || messages(bob.got) < toBob) && System.currentTimeMillis() < deadline) {
+    // Acks travel back across nodes after the target's socket was written: the last ones may
+    // still be on their way when bob has every message, so the wait is for both.
+    while ((aliceGot.size() < toAlice || messages(bob.got) < toBob || aliceAcks.size() < toBob)
+        && System.currentTimeMillis() < deadline) {
       for (JsonObject m : alice.drain()) {
         switch (m.getString("type")) {
           case "message" -> aliceGot.add(m.getLong("data"));
@@ -160,8 +163,8 @@ class ResumeTest {
     List<Long> aliceGot = new ArrayList<>();
     List<String> acks = new ArrayList<>();
     long deadline = System.currentTimeMillis() + 20_000;
-    while ((aliceGot.size() < toAlice || messages(bob.got) < toBobFromAlice + toBobFromCarol)
-        && System.currentTimeMillis() < deadline) {
+    while ((aliceGot.size() < toAlice || messages(bob.got) < toBobFromAlice + toBobFromCarol
+        || acks.size() < toBobFromAlice + toBobFromCarol) && System.currentTimeMillis() < deadline) {
       for (TestPeer sender : List.of(alice, carol)) {
         for (JsonObject m : sender.drain()) {
           switch (m.getString("type")) {
