@@ -133,6 +133,15 @@ public sealed interface Envelope {
   }
 
   /**
+   * The move of {@code peer} from node {@code from} (the writer) that the store ordered at
+   * {@code seq} is behind everything {@code peer} sent from there: sent by {@code from}, once the
+   * move is confirmed, to each node of the room. The members there hold what {@code peer} sends
+   * from its new node, from the {@link PeerMoved} until this comes.
+   */
+  record MoveFence(String room, String peer, String from, long seq) implements Envelope {
+  }
+
+  /**
    * A frame for {@code peer}'s client written by its previous node: the answer to a relay it
    * sent from there, or one its dead socket may have swallowed. Travels inside {@link Forwarded}.
    */

@@ -65,6 +65,7 @@ public final class WireFormat {
   static final byte FENCE = 16;
   static final byte CLIENT_FRAME = 17;
   static final byte KICK = 18;
+  static final byte MOVE_FENCE = 19;
 
   private WireFormat() {
   }
@@ -210,6 +211,10 @@ public final class WireFormat {
     } else if (envelope instanceof Envelope.Kick e) {
       putStrings(out, e.room(), e.peer(), e.frame());
       return KICK;
+    } else if (envelope instanceof Envelope.MoveFence e) {
+      putStrings(out, e.room(), e.peer(), e.from());
+      out.appendLong(e.seq());
+      return MOVE_FENCE;
     } else {
       throw new IllegalArgumentException("no wire form for " + envelope);
     }
@@ -236,6 +241,7 @@ public final class WireFormat {
       case FENCE -> new Envelope.Fence(f.string(), f.string(), f.string(), f.int64(), f.string(), f.string());
       case CLIENT_FRAME -> new Envelope.ClientFrame(f.string(), f.string(), f.string());
       case KICK -> new Envelope.Kick(f.string(), f.string(), f.string());
+      case MOVE_FENCE -> new Envelope.MoveFence(f.string(), f.string(), f.string(), f.int64());
       default -> null;
     };
   }

@@ -13,13 +13,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The receiving side of a move's fences, for a session that moved here: a sender's fence comes
- * twice, directly and through the peer's old node (behind what the sender sent there before the
- * move). Between the two, what that sender sends directly is held, so that it arrives after
- * what it sent before ({@link SenderFences}). Bounded in what it holds and in how long: a fence
- * that does not come through opens its gate at once when its node leaves the cluster, or after
- * {@link #MAX_WAIT_NANOS}. What a gate held goes to the session in the order
- * it came. Used on the session's event loop only.
+ * Gates that keep one sender's messages in order when they come on two roads, for one
+ * session. Between a gate's shutting and its fence coming through the old road, what that
+ * sender's messages bring by the new road is held, so that it arrives after what the old road
+ * still carries. Two kinds of move make a road change, each with its own instance in
+ * {@link Handoff}:
+ * <ul>
+ *   <li>this session's peer moved here: a sender's {@link Fence} comes twice, directly (which
+ *       shuts the gate) and through the peer's old node, behind what the sender sent there
+ *       (which opens it; {@link SenderFences});</li>
+ *   <li>a sender moved to another node: its {@link Envelope.PeerMoved} shuts the gate, and its
+ *       old node's {@link Envelope.MoveFence}, behind what it sent from there, opens it.</li>
+ * </ul>
+ * Bounded in what it holds and in how long: a fence that does not come through opens its gate
+ * at once when its node leaves the cluster, or after {@link #MAX_WAIT_NANOS}. What a gate held
+ * goes on in the order it came. Used on the session's event loop only.
  */
 final class FenceGates {
 
@@ -28,7 +36,7 @@ final class FenceGates {
   /** How long a gate stays shut at most: far longer than a fence takes to come through a live node. */
   static final long MAX_WAIT_NANOS = 5_000_000_000L;
 
-  /** A shut gate: what its sender sent directly meanwhile, since when, and the node its fence comes through. */
+  /** A shut gate: what its sender sent by the new road meanwhile, since when, and the node its fence comes through. */
   private static final class Gate {
     final ArrayDeque<Envelope> held = new ArrayDeque<>();
     final long shutAt = System.nanoTime();
@@ -48,7 +56,7 @@ final class FenceGates {
   private final java.util.function.Predicate<String> inCluster;
   /** By sender; created with the first fence, as most sessions never move. */
   private Map<String, Gate> shut;
-  /** Senders whose fence came through the old node before it came directly, with its sequence number. */
+  /** Senders whose fence came through before their gate shut, with its number. */
   private Map<String, Long> passed;
   private int held;
 
@@ -69,66 +77,74 @@ final class FenceGates {
   }
 
   /**
-   * A fence that came directly: its sender's direct messages are held from now on, unless the
-   * copy through the old node came first.
+   * Shuts {@code sender}'s gate, whose fence numbered {@code seq} is to come through {@code via}:
+   * its messages are held from now on, unless that fence came first.
    */
-  void direct(Fence fence) {
-    if (!inCluster.test(fence.via())) {
-      return; // its copy will never come through a node that left: nothing to wait for
+  void shut(String sender, String via, long seq) {
+    if (!inCluster.test(via)) {
+      return; // the fence will never come through a node that left: nothing to wait for
     }
-    Long through = passed == null ? null : passed.get(fence.from());
-    if (through != null && through >= fence.seq()) {
-      passed.remove(fence.from());
+    Long through = passed == null ? null : passed.get(sender);
+    if (through != null && through >= seq) {
+      passed.remove(sender);
       return;
     }
     boolean watched = anyShut();
     if (shut == null) {
       shut = new HashMap<>();
     }
-    shut.putIfAbsent(fence.from(), new Gate(fence.via(), fence.seq()));
+    shut.putIfAbsent(sender, new Gate(via, seq));
     if (!watched) {
       watch();
     }
   }
 
-  /** A fence that came through the old node: what its sender's gate held goes on, in order. */
-  void through(Fence fence) {
-    Gate gate = shut == null ? null : shut.get(fence.from());
-    if (gate != null && fence.seq() < gate.seq) {
+  /** {@code sender}'s fence numbered {@code seq} came through: what its gate held goes on, in order. */
+  void fenceCame(String sender, long seq) {
+    Gate gate = shut == null ? null : shut.get(sender);
+    if (gate != null && seq < gate.seq) {
       return; // an older fence of this sender, passed along a forwarding chain: not this gate's
-    }
-    if (gate != null) {
-      shut.remove(fence.from());
     }
     if (gate == null) {
       if (passed == null) {
         passed = new HashMap<>();
       }
       if (passed.size() >= maxHeld) {
-        passed.clear(); // a direct fence then shuts its gate until MAX_WAIT_NANOS: late, not lost
+        passed.clear(); // a gate then shuts until MAX_WAIT_NANOS: late, not lost
       }
-      passed.merge(fence.from(), fence.seq(), Math::max);
+      passed.merge(sender, seq, Math::max);
       return;
     }
+    shut.remove(sender);
     held -= gate.held.size();
     gate.held.forEach(release);
   }
 
   /**
-   * Holds {@code e} if it came directly from a sender whose gate is shut (a message, its
-   * {@code peer-left}, which must not overtake what it sent before, or, once the peer moved on,
-   * that sender's fence for the next move, which must follow what it sent here).
+   * Holds {@code e} if it came by the new road from a sender whose gate is shut (a message, its
+   * {@code peer-left}, which must not overtake what it sent before, or that sender's fence for
+   * a next move, which must follow what it sent meanwhile).
    * False if it may be handled now. Past the bound every gate opens and nothing is held.
    */
   boolean hold(Envelope e) {
+    return hold(e, null);
+  }
+
+  /**
+   * {@link #hold(Envelope)} for an envelope that came from node {@code road}: one that came by
+   * its gate's old road is what the gate waits for, never held. Null: the road is not known
+   * (a fence's direct copy and the copy through the old node are told apart by forwarding).
+   */
+  boolean hold(Envelope e, String road) {
     if (shut == null || shut.isEmpty()) {
       return false;
     }
     String sender = e instanceof Relay r ? r.from() : e instanceof RoomMessage m ? m.from()
-        : e instanceof Fence f ? f.from() : e instanceof Envelope.PeerLeft l ? l.peer() : null;
+        : e instanceof Fence f ? f.from() : e instanceof Envelope.PeerLeft l ? l.peer()
+        : e instanceof Envelope.MoveFence m ? m.peer() : null;
     Gate gate = sender == null ? null : shut.get(sender);
-    if (gate == null) {
-      return false;
+    if (gate == null || gate.via.equals(road)) {
+      return false; // not gated, or it came by the old road, which the gate waits for
     }
     if (held >= maxHeld) {
       log.atWarn().addKeyValue("held", held).log("fence gates full: what they held goes on before its fence came");
@@ -145,7 +161,7 @@ final class FenceGates {
     loop.owner().setTimer(MAX_WAIT_NANOS / 1_000_000 / 4, t -> {
       long now = System.nanoTime();
       if (shut != null && shut.values().stream().anyMatch(g -> now - g.shutAt >= MAX_WAIT_NANOS)) {
-        log.atWarn().log("a sender's fence did not come through the peer's old node in time; its messages go on");
+        log.atWarn().log("a sender's fence did not come through its old road in time; its messages go on");
         openAll();
       }
       if (anyShut()) {

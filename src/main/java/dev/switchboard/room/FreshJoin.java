@@ -126,7 +126,7 @@ final class FreshJoin {
     String room = member.room().id();
     String peer = member.peer();
     return OnLoop.of(session.home(), media.join(room, peer, "broadcast".equals(kind.mode()),
-        frame -> session.deliver(new Envelope.ClientFrame(room, peer, frame))))
+        frame -> session.deliver(sessions.router().self(), new Envelope.ClientFrame(room, peer, frame))))
         .map(participant -> {
           member.mediaJoined(participant, media);
           return null;

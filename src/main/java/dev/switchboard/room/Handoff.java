@@ -32,6 +32,8 @@ final class Handoff {
   private final PeerSession session;
   private final PeerSessions sessions;
   private final Router router;
+  /** The session's view of who is in the room, through which what a gate lets through goes as when it arrived. */
+  private final Roster roster;
   /** While the session is being claimed here. */
   private Claimant claimant;
   /** Once the session was handed over to another node; read by the router's thread too. */
@@ -40,6 +42,11 @@ final class Handoff {
   private boolean moveConfirmed;
   /** Created with the first fence that reaches the session: only moved peers get any. */
   private FenceGates gates;
+  /**
+   * Created with the first move of another member: holds what a moved sender sends from its new
+   * node until its old node's {@link Envelope.MoveFence} says all it sent from there is here.
+   */
+  private FenceGates senderGates;
   /**
    * Claimed from another node: the members then, whose direct fence has not come yet. A room
    * message such a sender sent before it knew of the move comes through the old node; its
@@ -50,8 +57,9 @@ final class Handoff {
   /** Claimed from another node: the answers to the peer's relays it still owes (null if none). */
   private InheritedAnswers inherited;
 
-  Handoff(PeerSession session, PeerSessions sessions) {
+  Handoff(PeerSession session, PeerSessions sessions, Roster roster) {
     this.session = session;
+    this.roster = roster;
     this.sessions = sessions;
     this.router = sessions.router();
   }
@@ -86,15 +94,22 @@ final class Handoff {
 
   /**
    * Takes the envelopes that belong to a move; false for the others, which the session's phase
-   * decides. {@code forwarded}: handed on by the peer's previous node (it needs no fence).
+   * decides. {@code origin}: the node {@code e} came from; {@code forwarded}: handed on by the
+   * peer's previous node (it needs no fence).
    */
-  boolean takes(Envelope e, boolean forwarded) {
+  boolean takes(Envelope e, String origin, boolean forwarded) {
+    if (e instanceof Envelope.MoveFence f) {
+      if (senderGates == null || !senderGates.hold(f, origin)) {
+        senderMoveFenced(f);
+      }
+      return true;
+    }
     if (forwarder != null) {
       if (e instanceof Fence f && forwarded) {
         // A fence came through the node before this one: what its gate here held goes on, in
         // order, and the fence after it, along the chain to the node its sender now sends to.
         if (gates != null) {
-          gates.through(f);
+          gates.fenceCame(f.from(), f.seq());
         }
         forwarder.forward(f);
       } else if (e instanceof ClaimRefused r) {
@@ -131,7 +146,7 @@ final class Handoff {
         && System.nanoTime() - claimedAt < RoomView.FENCE_WINDOW_NANOS) {
       return true; // sent before its sender knew of the move: it comes through the old node
     } else {
-      return !forwarded && gates != null && gates.hold(e);
+      return !forwarded && (gates != null && gates.hold(e) || senderGates != null && senderGates.hold(e, origin));
     }
     return true;
   }
@@ -158,14 +173,47 @@ final class Handoff {
 
   /**
    * {@code m} moved a peer of the room: the session's relays awaiting an answer from the old node
-   * now await the new one's; and if it is this session's own move, the store has it.
+   * now await the new one's. If it is this session's own move away, the store has it, and the
+   * room's nodes hear that all the peer sent from here went before. If another member moved,
+   * what it sends from its new node waits for what it sent from its old one.
    */
   void peerMoved(Envelope.PeerMoved m) {
     session.parts().acks().moved(m.peer(), m.from(), m.node());
     Forwarder f = forwarder;
-    if (f != null && m.peer().equals(session.peer()) && m.from().equals(router.self()) && f.to().equals(m.node())) {
-      moveConfirmed = true;
+    if (m.peer().equals(session.peer())) {
+      if (f != null && m.from().equals(router.self()) && f.to().equals(m.node()) && !moveConfirmed) {
+        moveConfirmed = true;
+        fenceOwnMove(m);
+      }
+    } else if (!m.from().equals(router.self())) {
+      // What it sent from here reached this session already, in order: only another node's road can lag.
+      if (senderGates == null) {
+        senderGates = newGates();
+      }
+      senderGates.shut(m.peer(), m.from(), m.seq());
     }
+  }
+
+  /**
+   * The store moved this session's peer to another node: every node of the room but this one
+   * gets a {@link Envelope.MoveFence}, behind what the peer sent from here (the same event loop
+   * sent both, so the node channel keeps them in that order).
+   */
+  private void fenceOwnMove(Envelope.PeerMoved m) {
+    Envelope.MoveFence fence = new Envelope.MoveFence(m.room(), m.peer(), router.self(), m.seq());
+    for (String node : session.member().room().view().nodes()) {
+      if (!node.equals(router.self())) {
+        router.send(node, fence);
+      }
+    }
+  }
+
+  /** A moved sender's old node sent all it had from it: its gate here opens. */
+  private void senderMoveFenced(Envelope.MoveFence f) {
+    if (senderGates == null) {
+      senderGates = newGates();
+    }
+    senderGates.fenceCame(f.peer(), f.seq());
   }
 
   /** A frame the session wrote with no socket: handed on once it moved. False if it has not. */
@@ -184,6 +232,9 @@ final class Handoff {
     }
     if (gates != null) {
       gates.nodeLost(node);
+    }
+    if (senderGates != null) {
+      senderGates.nodeLost(node);
     }
     if (inherited != null) {
       for (Object id : inherited.lost(node)) {
@@ -257,22 +308,31 @@ final class Handoff {
     });
   }
 
-  /** What a gate let through: the session's, or, once it moved on, the next node's (in the order held). */
+  /**
+   * What a gate let through: the session's, or, once it moved on, the next node's (in the order
+   * held). A moved sender's fence for its next move, held behind what it sent meanwhile, opens
+   * that sender's gate now.
+   */
   private void released(Envelope e) {
-    if (forwarder == null || !forwarder.forward(e)) {
-      session.handle(e);
+    if (e instanceof Envelope.MoveFence f) {
+      senderMoveFenced(f);
+    } else if (forwarder == null || !forwarder.forward(e)) {
+      session.handle(roster.asSeen(e)); // as when it arrived: a viewer sees its presenter's leave as the room's close
     }
+  }
+
+  private FenceGates newGates() {
+    return new FenceGates(session.home(), sessions.limits().resumeBufferMessages(), this::released, router::inCluster);
   }
 
   private void fenceArrived(Fence f, boolean forwarded) {
     if (gates == null) {
-      gates = new FenceGates(session.home(), sessions.limits().resumeBufferMessages(), this::released,
-          router::inCluster);
+      gates = newGates();
     }
     if (forwarded) {
-      gates.through(f);
+      gates.fenceCame(f.from(), f.seq());
     } else {
-      gates.direct(f);
+      gates.shut(f.from(), f.via(), f.seq());
     }
   }
 }

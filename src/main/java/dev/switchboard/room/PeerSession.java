@@ -67,7 +67,7 @@ public final class PeerSession {
     this.inbox = new PeerInbox(router, roster, link, limits.resumeBufferMessages(), limits.resumeBufferBytes(),
         this::heldOverflow);
     this.resumption = new Resumption(context.owner(), limits.resumeWindow().toMillis(), link);
-    this.handoff = new Handoff(this, sessions);
+    this.handoff = new Handoff(this, sessions, roster);
   }
 
   /** The room's id, once join was asked for. */
@@ -94,16 +94,16 @@ public final class PeerSession {
   }
 
   /**
-   * Hands {@code e} to this session on its own event loop, from any thread, in the order handed
-   * (a loop's queue is FIFO); after the session left, {@link #handle} answers it, never drops it.
+   * Hands {@code e}, from node {@code origin}, to this session on its own event loop, from any
+   * thread, in the order handed (FIFO); after the session left, {@link #handle} answers it.
    */
-  void deliver(Envelope e) {
-    context.runOnContext(v -> arrived(e, false));
+  void deliver(String origin, Envelope e) {
+    context.runOnContext(v -> arrived(e, origin, false));
   }
 
   /** {@link #deliver} for an envelope handed on by the node this peer was on before: it needs no fence. */
   void deliverForwarded(Envelope e) {
-    context.runOnContext(v -> arrived(e, true));
+    context.runOnContext(v -> arrived(e, null, true));
   }
 
   /** Joins the room afresh: answers with {@code welcome}, or with an error and a close ({@link FreshJoin}). */
@@ -343,10 +343,10 @@ public final class PeerSession {
   }
 
   /** An envelope for this session, on its event loop: a move's first ({@link Handoff}), then the phase's. */
-  private void arrived(Envelope e, boolean forwarded) {
+  private void arrived(Envelope e, String origin, boolean forwarded) {
     if (e instanceof Envelope.PeerMoved m) {
       handoff.peerMoved(m);
-    } else if (!handoff.takes(e, forwarded)) {
+    } else if (!handoff.takes(e, origin, forwarded)) {
       handle(roster.asSeen(e));
     }
   }

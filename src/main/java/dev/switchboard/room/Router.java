@@ -146,7 +146,7 @@ public final class Router implements NodeChannel.Receiver {
     if (envelope instanceof Relay r) {
       PeerSession target = session(r.room(), r.to());
       if (target != null) {
-        target.deliver(r);
+        target.deliver(origin, r);
       } else {
         answer(r, Envelope.undelivered(r, ErrorCode.PEER_NOT_FOUND.wire()));
       }
@@ -160,12 +160,17 @@ public final class Router implements NodeChannel.Receiver {
         String node = m instanceof PeerJoined j ? j.node() : null;
         // Handed on under the view's lock: two events about one peer, routed on two threads,
         // reach the members in the order the view applied them.
-        room.view().apply(RoomView.EventKind.of(m), m.peer(), node, m.seq(), () -> toMembers(room, m));
+        room.view().apply(RoomView.EventKind.of(m), m.peer(), node, m.seq(), () -> toMembers(room, origin, m));
+      }
+    } else if (envelope instanceof Envelope.MoveFence) {
+      LocalRoom room = rooms.get(envelope.room());
+      if (room != null) {
+        toMembers(room, origin, envelope); // each holds what the moved peer sent since, until this
       }
     } else if (envelope instanceof RoomMessage || envelope instanceof CloseRoom) {
       LocalRoom room = rooms.get(envelope.room());
       if (room != null) {
-        int members = toMembers(room, envelope);
+        int members = toMembers(room, origin, envelope);
         if (envelope instanceof RoomMessage) {
           metrics.roomDeliveries(members); // the sender is one of them: its session does not echo it
         }
@@ -174,7 +179,7 @@ public final class Router implements NodeChannel.Receiver {
       LocalRoom room = rooms.get(m.room());
       if (room != null) {
         room.view().moved(m.peer(), m.from(), m.node(), m.seq());
-        toMembers(room, m); // their relays awaiting an answer from the old node now await the new one's
+        toMembers(room, origin, m); // their relays awaiting an answer from the old node now await the new one's
       }
     } else if (envelope instanceof Envelope.Forwarded f) {
       PeerSession target = session(f.room(), f.peer());
@@ -189,7 +194,7 @@ public final class Router implements NodeChannel.Receiver {
       boolean through = self.equals(f.via());
       PeerSession target = room == null ? null : through ? room.handedOver(f.to(), f.node()) : room.session(f.to());
       if (target != null) {
-        target.deliver(f);
+        target.deliver(origin, f);
       } else if (through && f.node() != null) {
         // Nothing here forwards to that node (its forwarder is done, or the peer joined there
         // anew): nothing of this sender waits here either, so the fence goes straight on.
@@ -203,7 +208,7 @@ public final class Router implements NodeChannel.Receiver {
     } else if (envelope instanceof Envelope.Claim c) {
       PeerSession holder = session(c.room(), c.peer());
       if (holder != null) {
-        holder.deliver(c);
+        holder.deliver(origin, c);
       } else {
         send(c.node(), new Envelope.ClaimRefused(c.room(), c.peer(), Envelope.ClaimRefused.GONE, self));
       }
@@ -211,7 +216,7 @@ public final class Router implements NodeChannel.Receiver {
       PeerSession claimant = session(envelope.room(), envelope instanceof Envelope.Handover h ? h.peer()
           : ((Envelope.ClaimRefused) envelope).peer());
       if (claimant != null) {
-        claimant.deliver(envelope);
+        claimant.deliver(origin, envelope);
       } else if (envelope instanceof Envelope.Handover h) {
         // The claim was given up here (it timed out): the old node is not to forward into nothing.
         send(origin, new Envelope.ClaimRefused(h.room(), h.peer(), Envelope.ClaimRefused.GONE, self));
@@ -228,7 +233,7 @@ public final class Router implements NodeChannel.Receiver {
     LocalRoom r = rooms.get(room);
     PeerSession sender = r == null ? null : r.session(peer, session);
     if (sender != null) {
-      sender.deliver(answer);
+      sender.deliver(self, answer);
     }
   }
 
@@ -237,12 +242,11 @@ public final class Router implements NodeChannel.Receiver {
     return r == null ? null : r.session(peer);
   }
 
-  /** Hands a room-wide envelope to every local session of its room, each on its own event loop. */
-  /** Hands {@code envelope} to every session of the room here; returns how many. */
-  private static int toMembers(LocalRoom room, Envelope envelope) {
+  /** Hands a room-wide envelope to every session of its room here, each on its own event loop; returns how many. */
+  private static int toMembers(LocalRoom room, String origin, Envelope envelope) {
     int n = 0;
     for (PeerSession s : room.sessions()) {
-      s.deliver(envelope);
+      s.deliver(origin, envelope);
       n++;
     }
     return n;

@@ -50,7 +50,8 @@ class WireFormatTest {
         FORWARDED_RELAY,
         new Envelope.Fence("room-1", "bob", "alice", 20, "node-a", "node-b"),
         new Envelope.ClientFrame("room-1", "bob", "{\"type\":\"ack\",\"id\":1}"),
-        new Envelope.Kick("room-1", "bob", "{\"type\":\"error\",\"code\":\"kicked\"}"));
+        new Envelope.Kick("room-1", "bob", "{\"type\":\"error\",\"code\":\"kicked\"}"),
+        new Envelope.MoveFence("room-1", "bob", "node-a", 21));
   }
 
   /** A relay from a third node handed on by this one: it keeps the node its answer goes to. */

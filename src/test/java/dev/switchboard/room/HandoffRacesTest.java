@@ -13,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -21,9 +20,8 @@ import org.junit.jupiter.api.Test;
  * The races of resume through another node (claim, hand-over, forwarding, fences) that a review
  * found: each test scripts one race with held links and {@code settle()}, as
  * {@link HandoffRulesTest} does, and states what must hold. Each failed against the code it was
- * written for (d5890ce), for the reason its comment names. Those still open are disabled with
- * their reason and listed in docs/design.md ("Resume through another node: what is not covered
- * yet"). None depends on timing luck: the few that wait, wait for a fixed timer of the code
+ * written for (d5890ce, or, for the moved peer's own messages, until the move fence), for the
+ * reason its comment names. None depends on timing luck: the few that wait, wait for a fixed timer of the code
  * ({@link Claimant#TIMEOUT_MS}, {@link Forwarder#LINGER_MS}, the ack timeout).
  */
 class HandoffRacesTest {
@@ -128,10 +126,11 @@ class HandoffRacesTest {
   }
 
   /**
-   * Finding: nothing fences the moved peer's own messages. What bob sent from A before the move
-   * travels A -> C; what he sends from B after it travels B -> C and can overtake it.
+   * Finding: nothing fenced the moved peer's own messages. What bob sent from A before the move
+   * travels A -> C; what he sends from B after it travels B -> C and could overtake it. Now the
+   * PeerMoved shuts a gate for bob at alice's session, and A's MoveFence, behind message 1,
+   * opens it.
    */
-  @Disabled("open: the moved peer's own messages from the old node are not fenced (docs/design.md)")
   @Test
   @DisplayName("the moved peer's own messages keep their order: what it sent from the old node arrives before what it sends from the new")
   void movedPeersOwnMessagesKeepOrder() {

@@ -245,4 +245,79 @@ class HandoffRulesTest {
     assertEquals(List.of("1", "2"), got, "both at once, in order: no gate waits for a fence that went astray");
     assertAckedOnce(alice, "o1", "o2");
   }
+
+  // The moved peer's own messages: what it sent from its old node goes before what it sends
+  // from the new one (Envelope.MoveFence). HandoffRacesTest has the relay case.
+
+  /** Bob sends {@code before} from A while A's link to alice's node is held, then resumes through B. */
+  private Client movedWithOneInFlight(Client bob, JsonObject before) {
+    cluster.node("A").hold("C");
+    bob.send(before);
+    cluster.settle();
+    Client back = bob.resume(cluster.node("B"));
+    assertEquals(true, back.expect("welcome").getBoolean("resumed"));
+    cluster.settle();
+    return back;
+  }
+
+  private static List<String> described(List<JsonObject> frames) {
+    return frames.stream().map(f -> f.getString("type") + " " + f.getValue(f.containsKey("data") ? "data" : "peer"))
+        .toList();
+  }
+
+  @Test
+  @DisplayName("a moved peer's room messages: what it sent to the room from its old node arrives first")
+  void movedPeersRoomMessagesKeepOrder() {
+    Client[] ab = aliceAndBob();
+    Client alice = ab[0];
+    Client back = movedWithOneInFlight(ab[1], new JsonObject().put("type", "message").put("data", 1));
+    back.send(new JsonObject().put("type", "message").put("data", 2));
+    cluster.settle();
+    assertEquals(List.of(), alice.settled(), "message 2 waits at C for what bob sent from A");
+    cluster.node("A").release("C");
+    assertEquals(List.of("message 1", "message 2"), described(alice.settled()));
+  }
+
+  @Test
+  @DisplayName("a moved peer that leaves: its peer-left does not overtake what it sent from its old node")
+  void movedPeersLeaveAfterItsMessages() {
+    Client[] ab = aliceAndBob();
+    Client alice = ab[0];
+    Client back = movedWithOneInFlight(ab[1], message("alice", 1));
+    back.send(new JsonObject().put("type", "leave"));
+    cluster.settle();
+    cluster.node("A").release("C");
+    assertEquals(List.of("message 1", "peer-left bob"), described(alice.settled()));
+  }
+
+  @Test
+  @DisplayName("a broadcast's presenter that moved and leaves: its viewer gets what it sent from its old node, then the room closed")
+  void movedPresenterLeavesAfterItsMessages() {
+    cluster.store.create("room", new dev.switchboard.registry.RoomStore.RoomKind("broadcast", "p2p"));
+    cluster.store.autoRelease();
+    Client bob = cluster.node("A").connect();
+    bob.send(new JsonObject().put("type", "join").put("room", "room").put("peer", "bob").put("role", "presenter"));
+    bob.expect("welcome");
+    Client alice = cluster.node("C").join("room", "alice"); // a viewer: the room's default role
+    assertEquals(List.of("bob"), peersOf(alice.welcome));
+    Client back = movedWithOneInFlight(bob, message("alice", 1));
+    back.send(new JsonObject().put("type", "leave"));
+    cluster.settle();
+    cluster.node("A").release("C");
+    assertEquals(List.of("message", "room-closed"), alice.settled().stream().map(f -> f.getString("type")).toList(),
+        "held behind the move, the presenter's leave still closes the viewer's room");
+  }
+
+  @Test
+  @DisplayName("a moved peer's old node leaves the cluster before its move fence came: what waited for it goes on")
+  void movedPeersGateOpensWhenItsOldNodeLeaves() {
+    Client[] ab = aliceAndBob();
+    Client alice = ab[0];
+    Client back = movedWithOneInFlight(ab[1], message("alice", 1));
+    back.send(message("alice", 2));
+    cluster.settle();
+    assertEquals(List.of(), alice.settled());
+    cluster.node("C").sessions.nodeLost("A"); // message 1 is lost with A; nothing more comes through it
+    assertEquals(List.of("message 2"), described(alice.settled()));
+  }
 }

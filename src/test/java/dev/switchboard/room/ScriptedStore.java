@@ -76,6 +76,7 @@ final class ScriptedStore implements RoomStore {
   }
 
   private static final class Room {
+    RoomKind kind = RoomKind.MESH;
     long seq;
     final Map<String, JsonObject> members = new LinkedHashMap<>();
     /** Peer -> digest of its resume token. */
@@ -90,6 +91,14 @@ final class ScriptedStore implements RoomStore {
   private final Set<String> deadNodes = new HashSet<>();
   private final List<Step> pending = new ArrayList<>();
   private boolean autoRelease;
+
+  /**
+   * Creates {@code room} as {@code kind}, as {@code POST /v1/rooms} does (a room a join creates
+   * is a mesh). In a broadcast, a join naming no role is a viewer's, and the presenter names its role.
+   */
+  synchronized void create(String room, RoomKind kind) {
+    rooms.computeIfAbsent(room, k -> new Room()).kind = kind;
+  }
 
   /** Every later step runs as soon as it is asked for. */
   /** The record of {@code peer} in {@code room} as the store has it now (null if absent). */
@@ -180,16 +189,22 @@ final class ScriptedStore implements RoomStore {
         return JoinResult.refused(JoinStatus.TAKEN);
       }
       String role = record.getString("role", "");
-      if (!role.isEmpty() && !"peer".equals(role)) {
-        return JoinResult.refused(JoinStatus.ROLE); // every scripted room is mesh
+      boolean broadcast = "broadcast".equals(r.kind.mode());
+      if (role.isEmpty()) {
+        role = broadcast ? "viewer" : "peer";
+      } else if (!role.equals("peer") == !broadcast) {
+        return JoinResult.refused(JoinStatus.ROLE);
+      } else if (role.equals("presenter")
+          && r.members.values().stream().anyMatch(m -> "presenter".equals(m.getString("role")))) {
+        return JoinResult.refused(JoinStatus.PRESENTER_TAKEN);
       }
       if (r.members.size() >= defaultMaxPeers) {
         return JoinResult.refused(JoinStatus.FULL);
       }
       r.seq++;
-      r.members.put(peer, record.copy().put("seq", r.seq).put("node", node).put("role", "peer"));
+      r.members.put(peer, record.copy().put("seq", r.seq).put("node", node).put("role", role));
       token(r, peer, tokenDigest);
-      return new JoinResult(JoinStatus.OK, r.seq, stored(r), RoomKind.MESH, "peer");
+      return new JoinResult(JoinStatus.OK, r.seq, stored(r), r.kind, role);
     });
   }
 
@@ -313,7 +328,7 @@ final class ScriptedStore implements RoomStore {
     r.members.put(peer, m.copy().put("seq", r.seq).put("node", to));
     token(r, peer, tokenDigest);
     List<String> held = r.held.remove(peer);
-    return new Moved(MoveStatus.OK, r.seq, stored(r), held == null ? List.of() : held, RoomKind.MESH);
+    return new Moved(MoveStatus.OK, r.seq, stored(r), held == null ? List.of() : held, r.kind);
   }
 
   @Override
