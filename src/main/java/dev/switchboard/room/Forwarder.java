@@ -21,22 +21,19 @@ import java.util.Set;
  */
 final class Forwarder {
 
-  /**
-   * How long the forwarder lives after the handover: longer than senders fence for
-   * ({@link RoomView#FENCE_WINDOW_NANOS}) and than any relay waits for its answer.
-   */
-  static final long LINGER_MS = 40_000;
-
   private final Router router;
   private final String room;
   private final String peer;
   private final String to;
   private final long handedAt = System.nanoTime();
+  /** How long after the hand-over a sender may still send room messages here, unaware of the move. */
+  private final long fenceWindowNanos;
   /** Senders whose fence passed here: they reach the new node directly since (at most a room's members). */
   private final Set<String> fenced = new HashSet<>();
 
-  Forwarder(Router router, String room, String peer, String to) {
+  Forwarder(Router router, String room, String peer, String to, long fenceWindowNanos) {
     this.router = router;
+    this.fenceWindowNanos = fenceWindowNanos;
     this.room = room;
     this.peer = peer;
     this.to = to;
@@ -50,7 +47,7 @@ final class Forwarder {
   /** Hands on an envelope for the peer; false if it is not one to hand on (the new node has its own). */
   boolean forward(Envelope e) {
     if (e instanceof RoomMessage m && (fenced.contains(m.from())
-        || System.nanoTime() - handedAt >= RoomView.FENCE_WINDOW_NANOS)) {
+        || System.nanoTime() - handedAt >= fenceWindowNanos)) {
       return true; // its sender knows of the move: the new node gets it directly, not twice
     }
     if (e instanceof Fence f) {

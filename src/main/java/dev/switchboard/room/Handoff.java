@@ -143,7 +143,7 @@ final class Handoff {
       inherited.passedOn(f.frame());
       return false;
     } else if (e instanceof RoomMessage m && !forwarded && unfenced != null && unfenced.contains(m.from())
-        && System.nanoTime() - claimedAt < RoomView.FENCE_WINDOW_NANOS) {
+        && System.nanoTime() - claimedAt < sessions.moveWindows().fenceWindowNanos()) {
       return true; // sent before its sender knew of the move: it comes through the old node
     } else {
       return !forwarded && (gates != null && gates.hold(e) || senderGates != null && senderGates.hold(e, origin));
@@ -267,7 +267,7 @@ final class Handoff {
       return;
     }
     session.member().leaveMedia(); // its media room place is not carried over (docs/media.md)
-    forwarder = new Forwarder(router, c.room(), c.peer(), c.node());
+    forwarder = new Forwarder(router, c.room(), c.peer(), c.node(), sessions.moveWindows().fenceWindowNanos());
     String pending = new io.vertx.core.json.JsonArray(session.parts().acks().pendingIds()).encode();
     router.send(c.node(), new Envelope.Handover(c.room(), c.peer(), t.told(), pending));
     t.missed().forEach(forwarder::frame);
@@ -277,7 +277,7 @@ final class Handoff {
     // The node holds the peer until the answers to its relays from here are in (and forwarded):
     // a draining node waits for them before it exits.
     session.parts().acks().drained().onComplete(ar -> sessions.released());
-    session.home().owner().setTimer(Forwarder.LINGER_MS, id -> forget());
+    session.home().owner().setTimer(sessions.moveWindows().forwarderLingerMs(), id -> forget());
     log.atInfo().addKeyValue("room", c.room()).addKeyValue("peer", c.peer()).addKeyValue("to", c.node())
         .log("session handed over to another node");
   }

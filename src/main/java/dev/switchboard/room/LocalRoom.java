@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class LocalRoom {
 
   private final String id;
-  private final RoomView view = new RoomView();
+  private final RoomView view;
   /** The local sessions by peer id: the exact answer to "is this peer here". */
   private final ConcurrentHashMap<String, PeerSession> sessions = new ConcurrentHashMap<>();
   /** Sessions handed over from here kept per peer at most (older ones stop forwarding early). */
@@ -28,8 +28,9 @@ final class LocalRoom {
   /** Local peers joining, joined or leaving; guarded by {@link LocalRooms}' map. */
   int holds;
 
-  LocalRoom(String id) {
+  LocalRoom(String id, MoveWindows windows) {
     this.id = id;
+    this.view = new RoomView(windows.fenceWindowNanos());
   }
 
   String id() {

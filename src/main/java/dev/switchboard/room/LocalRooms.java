@@ -11,8 +11,23 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class LocalRooms {
 
   private final ConcurrentHashMap<String, LocalRoom> rooms = new ConcurrentHashMap<>();
+  private final MoveWindows windows;
   /** Until when the store's rooms may lack members that are only not written back yet. */
   private volatile long restoringUntilNanos = System.nanoTime();
+
+  /** This node's rooms, whose moves leave traces as long as nodes keep them ({@link MoveWindows#STANDARD}). */
+  public LocalRooms() {
+    this(MoveWindows.STANDARD);
+  }
+
+  LocalRooms(MoveWindows windows) {
+    this.windows = windows;
+  }
+
+  /** How long the traces of a move last on this node. */
+  MoveWindows windows() {
+    return windows;
+  }
 
   /**
    * The store lost its data and the nodes are writing their members back, for about
@@ -35,7 +50,7 @@ public final class LocalRooms {
   /** Holds {@code room} for one more local peer, creating it if needed. */
   LocalRoom hold(String room) {
     return rooms.compute(room, (k, r) -> {
-      LocalRoom held = r == null ? new LocalRoom(room) : r;
+      LocalRoom held = r == null ? new LocalRoom(room, windows) : r;
       held.holds++;
       return held;
     });

@@ -233,6 +233,11 @@ public final class PeerSessions {
     return store;
   }
 
+  /** How long the traces of a move last on this node. */
+  MoveWindows moveWindows() {
+    return rooms.windows();
+  }
+
   Config.Limits limits() {
     return limits;
   }

@@ -49,18 +49,14 @@ public final class RoomView {
     }
   }
 
-  /**
-   * How long after a move its senders fence their first message to the moved peer: far longer
-   * than anything sent to the old node before the move can take to arrive (docs/design.md).
-   */
-  static final long FENCE_WINDOW_NANOS = 30_000_000_000L;
-
   /** A peer's move from node {@code from} to {@code node} at {@code seq}, seen at {@code atNanos}. */
   public record Move(String from, String node, long seq, long atNanos) {
   }
 
   private final Map<String, Entry> entries = new HashMap<>();
-  /** The moves of the last {@link #FENCE_WINDOW_NANOS}, by peer; replaced, never changed. Lock-free: read on every relay. */
+  /** How long after a move its senders fence their first message to the moved peer ({@link MoveWindows}). */
+  private final long fenceWindowNanos;
+  /** The moves of the fence window, by peer; replaced, never changed. Lock-free: read on every relay. */
   private volatile Map<String, Move> moves = Map.of();
   /**
    * The newest snapshot applied. A peer a snapshot did not list was not in the room at that
@@ -68,6 +64,16 @@ public final class RoomView {
    */
   private long coveredSeq = -1;
   private int tombstones;
+
+  /** A room's view as nodes keep it: moves are remembered for {@link MoveWindows#STANDARD}'s fence window. */
+  public RoomView() {
+    this(MoveWindows.STANDARD.fenceWindowNanos());
+  }
+
+  /** A view that remembers each move for {@code fenceWindowNanos}. */
+  RoomView(long fenceWindowNanos) {
+    this.fenceWindowNanos = fenceWindowNanos;
+  }
   private int holders;
   private volatile String[] nodes = new String[0];
 
@@ -176,7 +182,7 @@ public final class RoomView {
     Map<String, Move> m = moves;
     if (!m.isEmpty()) {
       long now = System.nanoTime();
-      if (m.values().stream().anyMatch(move -> now - move.atNanos() >= FENCE_WINDOW_NANOS)) {
+      if (m.values().stream().anyMatch(move -> now - move.atNanos() >= fenceWindowNanos)) {
         synchronized (this) {
           moves = pruned(moves, now);
           return moves;
@@ -187,10 +193,10 @@ public final class RoomView {
   }
 
   /** The moves of {@code moves} still inside the fence window at {@code now}. */
-  private static Map<String, Move> pruned(Map<String, Move> moves, long now) {
+  private Map<String, Move> pruned(Map<String, Move> moves, long now) {
     Map<String, Move> next = new HashMap<>();
     moves.forEach((p, m) -> {
-      if (now - m.atNanos() < FENCE_WINDOW_NANOS) {
+      if (now - m.atNanos() < fenceWindowNanos) {
         next.put(p, m);
       }
     });

@@ -22,16 +22,25 @@ import org.junit.jupiter.api.Test;
  * {@link HandoffRulesTest} does, and states what must hold. Each failed against the code it was
  * written for (d5890ce, or, for the moved peer's own messages, until the move fence), for the
  * reason its comment names. None depends on timing luck: the few that wait, wait for a fixed timer of the code
- * ({@link Claimant#TIMEOUT_MS}, {@link Forwarder#LINGER_MS}, the ack timeout).
+ * ({@link Claimant#TIMEOUT_MS}, the forwarder's linger, shortened, the ack timeout).
  */
 class HandoffRacesTest {
 
-  private InMemoryCluster cluster = new InMemoryCluster(
-      List.of("--limits-resume-window", "800ms", "--limits-resume-buffer", "8"), "A", "B", "C");
+  private static final List<String> FLAGS = List.of("--limits-resume-window", "800ms", "--limits-resume-buffer", "8");
+  /** The traces of a move lasting 1 s (fence window) and 2.5 s (forwarder), for the tests that wait them out. */
+  private static final MoveWindows SHORT_WINDOWS = new MoveWindows(1_000_000_000L, 2_500);
+
+  private InMemoryCluster cluster = new InMemoryCluster(FLAGS, "A", "B", "C");
 
   @AfterEach
   void stop() {
     cluster.close();
+  }
+
+  /** The cluster's moves leave traces for {@link #SHORT_WINDOWS} only. */
+  private void withShortMoveWindows() {
+    cluster.close();
+    cluster = new InMemoryCluster(SHORT_WINDOWS, FLAGS, "A", "B", "C");
   }
 
   /** Alice on C, bob on A. */
@@ -350,7 +359,7 @@ class HandoffRacesTest {
   }
 
   /**
-   * Finding: the session left on A after the first move forgets itself LINGER_MS later
+   * Finding: the session left on A after the first move forgets itself when its forwarder ends
    * (Handoff.forget) with an unconditional store leave under A's id. If bob has moved back to A
    * meanwhile, the store lists him on A again, so that leave removes the live peer, and the room
    * is told peer-left "timeout" while bob is connected and joined on A.
@@ -358,6 +367,7 @@ class HandoffRacesTest {
   @Test
   @DisplayName("moved away and back to its first node: the old hand-over's end does not remove the peer (no peer-left, still listed)")
   void movedBackToItsFirstNode() throws Exception {
+    withShortMoveWindows();
     Client[] ab = aliceAndBob();
     Client alice = ab[0];
     Client second = resumed(ab[1], cluster.node("B"));
@@ -365,7 +375,7 @@ class HandoffRacesTest {
     Client third = resumed(second, cluster.node("A"));
     cluster.settle();
     assertEquals("A", cluster.store.member("room", "bob").getString("node"));
-    Thread.sleep(Forwarder.LINGER_MS + 1_500); // the first hand-over's forwarder ends
+    Thread.sleep(SHORT_WINDOWS.forwarderLingerMs() + 1_500); // the first hand-over's forwarder ends
     cluster.settle();
     assertEquals(List.of(), of(alice.settled(), "peer-left"), "bob never left");
     assertNotNull(cluster.store.member("room", "bob"), "the store still lists bob");
@@ -374,20 +384,21 @@ class HandoffRacesTest {
   }
 
   /**
-   * Finding: RoomView.recentMoves() never drops a move older than FENCE_WINDOW_NANOS (the map is
+   * Finding: RoomView.recentMoves() never drops a move older than the fence window (the map is
    * only pruned when another move happens in the room), and SenderFences does not look at its
-   * age. A sender's first message to the moved peer more than LINGER_MS after the move sends a
+   * age. A sender's first message to the moved peer after the forwarder's linger sends a
    * fence to the old node, which has forgotten the session and drops it, and one to the new
    * node, whose gate then holds that sender's messages until FenceGates.MAX_WAIT_NANOS (5 s).
    */
   @Test
   @DisplayName("a first message to a peer that moved long ago (after the fence window and the forwarder's linger) is not held")
   void staleMoveDoesNotHoldMessages() throws Exception {
+    withShortMoveWindows();
     Client[] ab = aliceAndBob();
     Client alice = ab[0];
     Client back = resumed(ab[1], cluster.node("B"));
     cluster.settle();
-    Thread.sleep(Forwarder.LINGER_MS + 1_500); // past the fence window and the forwarder's end
+    Thread.sleep(SHORT_WINDOWS.forwarderLingerMs() + 1_500); // past the fence window and the forwarder's end
     alice.send(offer("bob", "late", "o1"));
     cluster.settle();
     assertEquals(List.of("offer late"), of(back.settled(), "offer"), "delivered at once, not after the gate's 5 s bound");

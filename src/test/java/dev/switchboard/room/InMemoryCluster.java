@@ -40,11 +40,13 @@ final class InMemoryCluster implements AutoCloseable {
   private final java.util.Set<String> crashed = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final Config config;
   private final Codec codec;
+  /** How long the traces of a move last on every node. */
+  private final MoveWindows windows;
 
   /** One node of the in-memory cluster. */
   final class Member {
     final String id;
-    final LocalRooms rooms = new LocalRooms();
+    final LocalRooms rooms = new LocalRooms(windows);
     final Router router;
     final PeerSessions sessions;
     final Recovery recovery;
@@ -247,6 +249,12 @@ final class InMemoryCluster implements AutoCloseable {
 
   /** Nodes {@code ids} with these settings (command-line flags) over the test defaults. */
   InMemoryCluster(List<String> flags, String... ids) {
+    this(MoveWindows.STANDARD, flags, ids);
+  }
+
+  /** As above, the traces of a move lasting {@code windows} (shorter, for tests that wait them out). */
+  InMemoryCluster(MoveWindows windows, List<String> flags, String... ids) {
+    this.windows = windows;
     List<String> all = new ArrayList<>(List.of("--limits-ack-timeout", "2s"));
     all.addAll(flags);
     config = ConfigLoader.load(all, Map.of());
