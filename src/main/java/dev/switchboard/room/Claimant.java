@@ -79,8 +79,10 @@ final class Claimant {
       holder = held.node();
       member = RoomMember.moving(router, sessions.store(), sessions::restoring, room, held);
       session.becomes(member);
-      session.parts().handoff().claiming(ar.result().members().stream().map(RoomStore.StoredMember::peer)
-          .filter(p -> !p.equals(join.peer())).collect(java.util.stream.Collectors.toSet()));
+      java.util.Map<String, String> others = new java.util.HashMap<>();
+      ar.result().members().stream().filter(m -> !m.peer().equals(join.peer()))
+          .forEach(m -> others.put(m.peer(), m.node()));
+      session.parts().handoff().claiming(others);
       digest = ResumeToken.digestOf(join.resume());
       long deadline = System.nanoTime() + MAX_WAIT_MS * 1_000_000;
       if (!router.inCluster(holder)) {

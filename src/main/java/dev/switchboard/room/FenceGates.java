@@ -8,7 +8,7 @@ import io.vertx.core.Context;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,9 +36,13 @@ final class FenceGates {
   /** How long a gate stays shut at most: far longer than a fence takes to come through a live node. */
   static final long MAX_WAIT_NANOS = 5_000_000_000L;
 
+  /** An envelope a gate holds, and the node it came from (null: this one, or not known). */
+  private record Held(Envelope envelope, String origin) {
+  }
+
   /** A shut gate: what its sender sent by the new road meanwhile, since when, and the node its fence comes through. */
   private static final class Gate {
-    final ArrayDeque<Envelope> held = new ArrayDeque<>();
+    final ArrayDeque<Held> held = new ArrayDeque<>();
     final long shutAt = System.nanoTime();
     final String via;
     /** The number of the fence whose copy through {@code via} opens the gate. */
@@ -52,8 +56,10 @@ final class FenceGates {
 
   private final Context loop;
   private final int maxHeld;
-  private final Consumer<Envelope> release;
+  private final BiConsumer<Envelope, String> release;
   private final java.util.function.Predicate<String> inCluster;
+  /** Whether what came from a gate's old node passes it: for a sender's move, not a receiver's ({@link #hold}). */
+  private final boolean byOrigin;
   /** By sender; created with the first fence, as most sessions never move. */
   private Map<String, Gate> shut;
   /** Senders whose fence came through before their gate shut, with its number. */
@@ -62,11 +68,14 @@ final class FenceGates {
 
   /**
    * At most {@code maxHeld} envelopes are held over all gates; past it, every gate opens. What a
-   * gate lets through goes to {@code release}. {@code inCluster} says whether a fence's old node
-   * is still there to pass its copy on.
+   * gate lets through goes to {@code release}, with the node it came from. {@code inCluster} says
+   * whether a fence's old node is still there to pass its copy on. {@code byOrigin}: see
+   * {@link #hold}.
    */
-  FenceGates(Context loop, int maxHeld, Consumer<Envelope> release, java.util.function.Predicate<String> inCluster) {
+  FenceGates(Context loop, int maxHeld, BiConsumer<Envelope, String> release,
+             java.util.function.Predicate<String> inCluster, boolean byOrigin) {
     this.inCluster = inCluster;
+    this.byOrigin = byOrigin;
     this.loop = loop;
     this.maxHeld = maxHeld;
     this.release = release;
@@ -116,34 +125,27 @@ final class FenceGates {
       return;
     }
     shut.remove(sender);
-    held -= gate.held.size();
-    gate.held.forEach(release);
+    release(gate);
   }
 
   /**
-   * Holds {@code e} if it came by the new road from a sender whose gate is shut (a message, its
-   * {@code peer-left}, which must not overtake what it sent before, or that sender's fence for
-   * a next move, which must follow what it sent meanwhile).
-   * False if it may be handled now. Past the bound every gate opens and nothing is held.
+   * Holds {@code e}, which came from node {@code origin} (not forwarded), if its sender's gate is
+   * shut: a message, its {@code peer-left} and a later {@code peer-joined}, which must not
+   * overtake what it sent before, or its fence for a next move, which must follow what it sent
+   * meanwhile. When a sender moved ({@code byOrigin}), what came from its old node is what the
+   * gate waits for and passes; when the receiver moved, what comes through its old node comes
+   * forwarded and never reaches here. False if it may be handled now. Past the bound every gate
+   * opens and nothing is held.
    */
-  boolean hold(Envelope e) {
-    return hold(e, null);
-  }
-
-  /**
-   * {@link #hold(Envelope)} for an envelope that came from node {@code road}: one that came by
-   * its gate's old road is what the gate waits for, never held. Null: the road is not known
-   * (a fence's direct copy and the copy through the old node are told apart by forwarding).
-   */
-  boolean hold(Envelope e, String road) {
+  boolean hold(Envelope e, String origin) {
     if (shut == null || shut.isEmpty()) {
       return false;
     }
     String sender = e instanceof Relay r ? r.from() : e instanceof RoomMessage m ? m.from()
         : e instanceof Fence f ? f.from() : e instanceof Envelope.PeerLeft l ? l.peer()
-        : e instanceof Envelope.MoveFence m ? m.peer() : null;
+        : e instanceof Envelope.PeerJoined j ? j.peer() : e instanceof Envelope.MoveFence m ? m.peer() : null;
     Gate gate = sender == null ? null : shut.get(sender);
-    if (gate == null || gate.via.equals(road)) {
+    if (gate == null || byOrigin && gate.via.equals(origin)) {
       return false; // not gated, or it came by the old road, which the gate waits for
     }
     if (held >= maxHeld) {
@@ -151,9 +153,15 @@ final class FenceGates {
       openAll();
       return false;
     }
-    gate.held.add(e);
+    gate.held.add(new Held(e, origin));
     held++;
     return true;
+  }
+
+  /** What {@code gate} held goes on, in order. */
+  private void release(Gate gate) {
+    held -= gate.held.size();
+    gate.held.forEach(h -> release.accept(h.envelope(), h.origin()));
   }
 
   /** Opens gates that stayed shut longer than {@link #MAX_WAIT_NANOS}, checking again while any is shut. */
@@ -179,8 +187,7 @@ final class FenceGates {
       Gate g = it.next().getValue();
       if (node.equals(g.via)) {
         it.remove();
-        held -= g.held.size();
-        g.held.forEach(release);
+        release(g);
       }
     }
   }
@@ -190,7 +197,7 @@ final class FenceGates {
     if (shut != null) {
       Map<String, Gate> open = shut;
       shut = null;
-      open.values().forEach(g -> g.held.forEach(release));
+      open.values().forEach(g -> g.held.forEach(h -> release.accept(h.envelope(), h.origin())));
     }
     held = 0;
   }

@@ -17,7 +17,8 @@ import java.util.Set;
  * are; the frames this node still writes for the peer (those answers) go as {@link ClientFrame}s;
  * a room's close goes on too (it may have been sent to the nodes listed before the move);
  * membership events are the new node's to tell. A room message goes on only from a sender that
- * has not fenced yet, within the fence window: one that has sends it to the new node too. Used on the session's event loop only.
+ * has not fenced yet, within the fence window: one that has sends it to the new node too. Used
+ * on the session's event loop only.
  */
 final class Forwarder {
 
@@ -28,11 +29,14 @@ final class Forwarder {
   private final long handedAt = System.nanoTime();
   /** How long after the hand-over a sender may still send room messages here, unaware of the move. */
   private final long fenceWindowNanos;
+  /** The room as this node sees it: who moved since the hand-over. */
+  private final RoomView view;
   /** Senders whose fence passed here: they reach the new node directly since (at most a room's members). */
   private final Set<String> fenced = new HashSet<>();
 
-  Forwarder(Router router, String room, String peer, String to, long fenceWindowNanos) {
+  Forwarder(Router router, RoomView view, String room, String peer, String to, long fenceWindowNanos) {
     this.router = router;
+    this.view = view;
     this.fenceWindowNanos = fenceWindowNanos;
     this.room = room;
     this.peer = peer;
@@ -46,9 +50,18 @@ final class Forwarder {
 
   /** Hands on an envelope for the peer; false if it is not one to hand on (the new node has its own). */
   boolean forward(Envelope e) {
+    return forward(e, null);
+  }
+
+  /**
+   * {@link #forward(Envelope)} for an envelope from node {@code origin} (null: not known). A room
+   * message goes on only from a sender that may not know of the move: one that fenced, or that
+   * itself moved here since, to the node it came from, sends to the peer's new node directly.
+   */
+  boolean forward(Envelope e, String origin) {
     if (e instanceof RoomMessage m && (fenced.contains(m.from())
-        || System.nanoTime() - handedAt >= fenceWindowNanos)) {
-      return true; // its sender knows of the move: the new node gets it directly, not twice
+        || System.nanoTime() - handedAt >= fenceWindowNanos || movedSince(m.from(), origin))) {
+      return true; // its sender knows where the peer is: the new node gets it directly, not twice
     }
     if (e instanceof Fence f) {
       fenced.add(f.from());
@@ -59,6 +72,12 @@ final class Forwarder {
       return true;
     }
     return false;
+  }
+
+  /** Whether {@code sender} moved to {@code origin} after the hand-over: that is its new session. */
+  private boolean movedSince(String sender, String origin) {
+    RoomView.Move move = origin == null ? null : view.recentMoves().get(sender);
+    return move != null && move.atNanos() > handedAt && move.node().equals(origin);
   }
 
   /**

@@ -11,8 +11,8 @@ import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.LeaveReason;
 import dev.switchboard.protocol.ServerMessage;
 import io.vertx.core.Future;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,11 +48,12 @@ final class Handoff {
    */
   private FenceGates senderGates;
   /**
-   * Claimed from another node: the members then, whose direct fence has not come yet. A room
-   * message such a sender sent before it knew of the move comes through the old node; its
-   * direct copy (the new node may have held other members) is dropped, for the fence window.
+   * Claimed from another node: the members then and their nodes, whose direct fence has not come
+   * yet. A room message such a sender sent from there before it knew of the move comes through
+   * the old node; its direct copy (the new node may have held other members) is dropped, for the
+   * fence window. One it sends from a node it moved to since comes directly only.
    */
-  private Set<String> unfenced;
+  private Map<String, String> unfenced;
   private long claimedAt;
   /** Claimed from another node: the answers to the peer's relays it still owes (null if none). */
   private InheritedAnswers inherited;
@@ -121,9 +122,9 @@ final class Handoff {
       } else if (e instanceof Envelope.Delivered || e instanceof Envelope.Undelivered) {
         // The answer to a relay the peer sent from here: its ack or error goes on as a frame.
         session.parts().inbox().give(e);
-      } else if (!forwarded && gates != null && gates.hold(e)) {
+      } else if (!forwarded && gated(e, origin)) {
         return true; // behind what its sender's gate here still holds: goes on when that opens
-      } else if (!forwarder.forward(e)) {
+      } else if (!forwarder.forward(e, origin)) {
         return false; // not one to hand on: the session refuses it
       }
       return true;
@@ -142,13 +143,23 @@ final class Handoff {
     } else if (e instanceof Envelope.ClientFrame f && forwarded && inherited != null) {
       inherited.passedOn(f.frame());
       return false;
-    } else if (e instanceof RoomMessage m && !forwarded && unfenced != null && unfenced.contains(m.from())
+    } else if (e instanceof RoomMessage m && !forwarded && unfenced != null && origin != null
+        && origin.equals(unfenced.get(m.from()))
         && System.nanoTime() - claimedAt < sessions.moveWindows().fenceWindowNanos()) {
       return true; // sent before its sender knew of the move: it comes through the old node
     } else {
-      return !forwarded && (gates != null && gates.hold(e) || senderGates != null && senderGates.hold(e, origin));
+      return !forwarded && gated(e, origin);
     }
     return true;
+  }
+
+  /**
+   * Whether a gate holds {@code e}, which came directly from {@code origin}: the gate of a sender
+   * whose fence for this session's move has not come, or of a sender that moved and whose old
+   * node's move fence has not come. What one lets through is offered to the other.
+   */
+  private boolean gated(Envelope e, String origin) {
+    return gates != null && gates.hold(e, origin) || senderGates != null && senderGates.hold(e, origin);
   }
 
   /** The session was handed over from {@code from}, which still owes the answers to the relays in {@code pending}. */
@@ -165,10 +176,10 @@ final class Handoff {
     unfenced = null;
   }
 
-  /** The claim found the room's members in the store ({@link Claimant}): none has fenced yet. */
-  void claiming(Set<String> members) {
+  /** The claim found the room's other members on these nodes in the store ({@link Claimant}): none has fenced yet. */
+  void claiming(Map<String, String> members) {
     claimedAt = System.nanoTime();
-    unfenced = new HashSet<>(members);
+    unfenced = new HashMap<>(members);
   }
 
   /**
@@ -188,7 +199,7 @@ final class Handoff {
     } else if (!m.from().equals(router.self())) {
       // What it sent from here reached this session already, in order: only another node's road can lag.
       if (senderGates == null) {
-        senderGates = newGates();
+        senderGates = senderGates();
       }
       senderGates.shut(m.peer(), m.from(), m.seq());
     }
@@ -211,7 +222,7 @@ final class Handoff {
   /** A moved sender's old node sent all it had from it: its gate here opens. */
   private void senderMoveFenced(Envelope.MoveFence f) {
     if (senderGates == null) {
-      senderGates = newGates();
+      senderGates = senderGates();
     }
     senderGates.fenceCame(f.peer(), f.seq());
   }
@@ -267,7 +278,8 @@ final class Handoff {
       return;
     }
     session.member().leaveMedia(); // its media room place is not carried over (docs/media.md)
-    forwarder = new Forwarder(router, c.room(), c.peer(), c.node(), sessions.moveWindows().fenceWindowNanos());
+    forwarder = new Forwarder(router, session.member().room().view(), c.room(), c.peer(), c.node(),
+        sessions.moveWindows().fenceWindowNanos());
     String pending = new io.vertx.core.json.JsonArray(session.parts().acks().pendingIds()).encode();
     router.send(c.node(), new Envelope.Handover(c.room(), c.peer(), t.told(), pending));
     t.missed().forEach(forwarder::frame);
@@ -309,25 +321,37 @@ final class Handoff {
   }
 
   /**
-   * What a gate let through: the session's, or, once it moved on, the next node's (in the order
-   * held). A moved sender's fence for its next move, held behind what it sent meanwhile, opens
-   * that sender's gate now.
+   * What a gate let through, which came from {@code origin}: held by the {@code other} kind of
+   * gate if that is shut for its sender, else the session's, or, once it moved on, the next
+   * node's (in the order held). A moved sender's fence for its next move, held behind what it
+   * sent meanwhile, opens that sender's gate now.
    */
-  private void released(Envelope e) {
+  private void released(Envelope e, String origin, FenceGates other) {
+    if (other != null && other.hold(e, origin)) {
+      return;
+    }
     if (e instanceof Envelope.MoveFence f) {
       senderMoveFenced(f);
-    } else if (forwarder == null || !forwarder.forward(e)) {
+    } else if (forwarder == null || !forwarder.forward(e, origin)) {
       session.handle(roster.asSeen(e)); // as when it arrived: a viewer sees its presenter's leave as the room's close
     }
   }
 
-  private FenceGates newGates() {
-    return new FenceGates(session.home(), sessions.limits().resumeBufferMessages(), this::released, router::inCluster);
+  /** Gates for the fences of senders to this session, which moved here. */
+  private FenceGates receiverGates() {
+    return new FenceGates(session.home(), sessions.limits().resumeBufferMessages(),
+        (e, origin) -> released(e, origin, senderGates), router::inCluster, false);
+  }
+
+  /** Gates for senders that moved, opened by their old node's move fence. */
+  private FenceGates senderGates() {
+    return new FenceGates(session.home(), sessions.limits().resumeBufferMessages(),
+        (e, origin) -> released(e, origin, gates), router::inCluster, true);
   }
 
   private void fenceArrived(Fence f, boolean forwarded) {
     if (gates == null) {
-      gates = newGates();
+      gates = receiverGates();
     }
     if (forwarded) {
       gates.fenceCame(f.from(), f.seq());

@@ -43,22 +43,6 @@ class HandoffRacesTest {
     cluster = new InMemoryCluster(SHORT_WINDOWS, FLAGS, "A", "B", "C");
   }
 
-  /** Alice on C, bob on A. */
-  private Client[] aliceAndBob() {
-    cluster.store.autoRelease();
-    Client alice = cluster.node("C").join("room", "alice");
-    Client bob = cluster.node("A").join("room", "bob");
-    alice.expect("peer-joined");
-    return new Client[] {alice, bob};
-  }
-
-  /** Bob's client comes back through {@code node}: resumed there (its welcome read). */
-  private static Client resumed(Client bob, InMemoryCluster.Member node) {
-    Client back = bob.resume(node);
-    assertEquals(true, back.expect("welcome").getBoolean("resumed"), "resumed through " + node.id);
-    return back;
-  }
-
   private static JsonObject message(String to, Object data) {
     return new JsonObject().put("type", "message").put("to", to).put("data", data);
   }
@@ -91,13 +75,13 @@ class HandoffRacesTest {
   @Test
   @DisplayName("a sender whose node learned of the move from a snapshot before the PeerMoved still fences: nothing overtakes")
   void snapshotBeforePeerMovedStillFences() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     cluster.node("C").hold("A"); // alice's message to bob's old node waits on the way
     alice.send(offer("bob", "before", "o1"));
     cluster.node("B").hold("C"); // the PeerMoved to C waits too
-    Client back = resumed(bob, cluster.node("B"));
+    Client back = bob.resumedThrough(cluster.node("B"));
     cluster.settle();
     Client carol = cluster.node("C").join("room", "carol"); // C's view takes a snapshot: bob on B
     assertEquals("carol", alice.expect("peer-joined").getString("peer"));
@@ -118,14 +102,14 @@ class HandoffRacesTest {
   @Test
   @DisplayName("moved twice before the sender wrote again: its message through the first node still comes first")
   void doubleMoveWithoutAnInterveningMessage() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     cluster.node("C").hold("A");
     alice.send(offer("bob", "first", "o1")); // on its way to A
-    Client second = resumed(bob, cluster.node("B"));
+    Client second = bob.resumedThrough(cluster.node("B"));
     cluster.settle();
-    Client third = resumed(second, cluster.node("C")); // on again, alice has sent nothing since
+    Client third = second.resumedThrough(cluster.node("C")); // on again, alice has sent nothing since
     cluster.settle();
     alice.send(offer("bob", "second", "o2")); // fenced through B only
     cluster.settle();
@@ -143,13 +127,13 @@ class HandoffRacesTest {
   @Test
   @DisplayName("the moved peer's own messages keep their order: what it sent from the old node arrives before what it sends from the new")
   void movedPeersOwnMessagesKeepOrder() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     cluster.node("A").hold("C"); // what A sends to alice's node waits
     bob.send(message("alice", 1));
     cluster.settle();
-    Client back = resumed(bob, cluster.node("B"));
+    Client back = bob.resumedThrough(cluster.node("B"));
     cluster.settle();
     back.send(message("alice", 2));
     cluster.settle();
@@ -166,12 +150,12 @@ class HandoffRacesTest {
   @Test
   @DisplayName("messages a sender sent before it left reach the moved peer before its peer-left, not dropped after it")
   void senderLeaveDoesNotOvertakeItsMessages() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     cluster.node("C").hold("A");
     alice.send(message("bob", "m1")); // through A
-    Client back = resumed(bob, cluster.node("B"));
+    Client back = bob.resumedThrough(cluster.node("B"));
     cluster.settle();
     alice.send(message("bob", "m2")); // fenced: held at B until the fence comes through A
     alice.send(new JsonObject().put("type", "leave"));
@@ -195,13 +179,13 @@ class HandoffRacesTest {
   @Test
   @DisplayName("a room message after the move reaches the moved peer once, though its old node still holds other members")
   void roomMessageAfterTheMoveOnce() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     Client carol = cluster.node("A").join("room", "carol");
     assertEquals("carol", alice.expect("peer-joined").getString("peer"));
     assertEquals("carol", bob.expect("peer-joined").getString("peer"));
-    Client back = resumed(bob, cluster.node("B"));
+    Client back = bob.resumedThrough(cluster.node("B"));
     cluster.settle();
     alice.send(roomMessage("r1"));
     cluster.settle();
@@ -222,7 +206,7 @@ class HandoffRacesTest {
   @Test
   @DisplayName("a state change written while the session is handed over is acked to the client on its new node")
   void stateChangeDuringTheClaimIsAcked() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client back = stateChangeRacingAMove(ab[0], ab[1]);
     assertEquals(List.of("ack s1"), of(back.settled(), "ack"), "one answer for the id s1");
   }
@@ -236,7 +220,7 @@ class HandoffRacesTest {
   @Test
   @DisplayName("a state change written between the claim's snapshot and the move is not undone by the move")
   void stateChangeDuringTheClaimSurvivesTheMove() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     stateChangeRacingAMove(alice, ab[1]);
     assertEquals(List.of("peer-state bob"), of(alice.settled(), "peer-state"), "the room was told audio:false");
@@ -274,13 +258,13 @@ class HandoffRacesTest {
   @Test
   @DisplayName("a relay the peer sent before it moved gets an answer even when its old node dies before the answer came")
   void ownRelayAnsweredWhenTheOldNodeDies() throws Exception {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     cluster.node("C").hold("A"); // alice's node answers bob's relay late
     bob.send(offer("alice", "sdp-1", "o1"));
     assertEquals("sdp-1", alice.expect("offer").getString("sdp"));
-    Client back = resumed(bob, cluster.node("B"));
+    Client back = bob.resumedThrough(cluster.node("B"));
     cluster.settle();
     // A dies: nothing more comes from it, nothing reaches it, and the others see it leave.
     cluster.node("A").hold("B");
@@ -307,9 +291,9 @@ class HandoffRacesTest {
   @Test
   @DisplayName("a room closed as the peer moves closes the moved peer too (the close reached its old node)")
   void roomClosedAfterTheHandover() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
-    Client back = resumed(ab[1], cluster.node("B"));
+    Client back = ab[1].resumedThrough(cluster.node("B"));
     cluster.settle();
     // The operator's close, announced to the nodes the store listed before the move: A and C.
     Envelope close = new Envelope.CloseRoom("room", ServerMessage.roomClosed("closed by an operator"));
@@ -342,7 +326,7 @@ class HandoffRacesTest {
     cluster.close();
     cluster = new InMemoryCluster(List.of("--limits-resume-window", "15s", "--limits-resume-buffer", "8"),
         "A", "B", "C");
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     bob.drop();
@@ -368,11 +352,11 @@ class HandoffRacesTest {
   @DisplayName("moved away and back to its first node: the old hand-over's end does not remove the peer (no peer-left, still listed)")
   void movedBackToItsFirstNode() throws Exception {
     withShortMoveWindows();
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
-    Client second = resumed(ab[1], cluster.node("B"));
+    Client second = ab[1].resumedThrough(cluster.node("B"));
     cluster.settle();
-    Client third = resumed(second, cluster.node("A"));
+    Client third = second.resumedThrough(cluster.node("A"));
     cluster.settle();
     assertEquals("A", cluster.store.member("room", "bob").getString("node"));
     Thread.sleep(SHORT_WINDOWS.forwarderLingerMs() + 1_500); // the first hand-over's forwarder ends
@@ -394,9 +378,9 @@ class HandoffRacesTest {
   @DisplayName("a first message to a peer that moved long ago (after the fence window and the forwarder's linger) is not held")
   void staleMoveDoesNotHoldMessages() throws Exception {
     withShortMoveWindows();
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
-    Client back = resumed(ab[1], cluster.node("B"));
+    Client back = ab[1].resumedThrough(cluster.node("B"));
     cluster.settle();
     Thread.sleep(SHORT_WINDOWS.forwarderLingerMs() + 1_500); // past the fence window and the forwarder's end
     alice.send(offer("bob", "late", "o1"));
@@ -413,12 +397,12 @@ class HandoffRacesTest {
   @Test
   @DisplayName("a losing claim that gives up does not end the forwarding of the claim that won")
   void losingClaimsGiveUpLeavesTheWinnersForwarding() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     bob.drop();
     cluster.node("B").hold("C"); // C does not hear of the move yet: alice's node routes bob to A
-    Client viaB = resumed(bob, cluster.node("B"));
+    Client viaB = bob.resumedThrough(cluster.node("B"));
     cluster.settle();
     // The give-up of another claim of bob, through C, reaches A after B's claim won.
     InMemoryCluster.Member a = cluster.node("A");
@@ -446,7 +430,7 @@ class HandoffRacesTest {
   @Test
   @DisplayName("a claim too late to resume joins afresh: its join does not race the old session's leave into peer-id-taken")
   void tooLateClaimJoinsAfresh() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     cluster.store.manual();
@@ -478,7 +462,7 @@ class HandoffRacesTest {
   @Test
   @DisplayName("two clients claiming one session through two nodes at once: one resumes, the other is refused; no churn")
   void twoClaimsAtOnce() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     bob.drop();

@@ -29,15 +29,6 @@ class HandoffRulesTest {
     cluster.close();
   }
 
-  /** Alice on C, bob on A. */
-  private Client[] aliceAndBob() {
-    cluster.store.autoRelease();
-    Client alice = cluster.node("C").join("room", "alice");
-    Client bob = cluster.node("A").join("room", "bob");
-    alice.expect("peer-joined");
-    return new Client[] {alice, bob};
-  }
-
   /** What reached {@code sender} since: exactly one answer for each of {@code ids}, every one an ack. */
   private static void assertAckedOnce(Client sender, String... ids) {
     List<String> answers = sender.settled().stream().map(f -> f.getString("type") + " " + f.getString("id")).sorted()
@@ -52,7 +43,7 @@ class HandoffRulesTest {
   @Test
   @DisplayName("through another node: same identity, held messages in order, acked once held; no churn; moved in the store")
   void resumeThroughAnotherNode() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     bob.drop();
@@ -85,7 +76,7 @@ class HandoffRulesTest {
   @Test
   @DisplayName("a message on its way to the old node when the peer moves arrives before the sender's next one, answered once")
   void fenceKeepsOrderAcrossTheMove() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     cluster.node("C").hold("A"); // what alice sends to A waits on the way
@@ -105,7 +96,7 @@ class HandoffRulesTest {
   @Test
   @DisplayName("a fence that never comes (its node died) holds the sender's messages no longer than the gate's limit")
   void fenceFromADeadNodeOpens() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     Client back = bob.resume(cluster.node("B"));
@@ -123,7 +114,7 @@ class HandoffRulesTest {
   @Test
   @DisplayName("through another node, forged, used, another peer's and another room's tokens are refused 4409; the window runs on")
   void badTokensThroughAnotherNode() throws Exception {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     Client other = cluster.node("C").join("other-room", "bob"); // a bob elsewhere, with a token of its own
@@ -168,7 +159,7 @@ class HandoffRulesTest {
   @Test
   @DisplayName("the answer to a relay the peer sent before it moved reaches it on its new node, once")
   void ownAckFollowsThePeer() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     cluster.node("C").hold("A"); // alice's node will answer bob's relay late
@@ -187,7 +178,7 @@ class HandoffRulesTest {
   @Test
   @DisplayName("a sender does not fence a move whose old node left the cluster: nothing would come through it")
   void noFenceThroughADepartedNode() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     Client back = bob.resume(cluster.node("B"));
@@ -203,7 +194,7 @@ class HandoffRulesTest {
   @Test
   @DisplayName("moved twice in quick succession: what the middle node held for a fence goes on in order")
   void doubleMoveKeepsOrder() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     cluster.node("C").hold("A");
@@ -225,7 +216,7 @@ class HandoffRulesTest {
   @Test
   @DisplayName("moved away and back: a sender's fences for both moves come through, nothing waits for a gate's time limit")
   void awayAndBack() {
-    Client[] ab = aliceAndBob();
+    Client[] ab = cluster.aliceAndBob();
     Client alice = ab[0];
     Client bob = ab[1];
     Client onB = bob.resume(cluster.node("B"));
@@ -244,80 +235,5 @@ class HandoffRulesTest {
     List<String> got = onA.settled().stream().map(f -> f.getString("sdp")).toList();
     assertEquals(List.of("1", "2"), got, "both at once, in order: no gate waits for a fence that went astray");
     assertAckedOnce(alice, "o1", "o2");
-  }
-
-  // The moved peer's own messages: what it sent from its old node goes before what it sends
-  // from the new one (Envelope.MoveFence). HandoffRacesTest has the relay case.
-
-  /** Bob sends {@code before} from A while A's link to alice's node is held, then resumes through B. */
-  private Client movedWithOneInFlight(Client bob, JsonObject before) {
-    cluster.node("A").hold("C");
-    bob.send(before);
-    cluster.settle();
-    Client back = bob.resume(cluster.node("B"));
-    assertEquals(true, back.expect("welcome").getBoolean("resumed"));
-    cluster.settle();
-    return back;
-  }
-
-  private static List<String> described(List<JsonObject> frames) {
-    return frames.stream().map(f -> f.getString("type") + " " + f.getValue(f.containsKey("data") ? "data" : "peer"))
-        .toList();
-  }
-
-  @Test
-  @DisplayName("a moved peer's room messages: what it sent to the room from its old node arrives first")
-  void movedPeersRoomMessagesKeepOrder() {
-    Client[] ab = aliceAndBob();
-    Client alice = ab[0];
-    Client back = movedWithOneInFlight(ab[1], new JsonObject().put("type", "message").put("data", 1));
-    back.send(new JsonObject().put("type", "message").put("data", 2));
-    cluster.settle();
-    assertEquals(List.of(), alice.settled(), "message 2 waits at C for what bob sent from A");
-    cluster.node("A").release("C");
-    assertEquals(List.of("message 1", "message 2"), described(alice.settled()));
-  }
-
-  @Test
-  @DisplayName("a moved peer that leaves: its peer-left does not overtake what it sent from its old node")
-  void movedPeersLeaveAfterItsMessages() {
-    Client[] ab = aliceAndBob();
-    Client alice = ab[0];
-    Client back = movedWithOneInFlight(ab[1], message("alice", 1));
-    back.send(new JsonObject().put("type", "leave"));
-    cluster.settle();
-    cluster.node("A").release("C");
-    assertEquals(List.of("message 1", "peer-left bob"), described(alice.settled()));
-  }
-
-  @Test
-  @DisplayName("a broadcast's presenter that moved and leaves: its viewer gets what it sent from its old node, then the room closed")
-  void movedPresenterLeavesAfterItsMessages() {
-    cluster.store.create("room", new dev.switchboard.registry.RoomStore.RoomKind("broadcast", "p2p"));
-    cluster.store.autoRelease();
-    Client bob = cluster.node("A").connect();
-    bob.send(new JsonObject().put("type", "join").put("room", "room").put("peer", "bob").put("role", "presenter"));
-    bob.expect("welcome");
-    Client alice = cluster.node("C").join("room", "alice"); // a viewer: the room's default role
-    assertEquals(List.of("bob"), peersOf(alice.welcome));
-    Client back = movedWithOneInFlight(bob, message("alice", 1));
-    back.send(new JsonObject().put("type", "leave"));
-    cluster.settle();
-    cluster.node("A").release("C");
-    assertEquals(List.of("message", "room-closed"), alice.settled().stream().map(f -> f.getString("type")).toList(),
-        "held behind the move, the presenter's leave still closes the viewer's room");
-  }
-
-  @Test
-  @DisplayName("a moved peer's old node leaves the cluster before its move fence came: what waited for it goes on")
-  void movedPeersGateOpensWhenItsOldNodeLeaves() {
-    Client[] ab = aliceAndBob();
-    Client alice = ab[0];
-    Client back = movedWithOneInFlight(ab[1], message("alice", 1));
-    back.send(message("alice", 2));
-    cluster.settle();
-    assertEquals(List.of(), alice.settled());
-    cluster.node("C").sessions.nodeLost("A"); // message 1 is lost with A; nothing more comes through it
-    assertEquals(List.of("message 2"), described(alice.settled()));
   }
 }

@@ -201,6 +201,16 @@ final class InMemoryCluster implements AutoCloseable {
       return c;
     }
 
+    /** This client's peer comes back through {@code on}, resumed there: the new client, its welcome read. */
+    Client resumedThrough(Member on) {
+      Client back = resume(on);
+      JsonObject w = back.expect("welcome");
+      if (!w.getBoolean("resumed", false)) {
+        throw new AssertionError("not resumed through " + on.id + ": " + w.encode());
+      }
+      return back;
+    }
+
     void join(String room, String peer) {
       send(new JsonObject().put("type", "join").put("room", room).put("peer", peer));
     }
@@ -262,6 +272,15 @@ final class InMemoryCluster implements AutoCloseable {
     for (String id : ids) {
       nodes.put(id, new Member(id));
     }
+  }
+
+  /** Alice on C and bob on A, in "room", every store step answered at once: the cast of the move tests. */
+  Client[] aliceAndBob() {
+    store.autoRelease();
+    Client alice = node("C").join("room", "alice");
+    Client bob = node("A").join("room", "bob");
+    alice.expect("peer-joined");
+    return new Client[] {alice, bob};
   }
 
   /** Returns once what was queued on every loop has run, four times over (an envelope hops at most that often). */
