@@ -55,6 +55,9 @@ final class FenceGates {
   }
 
   private final Context loop;
+  /** The receiving session's room and peer, for the log. */
+  private final String room;
+  private final String peer;
   private final int maxHeld;
   private final BiConsumer<Envelope, String> release;
   private final java.util.function.Predicate<String> inCluster;
@@ -67,13 +70,16 @@ final class FenceGates {
   private int held;
 
   /**
+   * The gates of the session of {@code peer} in {@code room}, on {@code loop}.
    * At most {@code maxHeld} envelopes are held over all gates; past it, every gate opens. What a
    * gate lets through goes to {@code release}, with the node it came from. {@code inCluster} says
    * whether a fence's old node is still there to pass its copy on. {@code byOrigin}: see
    * {@link #hold}.
    */
-  FenceGates(Context loop, int maxHeld, BiConsumer<Envelope, String> release,
+  FenceGates(Context loop, String room, String peer, int maxHeld, BiConsumer<Envelope, String> release,
              java.util.function.Predicate<String> inCluster, boolean byOrigin) {
+    this.room = room;
+    this.peer = peer;
     this.inCluster = inCluster;
     this.byOrigin = byOrigin;
     this.loop = loop;
@@ -149,7 +155,8 @@ final class FenceGates {
       return false; // not gated, or it came by the old road, which the gate waits for
     }
     if (held >= maxHeld) {
-      log.atWarn().addKeyValue("held", held).log("fence gates full: what they held goes on before its fence came");
+      log.atWarn().addKeyValue("room", room).addKeyValue("peer", peer).addKeyValue("held", held)
+          .log("fence gates full: what they held goes on before its fence came");
       openAll();
       return false;
     }
@@ -164,14 +171,18 @@ final class FenceGates {
     gate.held.forEach(h -> release.accept(h.envelope(), h.origin()));
   }
 
-  /** Opens gates that stayed shut longer than {@link #MAX_WAIT_NANOS}, checking again while any is shut. */
+  /**
+   * Opens each gate when it has been shut for {@link #MAX_WAIT_NANOS}, the earliest first: one
+   * timer at a time, while any gate is shut.
+   */
   private void watch() {
-    loop.owner().setTimer(MAX_WAIT_NANOS / 1_000_000 / 4, t -> {
+    long firstShut = shut.values().stream().mapToLong(g -> g.shutAt).min().orElseThrow();
+    long waitMs = Math.max(1, (firstShut + MAX_WAIT_NANOS - System.nanoTime()) / 1_000_000 + 1);
+    loop.owner().setTimer(waitMs, t -> {
       long now = System.nanoTime();
-      if (shut != null && shut.values().stream().anyMatch(g -> now - g.shutAt >= MAX_WAIT_NANOS)) {
-        log.atWarn().log("a sender's fence did not come through its old road in time; its messages go on");
-        openAll();
-      }
+      openWhere(g -> now - g.shutAt >= MAX_WAIT_NANOS, (sender, g) -> log.atWarn().addKeyValue("room", room)
+          .addKeyValue("peer", peer).addKeyValue("sender", sender).addKeyValue("via", g.via)
+          .log("a sender's fence did not come through its old road in time; its messages go on"));
       if (anyShut()) {
         watch();
       }
@@ -180,25 +191,30 @@ final class FenceGates {
 
   /** Node {@code node} left the cluster: the gates whose fence was to come through it open. */
   void nodeLost(String node) {
+    openWhere(g -> node.equals(g.via), (sender, g) -> { });
+  }
+
+  /**
+   * Opens the gates {@code which} picks, each told to {@code opened} first. They leave the map
+   * before anything they held goes on: what goes on may open or shut gates here in turn.
+   */
+  private void openWhere(java.util.function.Predicate<Gate> which, BiConsumer<String, Gate> opened) {
     if (shut == null) {
       return;
     }
-    for (var it = shut.entrySet().iterator(); it.hasNext(); ) {
-      Gate g = it.next().getValue();
-      if (node.equals(g.via)) {
-        it.remove();
-        release(g);
+    Map<String, Gate> open = new java.util.LinkedHashMap<>();
+    shut.forEach((sender, g) -> {
+      if (which.test(g)) {
+        open.put(sender, g);
       }
-    }
+    });
+    open.keySet().forEach(shut::remove);
+    open.forEach(opened);
+    open.values().forEach(this::release);
   }
 
-  /** Opens every gate (the bound was reached, or one waited too long): what they held goes on, each in order. */
+  /** Opens every gate (the bound was reached): what they held goes on, each in order. */
   void openAll() {
-    if (shut != null) {
-      Map<String, Gate> open = shut;
-      shut = null;
-      open.values().forEach(g -> g.held.forEach(h -> release.accept(h.envelope(), h.origin())));
-    }
-    held = 0;
+    openWhere(g -> true, (sender, g) -> { });
   }
 }

@@ -339,13 +339,13 @@ final class Handoff {
 
   /** Gates for the fences of senders to this session, which moved here. */
   private FenceGates receiverGates() {
-    return new FenceGates(session.home(), sessions.limits().resumeBufferMessages(),
+    return new FenceGates(session.home(), session.room(), session.peer(), sessions.limits().resumeBufferMessages(),
         (e, origin) -> released(e, origin, senderGates), router::inCluster, false);
   }
 
   /** Gates for senders that moved, opened by their old node's move fence. */
   private FenceGates senderGates() {
-    return new FenceGates(session.home(), sessions.limits().resumeBufferMessages(),
+    return new FenceGates(session.home(), session.room(), session.peer(), sessions.limits().resumeBufferMessages(),
         (e, origin) -> released(e, origin, gates), router::inCluster, true);
   }
 

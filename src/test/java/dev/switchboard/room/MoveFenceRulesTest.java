@@ -108,6 +108,38 @@ class MoveFenceRulesTest {
     assertEquals(List.of("message 2"), described(alice.settled()));
   }
 
+  @Test
+  @DisplayName("a move fence that never comes: its gate opens after 5 s, and only its own; a gate shut later keeps its order")
+  void gateOpensAfterItsTimeOnly() throws Exception {
+    try (InMemoryCluster four = new InMemoryCluster(FLAGS, "A", "B", "C", "D")) {
+      Client[] ab = four.aliceAndBob();
+      Client alice = ab[0];
+      Client dave = four.node("D").join("room", "dave");
+      assertEquals(List.of("peer-joined dave"), described(alice.settled()));
+      four.node("A").hold("C"); // bob's move fence will not come in time
+      four.node("D").hold("C");
+      ab[1].send(message("alice", 1));
+      four.settle();
+      Client bobOnB = ab[1].resumedThrough(four.node("B")); // alice's gate for bob shuts
+      four.settle();
+      long bobShut = System.nanoTime();
+      Thread.sleep(3_000);
+      dave.send(message("alice", 10));
+      four.settle();
+      Client daveOnB = dave.resumedThrough(four.node("B")); // alice's gate for dave shuts, 3 s later
+      four.settle();
+      bobOnB.send(message("alice", 2));
+      daveOnB.send(message("alice", 11));
+      four.settle();
+      Thread.sleep(FenceGates.MAX_WAIT_NANOS / 1_000_000 + 600 - (System.nanoTime() - bobShut) / 1_000_000);
+      four.settle();
+      assertEquals(List.of("message 2"), described(alice.settled()), "bob's gate opened; dave's did not");
+      four.node("D").release("C");
+      four.settle();
+      assertEquals(List.of("message 10", "message 11"), described(alice.settled()), "dave's in order");
+    }
+  }
+
   // Found by a review of the move fence: each failed before its fix.
 
   /**
