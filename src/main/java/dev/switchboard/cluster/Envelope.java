@@ -135,10 +135,12 @@ public sealed interface Envelope {
   /**
    * The move of {@code peer} from node {@code from} (the writer) that the store ordered at
    * {@code seq} is behind everything {@code peer} sent from there: sent by {@code from}, once the
-   * move is confirmed, to each node of the room. The members there hold what {@code peer} sends
-   * from its new node, from the {@link PeerMoved} until this comes.
+   * move is confirmed, to each of the nodes {@code targets} lists (a JSON array: the room's
+   * nodes, and those other members lately moved away from, whose forwarders pass it on). The
+   * members hold what {@code peer} sends from its new node, from the {@link PeerMoved} until this
+   * has come by every road they expect it on.
    */
-  record MoveFence(String room, String peer, String from, long seq) implements Envelope {
+  record MoveFence(String room, String peer, String from, long seq, String targets) implements Envelope {
   }
 
   /**

@@ -214,6 +214,7 @@ public final class WireFormat {
     } else if (envelope instanceof Envelope.MoveFence e) {
       putStrings(out, e.room(), e.peer(), e.from());
       out.appendLong(e.seq());
+      putString(out, e.targets());
       return MOVE_FENCE;
     } else {
       throw new IllegalArgumentException("no wire form for " + envelope);
@@ -241,7 +242,7 @@ public final class WireFormat {
       case FENCE -> new Envelope.Fence(f.string(), f.string(), f.string(), f.int64(), f.string(), f.string());
       case CLIENT_FRAME -> new Envelope.ClientFrame(f.string(), f.string(), f.string());
       case KICK -> new Envelope.Kick(f.string(), f.string(), f.string());
-      case MOVE_FENCE -> new Envelope.MoveFence(f.string(), f.string(), f.string(), f.int64());
+      case MOVE_FENCE -> new Envelope.MoveFence(f.string(), f.string(), f.string(), f.int64(), f.string());
       default -> null;
     };
   }

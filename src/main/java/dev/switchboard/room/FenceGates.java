@@ -33,6 +33,11 @@ final class FenceGates {
 
   private static final Logger log = LoggerFactory.getLogger(FenceGates.class);
 
+  /** A fence's copy that came directly from the node it was sent from. */
+  static final int DIRECT = 1;
+  /** A fence's copy that came through a node the receiving peer moved away from (forwarded). */
+  static final int THROUGH = 2;
+
   /** How long a gate stays shut at most: far longer than a fence takes to come through a live node. */
   static final long MAX_WAIT_NANOS = 5_000_000_000L;
 
@@ -47,6 +52,9 @@ final class FenceGates {
     final String via;
     /** The number of the fence whose copy through {@code via} opens the gate. */
     final long seq;
+    /** The roads ({@link #DIRECT}, {@link #THROUGH}) its fence came by, and those it comes by (0: not known yet). */
+    int came;
+    int expected;
 
     Gate(String via, long seq) {
       this.via = via;
@@ -65,8 +73,15 @@ final class FenceGates {
   private final boolean byOrigin;
   /** By sender; created with the first fence, as most sessions never move. */
   private Map<String, Gate> shut;
-  /** Senders whose fence came through before their gate shut, with its number. */
-  private Map<String, Long> passed;
+  /** A fence that came before its gate shut: its number, the roads it came by and those it is to come by. */
+  private record Passed(long seq, int came, int expected) {
+    boolean complete() {
+      return (came & expected) == expected;
+    }
+  }
+
+  /** Senders whose fence came (by some or all of its roads) before their gate shut. */
+  private Map<String, Passed> passed;
   private int held;
 
   /**
@@ -93,22 +108,30 @@ final class FenceGates {
 
   /**
    * Shuts {@code sender}'s gate, whose fence numbered {@code seq} is to come through {@code via}:
-   * its messages are held from now on, unless that fence came first.
+   * its messages are held from now on, unless that fence came first (by every road it takes).
    */
   void shut(String sender, String via, long seq) {
     if (!inCluster.test(via)) {
       return; // the fence will never come through a node that left: nothing to wait for
     }
-    Long through = passed == null ? null : passed.get(sender);
-    if (through != null && through >= seq) {
+    Passed early = passed == null ? null : passed.get(sender);
+    if (early != null && early.seq() < seq) {
+      early = null; // an older fence's: it stays for that one's gate, should its direct copy come late
+    } else if (early != null) {
       passed.remove(sender);
-      return;
+      if (early.seq() > seq || early.complete()) {
+        return;
+      }
     }
     boolean watched = anyShut();
     if (shut == null) {
       shut = new HashMap<>();
     }
-    shut.putIfAbsent(sender, new Gate(via, seq));
+    Gate gate = shut.computeIfAbsent(sender, s -> new Gate(via, seq));
+    if (early != null && early.seq() == gate.seq) {
+      gate.came = early.came(); // one road's copy came already; the other is on its way
+      gate.expected = early.expected();
+    }
     if (!watched) {
       watch();
     }
@@ -116,6 +139,15 @@ final class FenceGates {
 
   /** {@code sender}'s fence numbered {@code seq} came through: what its gate held goes on, in order. */
   void fenceCame(String sender, long seq) {
+    fenceCame(sender, seq, THROUGH, THROUGH);
+  }
+
+  /**
+   * A copy of {@code sender}'s fence numbered {@code seq} came by {@code road}, of those it is
+   * sent by to reach this session ({@code expected}): once all have come, what its gate held goes
+   * on, in order. A later fence of the sender opens an earlier gate at once.
+   */
+  void fenceCame(String sender, long seq, int road, int expected) {
     Gate gate = shut == null ? null : shut.get(sender);
     if (gate != null && seq < gate.seq) {
       return; // an older fence of this sender, passed along a forwarding chain: not this gate's
@@ -127,8 +159,20 @@ final class FenceGates {
       if (passed.size() >= maxHeld) {
         passed.clear(); // a gate then shuts until MAX_WAIT_NANOS: late, not lost
       }
-      passed.merge(sender, seq, Math::max);
+      Passed before = passed.get(sender);
+      if (before == null || before.seq() < seq) {
+        passed.put(sender, new Passed(seq, road, expected));
+      } else if (before.seq() == seq) {
+        passed.put(sender, new Passed(seq, before.came() | road, expected));
+      }
       return;
+    }
+    if (seq == gate.seq) {
+      gate.came |= road;
+      gate.expected = expected;
+      if ((gate.came & expected) != expected) {
+        return; // its copy by another road is still on its way
+      }
     }
     shut.remove(sender);
     release(gate);

@@ -67,7 +67,7 @@ final class Forwarder {
       fenced.add(f.from());
     }
     if (e instanceof Relay || e instanceof RoomMessage || e instanceof Fence || e instanceof ClientFrame
-        || e instanceof Envelope.CloseRoom) {
+        || e instanceof Envelope.CloseRoom || e instanceof Envelope.MoveFence) {
       router.send(to, new Forwarded(room, peer, e));
       return true;
     }

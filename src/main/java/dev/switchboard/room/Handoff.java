@@ -12,6 +12,7 @@ import dev.switchboard.protocol.LeaveReason;
 import dev.switchboard.protocol.ServerMessage;
 import io.vertx.core.Future;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +56,8 @@ final class Handoff {
    */
   private Map<String, String> unfenced;
   private long claimedAt;
+  /** Claimed from another node: that node, through which what was sent to the peer there still comes. */
+  private String movedFrom;
   /** Claimed from another node: the answers to the peer's relays it still owes (null if none). */
   private InheritedAnswers inherited;
 
@@ -100,9 +103,7 @@ final class Handoff {
    */
   boolean takes(Envelope e, String origin, boolean forwarded) {
     if (e instanceof Envelope.MoveFence f) {
-      if (senderGates == null || !senderGates.hold(f, origin)) {
-        senderMoveFenced(f);
-      }
+      moveFenceArrived(f, origin, forwarded);
       return true;
     }
     if (forwarder != null) {
@@ -164,6 +165,7 @@ final class Handoff {
 
   /** The session was handed over from {@code from}, which still owes the answers to the relays in {@code pending}. */
   void inherit(String from, String pending) {
+    movedFrom = from;
     InheritedAnswers owed = new InheritedAnswers(from, pending);
     inherited = owed.isEmpty() ? null : owed;
   }
@@ -211,20 +213,52 @@ final class Handoff {
    * sent both, so the node channel keeps them in that order).
    */
   private void fenceOwnMove(Envelope.PeerMoved m) {
-    Envelope.MoveFence fence = new Envelope.MoveFence(m.room(), m.peer(), router.self(), m.seq());
-    for (String node : session.member().room().view().nodes()) {
-      if (!node.equals(router.self())) {
-        router.send(node, fence);
-      }
-    }
+    RoomView view = session.member().room().view();
+    java.util.Set<String> targets = new java.util.LinkedHashSet<>(java.util.Arrays.asList(view.nodes()));
+    // Members that moved lately get through their old node what the peer sent them there; this
+    // node's own forwarders pass it on behind what they forward.
+    view.recentMoves().values().forEach(move -> targets.add(move.from()));
+    targets.add(router.self());
+    targets.removeIf(node -> !router.inCluster(node));
+    Envelope.MoveFence fence = new Envelope.MoveFence(m.room(), m.peer(), router.self(), m.seq(),
+        new io.vertx.core.json.JsonArray(List.copyOf(targets)).encode());
+    targets.forEach(node -> router.send(node, fence));
   }
 
-  /** A moved sender's old node sent all it had from it: its gate here opens. */
-  private void senderMoveFenced(Envelope.MoveFence f) {
+  /**
+   * A moved sender's move fence reached this session, directly from its old node (held if a gate
+   * for that sender's earlier move is still shut) or {@code forwarded} through the node this
+   * session's peer moved away from.
+   */
+  private void moveFenceArrived(Envelope.MoveFence f, String origin, boolean forwarded) {
+    if (f.peer().equals(session.peer()) || forwarder == null && f.from().equals(router.self())) {
+      return; // its own move's, or from this very node, whose messages are here already
+    }
+    if (!forwarded && senderGates != null && senderGates.hold(f, origin)) {
+      return;
+    }
+    moveFenced(f, forwarded ? FenceGates.THROUGH : FenceGates.DIRECT);
+  }
+
+  /**
+   * A copy of a moved sender's move fence came by {@code road}. Its gate here opens once the copy
+   * by every road it was sent on to this session has come: directly, if it was sent to this
+   * node, and through the node the peer moved away from lately, if it was sent there. A session
+   * handed over passes it on behind what it forwards.
+   */
+  private void moveFenced(Envelope.MoveFence f, int road) {
+    io.vertx.core.json.JsonArray targets = new io.vertx.core.json.JsonArray(f.targets());
+    boolean movedLately = movedFrom != null
+        && System.nanoTime() - claimedAt < sessions.moveWindows().fenceWindowNanos();
+    int expected = (targets.contains(router.self()) ? FenceGates.DIRECT : 0)
+        | (movedLately && targets.contains(movedFrom) ? FenceGates.THROUGH : 0);
     if (senderGates == null) {
       senderGates = senderGates();
     }
-    senderGates.fenceCame(f.peer(), f.seq());
+    senderGates.fenceCame(f.peer(), f.seq(), road, expected == 0 ? road : expected);
+    if (forwarder != null) {
+      forwarder.forward(f);
+    }
   }
 
   /** A frame the session wrote with no socket: handed on once it moved. False if it has not. */
@@ -331,7 +365,7 @@ final class Handoff {
       return;
     }
     if (e instanceof Envelope.MoveFence f) {
-      senderMoveFenced(f);
+      moveFenced(f, FenceGates.DIRECT); // held only if it came directly
     } else if (forwarder == null || !forwarder.forward(e, origin)) {
       session.handle(roster.asSeen(e)); // as when it arrived: a viewer sees its presenter's leave as the room's close
     }

@@ -51,7 +51,7 @@ class WireFormatTest {
         new Envelope.Fence("room-1", "bob", "alice", 20, "node-a", "node-b"),
         new Envelope.ClientFrame("room-1", "bob", "{\"type\":\"ack\",\"id\":1}"),
         new Envelope.Kick("room-1", "bob", "{\"type\":\"error\",\"code\":\"kicked\"}"),
-        new Envelope.MoveFence("room-1", "bob", "node-a", 21));
+        new Envelope.MoveFence("room-1", "bob", "node-a", 21, "[\"node-b\",\"node-c\"]"));
   }
 
   /** A relay from a third node handed on by this one: it keeps the node its answer goes to. */

@@ -217,6 +217,32 @@ class MoveFenceRulesTest {
   }
 
   /**
+   * Both peers move: bob's message 1 from A is on its way to alice's old node C when alice
+   * resumes through B, then bob too. A's move fence must come through C as well, behind message
+   * 1, before bob's message 2 from B goes on.
+   */
+  @Test
+  @DisplayName("both peers move at once: what the sender sent to the receiver's old node comes before what it sends after")
+  void bothPeersMoveAtOnce() {
+    Client[] ab = cluster.aliceAndBob();
+    Client alice = ab[0];
+    Client bob = ab[1];
+    cluster.node("A").hold("C");
+    bob.send(message("alice", 1)); // on its way to C
+    cluster.settle();
+    Client aliceBack = alice.resumedThrough(cluster.node("B")); // alice C->B: C forwards what still reaches it
+    cluster.settle();
+    Client bobBack = bob.resumedThrough(cluster.node("B")); // bob A->B
+    cluster.settle();
+    bobBack.send(message("alice", 2));
+    cluster.settle();
+    assertEquals(List.of(), described(aliceBack.settled()), "message 2 waits for A's fence through C");
+    cluster.node("A").release("C");
+    cluster.settle();
+    assertEquals(List.of("message 1", "message 2"), described(aliceBack.settled()));
+  }
+
+  /**
    * Alice moved C->D; bob then moved A->B, whose view (from the store) has alice on D and never
    * saw her move, so bob fences nothing. D must not drop his room message as the direct copy of
    * one coming through C: that holds only for what he sent from A.
