@@ -145,14 +145,15 @@ final class FenceGates {
   /**
    * A copy of {@code sender}'s fence numbered {@code seq} came by {@code road}, of those it is
    * sent by to reach this session ({@code expected}): once all have come, what its gate held goes
-   * on, in order. A later fence of the sender opens an earlier gate at once.
+   * on, in order. A later fence of the sender opens an earlier gate at once, but for a sender's
+   * move ({@code byOrigin}): the later fence says nothing of the earlier move's old node.
    */
   void fenceCame(String sender, long seq, int road, int expected) {
     Gate gate = shut == null ? null : shut.get(sender);
     if (gate != null && seq < gate.seq) {
       return; // an older fence of this sender, passed along a forwarding chain: not this gate's
     }
-    if (gate == null) {
+    if (gate == null || byOrigin && seq > gate.seq) {
       if (passed == null) {
         passed = new HashMap<>();
       }
@@ -236,6 +237,20 @@ final class FenceGates {
   /** Node {@code node} left the cluster: the gates whose fence was to come through it open. */
   void nodeLost(String node) {
     openWhere(g -> node.equals(g.via), (sender, g) -> { });
+  }
+
+  /**
+   * No copy of any fence will come by {@code road} any more (the node it passes through left):
+   * the gates that waited only for it open.
+   */
+  void roadLost(int road) {
+    if (shut == null) {
+      return;
+    }
+    // A gate that knows its copies (one came) now waits for the others only; one that knows
+    // none yet learns them from the first copy, which will not count this road.
+    shut.values().stream().filter(g -> g.expected != 0).forEach(g -> g.expected &= ~road);
+    openWhere(g -> g.came != 0 && (g.came & g.expected) == g.expected, (sender, g) -> { });
   }
 
   /**

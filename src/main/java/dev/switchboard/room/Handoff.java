@@ -248,7 +248,7 @@ final class Handoff {
    */
   private void moveFenced(Envelope.MoveFence f, int road) {
     io.vertx.core.json.JsonArray targets = new io.vertx.core.json.JsonArray(f.targets());
-    boolean movedLately = movedFrom != null
+    boolean movedLately = movedFrom != null && router.inCluster(movedFrom)
         && System.nanoTime() - claimedAt < sessions.moveWindows().fenceWindowNanos();
     int expected = (targets.contains(router.self()) ? FenceGates.DIRECT : 0)
         | (movedLately && targets.contains(movedFrom) ? FenceGates.THROUGH : 0);
@@ -280,6 +280,9 @@ final class Handoff {
     }
     if (senderGates != null) {
       senderGates.nodeLost(node);
+      if (node.equals(movedFrom)) {
+        senderGates.roadLost(FenceGates.THROUGH); // no copy of a move fence comes through it any more
+      }
     }
     if (inherited != null) {
       for (Object id : inherited.lost(node)) {

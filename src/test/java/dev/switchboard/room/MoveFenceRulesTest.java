@@ -263,4 +263,67 @@ class MoveFenceRulesTest {
       assertEquals(List.of("message 7"), described(aliceOnD.settled()));
     }
   }
+
+  // Found by a second review of the move fence: each failed before its fix.
+
+  /**
+   * Alice moved C->B; bob then moves A->D, and A's move fence goes to C as well, so alice's gate
+   * at B waits for the copy through C. C dies before it passes the copy on: nothing more comes
+   * through it, so the gate must open when C leaves, not 5 s later.
+   */
+  @Test
+  @DisplayName("the receiver's old node leaves before the move fence's copy through it came: the gate opens")
+  void gateOpensWhenTheReceiversOldNodeLeaves() {
+    try (InMemoryCluster four = new InMemoryCluster(FLAGS, "A", "B", "C", "D")) {
+      Client[] ab = four.aliceAndBob();
+      Client bob = ab[1];
+      Client aliceOnB = ab[0].resumedThrough(four.node("B")); // alice C->B; A's view records the move
+      four.settle();
+      four.node("A").hold("C"); // the copy of A's move fence for C will not get there
+      Client bobOnD = bob.resumedThrough(four.node("D")); // alice's gate at B shuts for bob, via A
+      four.settle();
+      bobOnD.send(message("alice", 2)); // D -> B directly: held until A's fence came by every road
+      four.settle();
+      assertEquals(List.of(), described(aliceOnB.settled()));
+      four.kill("C");
+      four.node("B").sessions.nodeLost("C"); // nothing more comes through C
+      assertEquals(List.of("message 2"), described(aliceOnB.settled()),
+          "the gate waits for a copy through a node that left");
+    }
+  }
+  /**
+   * Alice moved C->B. Bob's message 1 from A and both copies of A's move fence (direct, and
+   * through C) are on their way when bob moves A->D and then D->E. The copy of D's move fence
+   * that comes through C must not open alice's gate for bob's first move: it says nothing of
+   * what bob sent from A.
+   */
+  @Test
+  @DisplayName("a later move fence's copy through the receiver's old node opens the earlier move's gate")
+  void laterFenceThroughTheOldNodeOpensTheEarlierGate() {
+    try (InMemoryCluster five = new InMemoryCluster(FLAGS, "A", "B", "C", "D", "E")) {
+      Client[] ab = five.aliceAndBob();
+      Client bob = ab[1];
+      five.node("D").join("room", "dave"); // D's view hears of alice's move
+      five.settle();
+      Client aliceOnB = ab[0].resumedThrough(five.node("B")); // alice C->B
+      five.settle();
+      five.node("A").hold("B");
+      five.node("A").hold("C");
+      bob.send(message("alice", 1)); // on its way A->B
+      five.settle();
+      Client bobOnD = bob.resumedThrough(five.node("D")); // alice's gate shuts for bob, via A
+      five.settle();
+      bobOnD.send(message("alice", 2));
+      five.settle();
+      Client bobOnE = bobOnD.resumedThrough(five.node("E"));
+      five.settle();
+      bobOnE.send(message("alice", 3));
+      five.settle();
+      assertEquals(List.of(), described(aliceOnB.settled()), "all wait behind what bob sent from A");
+      five.node("A").release("B");
+      five.node("A").release("C");
+      five.settle();
+      assertEquals(List.of("message 1", "message 2", "message 3"), described(aliceOnB.settled()));
+    }
+  }
 }
