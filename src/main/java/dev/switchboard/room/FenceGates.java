@@ -83,6 +83,8 @@ final class FenceGates {
   /** Senders whose fence came (by some or all of its roads) before their gate shut. */
   private Map<String, Passed> passed;
   private int held;
+  /** Whether a timer for the earliest gate's time limit is pending: one at a time. */
+  private boolean watching;
 
   /**
    * The gates of the session of {@code peer} in {@code room}, on {@code loop}.
@@ -123,7 +125,6 @@ final class FenceGates {
         return;
       }
     }
-    boolean watched = anyShut();
     if (shut == null) {
       shut = new HashMap<>();
     }
@@ -132,7 +133,7 @@ final class FenceGates {
       gate.came = early.came(); // one road's copy came already; the other is on its way
       gate.expected = early.expected();
     }
-    if (!watched) {
+    if (!watching) {
       watch();
     }
   }
@@ -223,12 +224,14 @@ final class FenceGates {
   private void watch() {
     long firstShut = shut.values().stream().mapToLong(g -> g.shutAt).min().orElseThrow();
     long waitMs = Math.max(1, (firstShut + MAX_WAIT_NANOS - System.nanoTime()) / 1_000_000 + 1);
+    watching = true;
     loop.owner().setTimer(waitMs, t -> {
+      watching = false;
       long now = System.nanoTime();
       openWhere(g -> now - g.shutAt >= MAX_WAIT_NANOS, (sender, g) -> log.atWarn().addKeyValue("room", room)
           .addKeyValue("peer", peer).addKeyValue("sender", sender).addKeyValue("via", g.via)
           .log("a sender's fence did not come through its old road in time; its messages go on"));
-      if (anyShut()) {
+      if (anyShut() && !watching) { // what opened may have shut another gate, and watched it
         watch();
       }
     });

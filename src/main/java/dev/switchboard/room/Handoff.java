@@ -11,9 +11,13 @@ import dev.switchboard.protocol.ErrorCode;
 import dev.switchboard.protocol.LeaveReason;
 import dev.switchboard.protocol.ServerMessage;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -200,28 +204,23 @@ final class Handoff {
       }
     } else if (!m.from().equals(router.self())) {
       // What it sent from here reached this session already, in order: only another node's road can lag.
-      if (senderGates == null) {
-        senderGates = senderGates();
-      }
-      senderGates.shut(m.peer(), m.from(), m.seq());
+      senderGates().shut(m.peer(), m.from(), m.seq());
     }
   }
 
   /**
-   * The store moved this session's peer to another node: every node of the room but this one
-   * gets a {@link Envelope.MoveFence}, behind what the peer sent from here (the same event loop
-   * sent both, so the node channel keeps them in that order).
+   * The store moved this session's peer away: a {@link Envelope.MoveFence} goes from its event loop,
+   * so behind what it sent from here, by every road that may have carried that: to the room's nodes,
+   * those members moved away from lately, and this one (their forwarders pass it on in order).
    */
   private void fenceOwnMove(Envelope.PeerMoved m) {
     RoomView view = session.member().room().view();
-    java.util.Set<String> targets = new java.util.LinkedHashSet<>(java.util.Arrays.asList(view.nodes()));
-    // Members that moved lately get through their old node what the peer sent them there; this
-    // node's own forwarders pass it on behind what they forward.
+    Set<String> targets = new LinkedHashSet<>(Arrays.asList(view.nodes()));
     view.recentMoves().values().forEach(move -> targets.add(move.from()));
     targets.add(router.self());
     targets.removeIf(node -> !router.inCluster(node));
     Envelope.MoveFence fence = new Envelope.MoveFence(m.room(), m.peer(), router.self(), m.seq(),
-        new io.vertx.core.json.JsonArray(List.copyOf(targets)).encode());
+        new JsonArray(List.copyOf(targets)).encode());
     targets.forEach(node -> router.send(node, fence));
   }
 
@@ -247,15 +246,12 @@ final class Handoff {
    * handed over passes it on behind what it forwards.
    */
   private void moveFenced(Envelope.MoveFence f, int road) {
-    io.vertx.core.json.JsonArray targets = new io.vertx.core.json.JsonArray(f.targets());
+    JsonArray targets = new JsonArray(f.targets());
     boolean movedLately = movedFrom != null && router.inCluster(movedFrom)
         && System.nanoTime() - claimedAt < sessions.moveWindows().fenceWindowNanos();
     int expected = (targets.contains(router.self()) ? FenceGates.DIRECT : 0)
         | (movedLately && targets.contains(movedFrom) ? FenceGates.THROUGH : 0);
-    if (senderGates == null) {
-      senderGates = senderGates();
-    }
-    senderGates.fenceCame(f.peer(), f.seq(), road, expected == 0 ? road : expected);
+    senderGates().fenceCame(f.peer(), f.seq(), road, expected == 0 ? road : expected);
     if (forwarder != null) {
       forwarder.forward(f);
     }
@@ -317,7 +313,7 @@ final class Handoff {
     session.member().leaveMedia(); // its media room place is not carried over (docs/media.md)
     forwarder = new Forwarder(router, session.member().room().view(), c.room(), c.peer(), c.node(),
         sessions.moveWindows().fenceWindowNanos());
-    String pending = new io.vertx.core.json.JsonArray(session.parts().acks().pendingIds()).encode();
+    String pending = new JsonArray(session.parts().acks().pendingIds()).encode();
     router.send(c.node(), new Envelope.Handover(c.room(), c.peer(), t.told(), pending));
     t.missed().forEach(forwarder::frame);
     session.parts().resumption().end();
@@ -374,21 +370,26 @@ final class Handoff {
     }
   }
 
-  /** Gates for the fences of senders to this session, which moved here. */
-  private FenceGates receiverGates() {
-    return new FenceGates(session.home(), session.room(), session.peer(), sessions.limits().resumeBufferMessages(),
-        (e, origin) -> released(e, origin, senderGates), router::inCluster, false);
+  /** The gates for senders that moved, opened by their old node's move fence; created with the first. */
+  private FenceGates senderGates() {
+    if (senderGates == null) {
+      senderGates = newGates(true);
+    }
+    return senderGates;
   }
 
-  /** Gates for senders that moved, opened by their old node's move fence. */
-  private FenceGates senderGates() {
+  /**
+   * Gates for the fences of senders to this session, which moved here, or ({@code forMovedSenders})
+   * for senders that moved; what one kind lets through is offered to the other.
+   */
+  private FenceGates newGates(boolean forMovedSenders) {
     return new FenceGates(session.home(), session.room(), session.peer(), sessions.limits().resumeBufferMessages(),
-        (e, origin) -> released(e, origin, gates), router::inCluster, true);
+        (e, origin) -> released(e, origin, forMovedSenders ? gates : senderGates), router::inCluster, forMovedSenders);
   }
 
   private void fenceArrived(Fence f, boolean forwarded) {
     if (gates == null) {
-      gates = receiverGates();
+      gates = newGates(false);
     }
     if (forwarded) {
       gates.fenceCame(f.from(), f.seq());

@@ -192,7 +192,7 @@ final class ScriptedStore implements RoomStore {
       boolean broadcast = "broadcast".equals(r.kind.mode());
       if (role.isEmpty()) {
         role = broadcast ? "viewer" : "peer";
-      } else if (!role.equals("peer") == !broadcast) {
+      } else if (role.equals("peer") == broadcast) { // a peer in a broadcast, a presenter or viewer in a mesh
         return JoinResult.refused(JoinStatus.ROLE);
       } else if (role.equals("presenter")
           && r.members.values().stream().anyMatch(m -> "presenter".equals(m.getString("role")))) {
